@@ -1,0 +1,105 @@
+"""keras_seqlab.reference: an executable specification of every cell.
+
+This package states the equations of the recurrent cells of
+``keras_seqlab`` as small, readable pure-Python functions. It uses only the
+standard library (no numpy, no keras): vectors are lists of floats,
+matrices are lists of rows, and gradients come from a scalar reverse-mode
+autodiff (:class:`Value`, :func:`backward`, :func:`value_and_grad`). The
+Keras layers are tested against it, forward values and gradients, on
+every backend.
+
+Modules:
+    autodiff     scalar reverse-mode autodiff (Value, backward, lift, ...)
+    linalg       vector and matrix helpers on lists (vecmat, layer_norm, ...)
+    activations  scalar activations by Keras name (Keras 3 hard_sigmoid)
+    cells        one step function per cell, ``STEPS`` by name
+    sequence     ``run_sequence``/``run_batch``: Keras RNN loop semantics
+
+Example::
+
+    from keras_seqlab import reference as ref
+
+    def loss(params, x, states):
+        output, _ = ref.lstm_step(params, x, states)
+        return sum(output, ref.Value(0.0))
+
+    value, (d_params, d_x, d_states) = ref.value_and_grad(
+        loss, params, x, states
+    )
+"""
+
+from .activations import ACTIVATIONS
+from .activations import activation
+from .activations import apply
+from .autodiff import Value
+from .autodiff import backward
+from .autodiff import grads
+from .autodiff import lift
+from .autodiff import lower
+from .autodiff import value_and_grad
+from .cells import STEPS
+from .cells import gru1_step
+from .cells import gru2_step
+from .cells import gru3_step
+from .cells import gru_reset_after_step
+from .cells import gru_reset_before_step
+from .cells import ln_simple_rnn_addons_step
+from .cells import ln_simple_rnn_step
+from .cells import lstm_step
+from .cells import mgu_step
+from .cells import peephole_lstm_step
+from .cells import simple_rnn_step
+from .cells import state_count
+from .linalg import add
+from .linalg import columns
+from .linalg import layer_norm
+from .linalg import mean
+from .linalg import mul
+from .linalg import one_minus
+from .linalg import ones
+from .linalg import scale
+from .linalg import split
+from .linalg import sub
+from .linalg import vecmat
+from .linalg import zeros
+from .sequence import run_batch
+from .sequence import run_sequence
+
+__all__ = [
+    "ACTIVATIONS",
+    "STEPS",
+    "Value",
+    "activation",
+    "add",
+    "apply",
+    "backward",
+    "columns",
+    "grads",
+    "gru1_step",
+    "gru2_step",
+    "gru3_step",
+    "gru_reset_after_step",
+    "gru_reset_before_step",
+    "layer_norm",
+    "lift",
+    "ln_simple_rnn_addons_step",
+    "ln_simple_rnn_step",
+    "lower",
+    "lstm_step",
+    "mean",
+    "mgu_step",
+    "mul",
+    "one_minus",
+    "ones",
+    "peephole_lstm_step",
+    "run_batch",
+    "run_sequence",
+    "scale",
+    "simple_rnn_step",
+    "split",
+    "state_count",
+    "sub",
+    "value_and_grad",
+    "vecmat",
+    "zeros",
+]
