@@ -1,14 +1,11 @@
 """Scalar activation functions by Keras name.
 
-==============  ===============================================
-name            φ(x)
-==============  ===============================================
-``tanh``        (e^x - e^(-x)) / (e^x + e^(-x))
-``sigmoid``     1 / (1 + e^(-x))
-``relu``        max(x, 0)
-``linear``      x
-``hard_sigmoid``  clip(x/6 + 1/2, 0, 1)   (the Keras 3 definition)
-==============  ===============================================
+    tanh          φ(x) = (e^x - e^(-x)) / (e^x + e^(-x))
+    sigmoid       φ(x) = 1 / (1 + e^(-x))
+    relu          φ(x) = max(x, 0)
+    linear        φ(x) = x
+    hard_sigmoid  φ(x) = clip(x/6 + 1/2, 0, 1)   (the Keras 3 definition;
+                  Keras 2 used clip(0.2x + 0.5, 0, 1))
 
 Each function takes a float (and returns a float) or a
 :class:`~.autodiff.Value` (and returns a Value in the autodiff graph). The

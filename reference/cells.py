@@ -215,11 +215,14 @@ def gru_reset_after_step(
     if bias is None:
         input_bias = recurrent_bias = None
     else:
-        if len(bias) != 2 or any(len(row) != 3 * units for row in bias):
+        if len(bias) != 2 or any(
+            not isinstance(row, (list, tuple)) or len(row) != 3 * units
+            for row in bias
+        ):
             raise ValueError(
                 "gru_reset_after_step expects a bias of shape "
-                f"(2, {3 * units}) = [input_bias, recurrent_bias], got "
-                f"{len(bias)} rows of lengths {[len(r) for r in bias]}"
+                f"(2, {3 * units}) = [input_bias, recurrent_bias] or None, "
+                f"got {bias!r}"
             )
         input_bias, recurrent_bias = bias
     matrix_x = _plus_bias(vecmat(x, params["kernel"]), input_bias)

@@ -1,0 +1,593 @@
+"""Training-step time of the keras_seqlab recurrent layers against Keras's.
+
+Each of our layers is compared with its Keras built-in counterpart of the
+same size, measured in the same process, on the backend that
+`KERAS_BACKEND` selects:
+
+- `PeepholeLSTM` against `keras.layers.LSTM`;
+- `GRUVariant(variant=v)` against `keras.layers.GRU()`, except
+  `"reset_before"` against `keras.layers.GRU(reset_after=False)`;
+- `LNSimpleRNN` (both forms) against `keras.layers.SimpleRNN`.
+
+The model is `Input((T, D)) -> layer(H) -> Dense(1)`, compiled with Adam and
+MSE (on TensorFlow with `jit_compile=True`, ours and Keras's alike; a model
+that fails under XLA is reported and timed again without it). One step is
+one `model.train_on_batch` on a batch of 64 (forward, backward, optimizer
+update); the first calls build and compile and are not timed; the figure is
+the median of the timed calls. Only ratios measured in one process mean
+anything: nothing here asserts an absolute time.
+
+On PyTorch, Keras's LSTM and GRU take 10-30 s per step at T = 512 on a
+small CPU (their backward pass grows with T²), so from T = 256 on they get
+one warm-up call and `--slow-repeats` timed calls. Two more columns show
+there: `scale`, our time over our time at the smallest T measured for the
+layer (target at most 12x for T = 512 against T = 50), and `vs LSTM`, our
+time over `keras.layers.LSTM`'s at the same size (target at most 0.1x at
+T = 512).
+
+Run it from the repository root, one backend per process:
+
+    KERAS_BACKEND=jax PYTHONPATH=. python benchmarks/recurrent.py
+    KERAS_BACKEND=tensorflow PYTHONPATH=. python benchmarks/recurrent.py \\
+        --sizes 50,1,20 90,9,32 --layers peephole_lstm,gru --json tf.json
+    KERAS_BACKEND=torch PYTHONPATH=. python benchmarks/recurrent.py \\
+        --threads 1
+    KERAS_BACKEND=torch PYTHONPATH=. python benchmarks/recurrent.py --quick
+
+`--quick` runs tiny sizes with one timed call: a smoke test of the script,
+not a measurement. `--help` lists every option.
+"""
+
+import argparse
+import functools
+import json
+import os
+import platform
+import sys
+import time
+
+import keras
+import numpy as np
+
+import keras_seqlab
+
+BATCH = 64
+SIZES = ((50, 1, 20), (90, 9, 32), (512, 16, 64))
+QUICK_SIZES = ((8, 2, 4), (16, 2, 4))
+REPEATS = 5
+WARMUP = 2
+QUICK_WARMUP = 1
+SLOW_T = 256
+SLOW_WARMUP = 1
+SLOW_BASELINES = ("LSTM", "GRU", "GRU(reset_after=False)")
+SCALE_TARGET = 12.0
+VS_LSTM_TARGET = 0.1
+
+BASELINES = {
+    "LSTM": keras.layers.LSTM,
+    "GRU": keras.layers.GRU,
+    "GRU(reset_after=False)": functools.partial(
+        keras.layers.GRU, reset_after=False
+    ),
+    "SimpleRNN": keras.layers.SimpleRNN,
+}
+
+
+# -- what is measured ---------------------------------------------------------
+
+
+def layer_specs():
+    """Our layers by benchmark name: (layer factory, Keras counterpart)."""
+    specs = {"peephole_lstm": (keras_seqlab.PeepholeLSTM, "LSTM")}
+    for variant in keras_seqlab.GRU_VARIANTS:
+        counterpart = "GRU"
+        if variant == "reset_before":
+            counterpart = "GRU(reset_after=False)"
+        factory = functools.partial(keras_seqlab.GRUVariant, variant=variant)
+        specs[f"gru.{variant}"] = (factory, counterpart)
+    for form in ("textbook", "addons"):
+        factory = functools.partial(keras_seqlab.LNSimpleRNN, form=form)
+        specs[f"ln_simple_rnn.{form}"] = (factory, "SimpleRNN")
+    return specs
+
+
+def select_layers(requested, names):
+    """Names picked by `--layers`: exact names or groups (`gru`)."""
+    if not requested:
+        return list(names)
+    picked = []
+    for item in requested:
+        matches = [n for n in names if n == item or n.startswith(item + ".")]
+        if not matches:
+            raise SystemExit(
+                f"--layers: unknown layer {item!r}; choose from "
+                f"{', '.join(names)} or a group (peephole_lstm, gru, "
+                "ln_simple_rnn)."
+            )
+        picked.extend(n for n in matches if n not in picked)
+    return picked
+
+
+# -- timing -------------------------------------------------------------------
+
+
+def make_data(size):
+    steps, features, _ = size
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, steps, features)).astype("float32")
+    y = rng.standard_normal((BATCH, 1)).astype("float32")
+    return x, y
+
+
+def build_model(make_layer, size, jit_compile):
+    steps, features, units = size
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((steps, features)),
+            make_layer(units),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss="mse",
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+def time_steps(model, data, warmup, repeats):
+    """Median ms of `repeats` train_on_batch calls after `warmup` calls."""
+    x, y = data
+    for _ in range(warmup):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append(time.perf_counter() - start)
+    return 1000.0 * float(np.median(times))
+
+
+def describe(exc):
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    first = lines[0].strip() if lines else ""
+    return f"{type(exc).__name__}: {first}"[:300]
+
+
+def measure(make_layer, size, jit_compile, warmup, repeats):
+    """One model's ms/step; on an XLA failure, tries again without XLA."""
+    attempts = [jit_compile]
+    if jit_compile is True:
+        attempts.append(False)
+    record = {
+        "ms": None,
+        "jit_compile": None,
+        "warmup": warmup,
+        "repeats": repeats,
+        "failures": [],
+    }
+    data = make_data(size)
+    for attempt in attempts:
+        try:
+            model = build_model(make_layer, size, attempt)
+            record["ms"] = time_steps(model, data, warmup, repeats)
+            record["jit_compile"] = attempt
+            break
+        except Exception as exc:
+            failure = f"jit_compile={attempt}: {describe(exc)}"
+            record["failures"].append(failure)
+        finally:
+            keras.backend.clear_session()
+    return record
+
+
+def baseline(name, size, settings, cache):
+    """The Keras counterpart's record, measured once per size."""
+    key = (name, size)
+    if key not in cache:
+        warmup, repeats = settings["warmup"], settings["repeats"]
+        if is_slow_baseline(name, size, settings):
+            warmup = SLOW_WARMUP
+            repeats = min(repeats, settings["slow_repeats"])
+        progress(f"  keras {name} {size_label(size)}")
+        cache[key] = measure(
+            BASELINES[name], size, settings["jit_compile"], warmup, repeats
+        )
+    return cache[key]
+
+
+def is_slow_baseline(name, size, settings):
+    return (
+        settings["backend"] == "torch"
+        and name in SLOW_BASELINES
+        and size[0] >= SLOW_T
+    )
+
+
+# -- the run ------------------------------------------------------------------
+
+
+def run(selected, specs, settings):
+    cache = {}
+    rows = []
+    for name in selected:
+        make_layer, counterpart = specs[name]
+        for size in settings["sizes"]:
+            progress(f"{name} {size_label(size)}")
+            ours = measure(
+                make_layer,
+                size,
+                settings["jit_compile"],
+                settings["warmup"],
+                settings["repeats"],
+            )
+            theirs = baseline(counterpart, size, settings, cache)
+            row = make_row(name, counterpart, size, ours, theirs)
+            if settings["backend"] == "torch":
+                lstm = baseline("LSTM", size, settings, cache)
+                row["keras_lstm_ms"] = lstm["ms"]
+                row["vs_lstm"] = ratio(ours["ms"], lstm["ms"])
+            rows.append(row)
+    if settings["backend"] == "torch":
+        add_scaling(rows)
+    return rows
+
+
+def make_row(name, counterpart, size, ours, theirs):
+    steps, features, units = size
+    return {
+        "layer": name,
+        "keras_layer": counterpart,
+        "T": steps,
+        "D": features,
+        "H": units,
+        "ours_ms": ours["ms"],
+        "keras_ms": theirs["ms"],
+        "ratio": ratio(ours["ms"], theirs["ms"]),
+        "ours": ours,
+        "keras": theirs,
+    }
+
+
+def ratio(numerator, denominator):
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def add_scaling(rows):
+    """`scale`: ours over ours at the layer's smallest T measured."""
+    for row in rows:
+        same = [r for r in rows if r["layer"] == row["layer"]]
+        first = min(same, key=lambda r: r["T"])
+        row["scale_from_T"] = first["T"]
+        row["scale"] = None
+        if row["T"] > first["T"]:
+            row["scale"] = ratio(row["ours_ms"], first["ours_ms"])
+
+
+# -- backend set-up -----------------------------------------------------------
+
+
+def configure_threads(backend, threads):
+    """Applies `--threads` where the backend allows it; says what is used."""
+    default = f"backend default ({os.cpu_count()} cores)"
+    if backend == "torch":
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        return f"{torch.get_num_threads()} (torch.get_num_threads)"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        intra = tf.config.threading.get_intra_op_parallelism_threads()
+        inter = tf.config.threading.get_inter_op_parallelism_threads()
+        if not (intra or inter):
+            return default
+        return f"intra-op {intra}, inter-op {inter} (0 = default)"
+    if threads:
+        print(
+            f"warning: --threads is not applied on {backend}; its thread "
+            "count is fixed before keras is imported (XLA_FLAGS).",
+            file=sys.stderr,
+        )
+    return default
+
+
+def backend_version(backend):
+    if backend == "torch":
+        import torch
+
+        return f"torch {torch.__version__}"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return f"tensorflow {tf.__version__}"
+    if backend == "jax":
+        import jax
+
+        return f"jax {jax.__version__}"
+    return backend
+
+
+# -- output -------------------------------------------------------------------
+
+
+def size_label(size):
+    return "T={} D={} H={}".format(*size)
+
+
+def progress(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def fmt_ms(value):
+    return "failed" if value is None else f"{value:.2f}"
+
+
+def fmt_ratio(value):
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def notes(row):
+    found = []
+    for side in ("ours", "keras"):
+        record = row[side]
+        if record["failures"] and record["ms"] is not None:
+            found.append(f"{side}: failed with XLA, timed without")
+        elif record["failures"]:
+            found.append(f"{side}: failed")
+    fewer = row["keras"]["repeats"] < row["ours"]["repeats"]
+    if fewer:
+        found.append(f"keras: {row['keras']['repeats']} timed call(s)")
+    return "; ".join(found)
+
+
+def table_columns(backend):
+    columns = [
+        ("layer", "layer", "<"),
+        ("keras layer", "keras_layer", "<"),
+        ("T", "T", ">"),
+        ("D", "D", ">"),
+        ("H", "H", ">"),
+        ("ours ms/step", "ours_ms", ">"),
+        ("keras ms/step", "keras_ms", ">"),
+        ("ours/keras", "ratio", ">"),
+    ]
+    if backend == "torch":
+        columns += [("scale", "scale", ">"), ("vs LSTM", "vs_lstm", ">")]
+    return columns + [("notes", "notes", "<")]
+
+
+def cell_text(row, key):
+    if key == "notes":
+        return notes(row)
+    value = row.get(key)
+    if key.endswith("_ms"):
+        return fmt_ms(value)
+    if key in ("ratio", "scale", "vs_lstm"):
+        return fmt_ratio(value)
+    return str(value)
+
+
+def format_table(rows, backend):
+    columns = table_columns(backend)
+    cells = [[cell_text(row, key) for _, key, _ in columns] for row in rows]
+    widths = [
+        max([len(title)] + [len(line[i]) for line in cells])
+        for i, (title, _, _) in enumerate(columns)
+    ]
+    lines = [
+        format_line([title for title, _, _ in columns], widths, columns),
+        "  ".join("-" * width for width in widths),
+    ]
+    lines += [format_line(line, widths, columns) for line in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def format_line(texts, widths, columns):
+    parts = []
+    for text, width, (_, _, align) in zip(texts, widths, columns, strict=True):
+        parts.append(f"{text:{align}{width}}")
+    return "  ".join(parts)
+
+
+def format_failures(rows):
+    lines = []
+    seen = set()
+    for row in rows:
+        for side in ("ours", "keras"):
+            label = row["layer"] if side == "ours" else row["keras_layer"]
+            for failure in row[side]["failures"]:
+                line = f"{label} T={row['T']}: {failure}"
+                if line not in seen:
+                    seen.add(line)
+                    lines.append(line)
+    if not lines:
+        return ""
+    return "\n".join(["failures:"] + [f"  {line}" for line in lines])
+
+
+def format_targets(rows):
+    """Torch: scaling and LSTM ratio of each layer at its largest T."""
+    lines = ["torch targets (set for T=512 against T=50):"]
+    for name in dict.fromkeys(row["layer"] for row in rows):
+        last = max(
+            (r for r in rows if r["layer"] == name), key=lambda r: r["T"]
+        )
+        lines.append(
+            f"  {name}: "
+            + target_text(
+                f"T={last['T']}/T={last['scale_from_T']}",
+                last["scale"],
+                SCALE_TARGET,
+            )
+            + "; "
+            + target_text(
+                f"vs keras LSTM at T={last['T']}",
+                last["vs_lstm"],
+                VS_LSTM_TARGET,
+            )
+        )
+    return "\n".join(lines)
+
+
+def target_text(label, value, target):
+    if value is None:
+        return f"{label} -"
+    verdict = "met" if value <= target else "MISSED"
+    return f"{label} {value:.2f}x (target <= {target:g}x: {verdict})"
+
+
+def header(settings):
+    jit = settings["jit_compile"]
+    return "\n".join(
+        [
+            f"backend {settings['backend']} ({settings['backend_version']}), "
+            f"keras {keras.__version__}, python {platform.python_version()}",
+            f"threads: {settings['threads_used']}; jit_compile={jit!r} "
+            "for every model",
+            "train_on_batch of Input((T, D)) -> layer(H) -> Dense(1), "
+            f"batch {BATCH}, MSE, Adam; median of {settings['repeats']} "
+            f"timed calls after {settings['warmup']} untimed",
+        ]
+    )
+
+
+def report(rows, settings):
+    parts = [header(settings), "", format_table(rows, settings["backend"])]
+    if settings["backend"] == "torch":
+        parts += ["", format_targets(rows)]
+    failures = format_failures(rows)
+    if failures:
+        parts += ["", failures]
+    return "\n".join(parts)
+
+
+def write_json(path, rows, settings):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(
+            {"settings": settings, "rows": rows},
+            handle,
+            indent=2,
+            default=str,
+        )
+        handle.write("\n")
+
+
+# -- command line -------------------------------------------------------------
+
+
+def parse_size(text):
+    try:
+        size = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        size = ()
+    if len(size) != 3 or min(size) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected T,D,H as three positive integers, got {text!r}"
+        )
+    return size
+
+
+def parse_args(argv, names):
+    parser = argparse.ArgumentParser(
+        description="Training-step time of the keras_seqlab recurrent "
+        "layers against their Keras counterparts (KERAS_BACKEND picks "
+        "the backend)."
+    )
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=parse_size,
+        metavar="T,D,H",
+        help="sizes to run (default: 50,1,20 90,9,32 512,16,64)",
+    )
+    parser.add_argument(
+        "--layers",
+        nargs="+",
+        metavar="NAME",
+        help="layers or groups, comma or space separated: "
+        f"{', '.join(names)}; groups peephole_lstm, gru, ln_simple_rnn",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help=f"timed calls per model, median reported (default {REPEATS})",
+    )
+    parser.add_argument(
+        "--slow-repeats",
+        type=int,
+        default=1,
+        help="timed calls of Keras's LSTM/GRU on torch from "
+        f"T={SLOW_T} on (default 1)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch.set_num_threads (tensorflow: intra/inter-op threads); "
+        "default: leave as is",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: T,D,H = 8,2,4 and 16,2,4, one timed call",
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the results here"
+    )
+    args = parser.parse_args(argv)
+    for flag in ("repeats", "slow_repeats", "threads"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be at least 1")
+    return args
+
+
+def make_settings(args):
+    backend = keras.backend.backend()
+    sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
+    repeats = args.repeats or (1 if args.quick else REPEATS)
+    return {
+        "backend": backend,
+        "backend_version": backend_version(backend),
+        "keras_version": keras.__version__,
+        "threads_used": configure_threads(backend, args.threads),
+        "jit_compile": True if backend == "tensorflow" else "auto",
+        "sizes": [tuple(size) for size in sizes],
+        "repeats": repeats,
+        "warmup": QUICK_WARMUP if args.quick else WARMUP,
+        "slow_repeats": args.slow_repeats,
+        "batch": BATCH,
+        "quick": args.quick,
+    }
+
+
+def main(argv=None):
+    specs = layer_specs()
+    args = parse_args(argv, list(specs))
+    requested = [
+        item.strip()
+        for arg in args.layers or []
+        for item in arg.split(",")
+        if item.strip()
+    ]
+    selected = select_layers(requested, list(specs))
+    settings = make_settings(args)
+    progress(f"threads: {settings['threads_used']}")
+    rows = run(selected, specs, settings)
+    print(report(rows, settings))
+    if args.json:
+        write_json(args.json, rows, settings)
+        progress(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
