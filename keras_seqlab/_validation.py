@@ -23,9 +23,7 @@ def check_rate(owner, name, value):
             f"{owner}: `{name}` must be a float in [0, 1), got {value!r}."
         )
     if not 0.0 <= float(value) < 1.0:
-        raise ValueError(
-            f"{owner}: `{name}` must be in [0, 1), got {value!r}."
-        )
+        raise ValueError(f"{owner}: `{name}` must be in [0, 1), got {value!r}.")
     return float(value)
 
 
@@ -68,7 +66,7 @@ def check_sequence_shape(owner, shape):
 
 
 def check_step_shape(owner, shape):
-    """Raises unless a cell's step input is (batch, features), features known."""
+    """Raises unless a step input is (batch, features), features known."""
     shape = tuple(shape)
     if len(shape) != 2 or shape[-1] is None:
         raise ValueError(

@@ -44,47 +44,55 @@ class Case:
         return self.layer(units, **self.layer_kwargs, **rnn_kwargs)
 
 
-CASES = [
-    Case("LNSimpleRNN textbook", LNSimpleRNN, "ln_simple_rnn"),
-    Case(
-        "LNSimpleRNN addons",
-        LNSimpleRNN,
-        "ln_simple_rnn_addons",
-        {"form": "addons"},
-    ),
-    Case(
-        "LNSimpleRNN relu, eps 1e-2",
-        LNSimpleRNN,
-        "ln_simple_rnn",
-        {"activation": "relu", "epsilon": 1e-2},
-        {"activation": "relu", "epsilon": 1e-2},
-    ),
-    Case("PeepholeLSTM", PeepholeLSTM, "peephole_lstm"),
-    Case(
-        "PeepholeLSTM hard_sigmoid",
-        PeepholeLSTM,
-        "peephole_lstm",
-        {"recurrent_activation": "hard_sigmoid"},
-        {"recurrent_activation": "hard_sigmoid"},
-    ),
-    Case(
-        "PeepholeLSTM no bias",
-        PeepholeLSTM,
-        "peephole_lstm",
-        {"use_bias": False},
-    ),
-] + [
-    Case(f"GRUVariant {v}", GRUVariant, f"gru_{v}" if "reset" in v else v,
-         {"variant": v})
-    for v in VARIANTS
-] + [
-    Case(
-        "GRUVariant mgu no bias",
-        GRUVariant,
-        "mgu",
-        {"variant": "mgu", "use_bias": False},
-    ),
-]
+CASES = (
+    [
+        Case("LNSimpleRNN textbook", LNSimpleRNN, "ln_simple_rnn"),
+        Case(
+            "LNSimpleRNN addons",
+            LNSimpleRNN,
+            "ln_simple_rnn_addons",
+            {"form": "addons"},
+        ),
+        Case(
+            "LNSimpleRNN relu, eps 1e-2",
+            LNSimpleRNN,
+            "ln_simple_rnn",
+            {"activation": "relu", "epsilon": 1e-2},
+            {"activation": "relu", "epsilon": 1e-2},
+        ),
+        Case("PeepholeLSTM", PeepholeLSTM, "peephole_lstm"),
+        Case(
+            "PeepholeLSTM hard_sigmoid",
+            PeepholeLSTM,
+            "peephole_lstm",
+            {"recurrent_activation": "hard_sigmoid"},
+            {"recurrent_activation": "hard_sigmoid"},
+        ),
+        Case(
+            "PeepholeLSTM no bias",
+            PeepholeLSTM,
+            "peephole_lstm",
+            {"use_bias": False},
+        ),
+    ]
+    + [
+        Case(
+            f"GRUVariant {v}",
+            GRUVariant,
+            f"gru_{v}" if "reset" in v else v,
+            {"variant": v},
+        )
+        for v in VARIANTS
+    ]
+    + [
+        Case(
+            "GRUVariant mgu no bias",
+            GRUVariant,
+            "mgu",
+            {"variant": "mgu", "use_bias": False},
+        ),
+    ]
+)
 CASES_BY_NAME = {case.name: case for case in CASES}
 
 
@@ -151,9 +159,7 @@ def _inputs(setup, case):
     if setup.initial_state:
         n = reference.state_count(case.step)
         states = [
-            rng.uniform(-1.0, 1.0, (setup.batch, setup.units)).astype(
-                "float32"
-            )
+            rng.uniform(-1.0, 1.0, (setup.batch, setup.units)).astype("float32")
             for _ in range(n)
         ]
     mask = None
@@ -259,9 +265,7 @@ def compare(case, setup=Setup(), gradients=True):
             ref_states,
         )
         keras_grads = keras_gradients(layer, x, states, mask, out_weights)
-        ref_grads = [grads[1]] + (
-            [] if states is None else list(grads[2])
-        )
+        ref_grads = [grads[1]] + ([] if states is None else list(grads[2]))
         ref_grads += [grads[0][w.name] for w in layer.cell.weights]
         result.gradient_error = _max_error(keras_grads, ref_grads)
     return result

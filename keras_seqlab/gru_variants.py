@@ -159,8 +159,7 @@ class GRUVariantCell(RecurrentCell):
         if self.use_bias:
             xw = xw + self.bias
         f = self.recurrent_activation(
-            xw[..., :units]
-            + ops.matmul(h_in, self.recurrent_kernel[:, :units])
+            xw[..., :units] + ops.matmul(h_in, self.recurrent_kernel[:, :units])
         )
         return f, self._reset_candidate(xw[..., units:], f, h_in)
 
@@ -186,9 +185,7 @@ class GRUVariantCell(RecurrentCell):
         gates = self.recurrent_activation(self.bias[: 2 * units])
         z = ops.zeros_like(h_tm1) + gates[:units]
         r = gates[units:]
-        return z, self._reset_candidate(
-            xw + self.bias[2 * units :], r, h_in
-        )
+        return z, self._reset_candidate(xw + self.bias[2 * units :], r, h_in)
 
     def _reset_candidate(self, x_h, r, h_in):
         """φ(x W_h + b_h + (r ⊙ h) U_h): the last H recurrent columns."""

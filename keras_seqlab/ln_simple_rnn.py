@@ -165,13 +165,9 @@ class LNSimpleRNNCell(RecurrentCell):
         config = {
             "form": self.form,
             "epsilon": self.epsilon,
-            "gamma_initializer": initializers.serialize(
-                self.gamma_initializer
-            ),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_regularizer": regularizers.serialize(
-                self.gamma_regularizer
-            ),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "beta_constraint": constraints.serialize(self.beta_constraint),

@@ -160,7 +160,9 @@ class RecurrentCell(keras.layers.Layer):
     def recurrent_input(self, h, training):
         """The previous output as the recurrent matmul sees it."""
         if training and self.recurrent_dropout > 0:
-            return h * self._mask("_recurrent_dropout_mask", "recurrent_dropout")
+            return h * self._mask(
+                "_recurrent_dropout_mask", "recurrent_dropout"
+            )
         return h
 
     # -- variational dropout masks ---------------------------------------------
@@ -350,9 +352,9 @@ class SeqlabRNN(keras.layers.RNN):
         """The PyTorch path: hoisted `x W`, a Python loop over time steps."""
         cell = self.cell
         if training and cell.dropout > 0:
-            sequences = sequences * cell._mask("_dropout_mask", "dropout")[
-                :, None, :
-            ]
+            sequences = (
+                sequences * cell._mask("_dropout_mask", "dropout")[:, None, :]
+            )
         steps = ops.unstack(cell.project_inputs(sequences), axis=1)
         masks = [None] * len(steps)
         if mask is not None:

@@ -4,11 +4,12 @@ import os
 import pathlib
 
 import keras
-import numpy as np
 import pytest
 
 BACKEND = keras.backend.backend()
-DATA_DIR = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA_DIR = (
+    pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 
 
 def pytest_report_header(config):

@@ -19,15 +19,31 @@ TOL = 1e-5
 
 # (layer class, cell class, extra kwargs, reference step, state count)
 FAMILIES = [
-    (keras_seqlab.PeepholeLSTM, keras_seqlab.PeepholeLSTMCell, {},
-     "peephole_lstm"),
-    (keras_seqlab.LNSimpleRNN, keras_seqlab.LNSimpleRNNCell, {},
-     "ln_simple_rnn"),
-    (keras_seqlab.LNSimpleRNN, keras_seqlab.LNSimpleRNNCell,
-     {"form": "addons"}, "ln_simple_rnn_addons"),
+    (
+        keras_seqlab.PeepholeLSTM,
+        keras_seqlab.PeepholeLSTMCell,
+        {},
+        "peephole_lstm",
+    ),
+    (
+        keras_seqlab.LNSimpleRNN,
+        keras_seqlab.LNSimpleRNNCell,
+        {},
+        "ln_simple_rnn",
+    ),
+    (
+        keras_seqlab.LNSimpleRNN,
+        keras_seqlab.LNSimpleRNNCell,
+        {"form": "addons"},
+        "ln_simple_rnn_addons",
+    ),
 ] + [
-    (keras_seqlab.GRUVariant, keras_seqlab.GRUVariantCell, {"variant": v},
-     f"gru_{v}" if "reset" in v else v)
+    (
+        keras_seqlab.GRUVariant,
+        keras_seqlab.GRUVariantCell,
+        {"variant": v},
+        f"gru_{v}" if "reset" in v else v,
+    )
     for v in keras_seqlab.GRU_VARIANTS
 ]
 FAMILY_IDS = [
@@ -44,10 +60,12 @@ def _randomize(layer, seed=0):
 def test_cell_in_keras_rnn_equals_layer(family, go_backwards):
     layer_cls, cell_cls, kwargs, _ = family
     x = random_sequences()
-    ours = layer_cls(4, return_sequences=True, go_backwards=go_backwards,
-                     **kwargs)
-    plain = keras.layers.RNN(cell_cls(4, **kwargs), return_sequences=True,
-                             go_backwards=go_backwards)
+    ours = layer_cls(
+        4, return_sequences=True, go_backwards=go_backwards, **kwargs
+    )
+    plain = keras.layers.RNN(
+        cell_cls(4, **kwargs), return_sequences=True, go_backwards=go_backwards
+    )
     ours.build(x.shape)
     plain.build(x.shape)
     _randomize(ours)
@@ -101,11 +119,13 @@ def test_stacked_cells_with_dropout_train_inside_seqlab_rnn():
         keras_seqlab.PeepholeLSTMCell(4, dropout=0.2, recurrent_dropout=0.2),
         keras_seqlab.GRUVariantCell(3, dropout=0.3),
     ]
-    model = keras.Sequential([
-        keras.Input((6, 3)),
-        SeqlabRNN(keras.layers.StackedRNNCells(cells)),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((6, 3)),
+            SeqlabRNN(keras.layers.StackedRNNCells(cells)),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile("adam", "mse")
     history = model.fit(
         random_sequences(batch=16), np.ones((16, 1)), epochs=2, verbose=0
@@ -189,8 +209,14 @@ def test_dropout_uses_one_mask_per_sequence(family):
     """
     layer_cls, _, kwargs, step = family
     x = random_sequences(seed=3)
-    layer = layer_cls(4, return_sequences=True, dropout=0.4,
-                      recurrent_dropout=0.3, seed=7, **kwargs)
+    layer = layer_cls(
+        4,
+        return_sequences=True,
+        dropout=0.4,
+        recurrent_dropout=0.3,
+        seed=7,
+        **kwargs,
+    )
     layer.build(x.shape)
     _randomize(layer)
     seen = _capture_masks(layer.cell)
@@ -201,12 +227,14 @@ def test_dropout_uses_one_mask_per_sequence(family):
     params = check.reference_params(layer)
     for b in range(x.shape[0]):
         p = dict(params)
-        p["kernel"] = (np.array(params["kernel"]) * input_mask[b][:, None])
+        p["kernel"] = np.array(params["kernel"]) * input_mask[b][:, None]
         p["recurrent_kernel"] = (
             np.array(params["recurrent_kernel"]) * recurrent_mask[b][:, None]
         )
-        p = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-             for k, v in p.items()}
+        p = {
+            k: (v.tolist() if isinstance(v, np.ndarray) else v)
+            for k, v in p.items()
+        }
         n = reference.state_count(step)
         outputs, _, _ = reference.run_sequence(
             reference.STEPS[step], p, x[b].tolist(), [[0.0] * 4] * n
@@ -259,11 +287,13 @@ def _regression_data(n=64, t=10):
 def test_fit_lowers_the_loss(family):
     layer_cls, _, kwargs, _ = family
     x, y = _regression_data()
-    model = keras.Sequential([
-        keras.Input((10, 2)),
-        layer_cls(8, dropout=0.1, recurrent_dropout=0.1, seed=1, **kwargs),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((10, 2)),
+            layer_cls(8, dropout=0.1, recurrent_dropout=0.1, seed=1, **kwargs),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(keras.optimizers.Adam(0.01), "mse")
     before = model.evaluate(x, y, verbose=0)
     model.fit(x, y, epochs=8, batch_size=16, verbose=0)
@@ -280,34 +310,63 @@ def test_fit_lowers_the_loss(family):
 def test_fit_with_jit_compile(family):
     layer_cls, _, kwargs, _ = family
     x, y = _regression_data(n=32)
-    model = keras.Sequential([
-        keras.Input((10, 2)),
-        layer_cls(4, dropout=0.1, recurrent_dropout=0.1, **kwargs),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((10, 2)),
+            layer_cls(4, dropout=0.1, recurrent_dropout=0.1, **kwargs),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile("adam", "mse", jit_compile=True)
     history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
     assert np.isfinite(history.history["loss"][0])
 
 
 def _models_to_save():
-    yield "peephole", keras_seqlab.PeepholeLSTM(
-        4, return_sequences=True, dropout=0.1, seed=3,
-        kernel_regularizer="l2", peephole_constraint="non_neg")
-    yield "gru2", keras_seqlab.GRUVariant(4, variant="gru2",
-                                          recurrent_activation="hard_sigmoid")
+    yield (
+        "peephole",
+        keras_seqlab.PeepholeLSTM(
+            4,
+            return_sequences=True,
+            dropout=0.1,
+            seed=3,
+            kernel_regularizer="l2",
+            peephole_constraint="non_neg",
+        ),
+    )
+    yield (
+        "gru2",
+        keras_seqlab.GRUVariant(
+            4, variant="gru2", recurrent_activation="hard_sigmoid"
+        ),
+    )
     yield "ln", keras_seqlab.LNSimpleRNN(4, form="addons", epsilon=1e-4)
-    yield "bi", keras.layers.Bidirectional(keras_seqlab.GRUVariant(
-        3, variant="mgu", return_sequences=True))
-    yield "cells", keras.layers.RNN(keras.layers.StackedRNNCells([
-        keras_seqlab.LayerNormSimpleRNNCell(3),
-        keras_seqlab.PeepholeLSTMCell(2)]))
-    yield "seqlab_rnn", SeqlabRNN(keras_seqlab.GRUVariantCell(
-        3, variant="gru3", dropout=0.2))
+    yield (
+        "bi",
+        keras.layers.Bidirectional(
+            keras_seqlab.GRUVariant(3, variant="mgu", return_sequences=True)
+        ),
+    )
+    yield (
+        "cells",
+        keras.layers.RNN(
+            keras.layers.StackedRNNCells(
+                [
+                    keras_seqlab.LayerNormSimpleRNNCell(3),
+                    keras_seqlab.PeepholeLSTMCell(2),
+                ]
+            )
+        ),
+    )
+    yield (
+        "seqlab_rnn",
+        SeqlabRNN(keras_seqlab.GRUVariantCell(3, variant="gru3", dropout=0.2)),
+    )
 
 
-@pytest.mark.parametrize("name_layer", list(_models_to_save()),
-                         ids=lambda p: p[0])
+@pytest.mark.parametrize(
+    "name_layer", list(_models_to_save()), ids=lambda p: p[0]
+)
 def test_keras_file_round_trip_in_safe_mode(tmp_path, name_layer):
     _, layer = name_layer
     inputs = keras.Input((6, 3))
@@ -333,9 +392,9 @@ def test_mixed_precision_trains(policy, family):
     keras.config.set_dtype_policy(policy)
     x, y = _regression_data(n=32)
     layer = layer_cls(4, return_sequences=True, dropout=0.1, **kwargs)
-    model = keras.Sequential([
-        keras.Input((10, 2)), layer, keras.layers.Dense(1, dtype="float32")
-    ])
+    model = keras.Sequential(
+        [keras.Input((10, 2)), layer, keras.layers.Dense(1, dtype="float32")]
+    )
     assert layer.compute_dtype == policy.split("_")[1]
     assert layer.cell.kernel.dtype == "float32"
     model.compile("adam", "mse")
@@ -345,7 +404,7 @@ def test_mixed_precision_trains(policy, family):
     assert keras.backend.standardize_dtype(out.dtype) == layer.compute_dtype
 
 
-# -- the PyTorch path -----------------------------------------------------------
+# -- the PyTorch path ---------------------------------------------------------
 
 
 def _spy_loop(monkeypatch):
@@ -360,8 +419,9 @@ def _spy_loop(monkeypatch):
     return calls
 
 
-@pytest.mark.skipif(BACKEND != "torch",
-                    reason="the unstacked loop is the PyTorch path only")
+@pytest.mark.skipif(
+    BACKEND != "torch", reason="the unstacked loop is the PyTorch path only"
+)
 def test_torch_runs_the_unstacked_loop(monkeypatch):
     calls = _spy_loop(monkeypatch)
     layer = keras_seqlab.GRUVariant(4, name="spied")
@@ -369,8 +429,9 @@ def test_torch_runs_the_unstacked_loop(monkeypatch):
     assert calls == ["spied"]
 
 
-@pytest.mark.skipif(BACKEND == "torch",
-                    reason="on PyTorch the unstacked loop is the point")
+@pytest.mark.skipif(
+    BACKEND == "torch", reason="on PyTorch the unstacked loop is the point"
+)
 def test_other_backends_use_the_generic_loop(monkeypatch):
     calls = _spy_loop(monkeypatch)
     keras_seqlab.GRUVariant(4)(random_sequences())
@@ -390,14 +451,16 @@ PUBLIC_CLASSES = [
 ]
 
 
-@pytest.mark.parametrize("cls_kwargs", PUBLIC_CLASSES,
-                         ids=lambda p: p[0].__name__)
+@pytest.mark.parametrize(
+    "cls_kwargs", PUBLIC_CLASSES, ids=lambda p: p[0].__name__
+)
 def test_get_config_holds_every_constructor_argument(cls_kwargs):
     cls, kwargs = cls_kwargs
     obj = cls(3, dropout=0.25, seed=11, **kwargs)
     config = obj.get_config()
     params = [
-        p for p in inspect.signature(cls.__init__).parameters.values()
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
         if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"
     ]
     missing = [p.name for p in params if p.name not in config]
@@ -414,5 +477,9 @@ def test_layer_norm_simple_rnn_cell_is_the_addons_form():
     assert cell.form == "addons" and cell.epsilon == 1e-4
     cell.build((2, 5))
     assert [w.name for w in cell.weights] == [
-        "kernel", "recurrent_kernel", "bias", "gamma"]
+        "kernel",
+        "recurrent_kernel",
+        "bias",
+        "gamma",
+    ]
     assert "layernorm_epsilon" in cell.get_config()

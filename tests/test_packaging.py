@@ -1,0 +1,77 @@
+"""The installed layout and the `seqlab` command."""
+
+import importlib
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import keras_seqlab
+
+REQUIRE_INSTALLED = os.environ.get("SEQLAB_REQUIRE_INSTALLED") == "1"
+
+
+@pytest.mark.skipif(
+    not REQUIRE_INSTALLED,
+    reason="only under tox (SEQLAB_REQUIRE_INSTALLED=1), which installs "
+    "the wheel; a developer's editable install points at the sources",
+)
+def test_tests_run_against_the_installed_wheel():
+    location = os.path.dirname(keras_seqlab.__file__)
+    assert "site-packages" in location.split(os.sep)
+    reference = importlib.import_module("keras_seqlab.reference")
+    assert os.path.dirname(reference.__file__) == os.path.join(
+        location, "reference"
+    )
+    # One import package: no generic top-level `reference` or `tuning`.
+    files = importlib.metadata.files("keras-seqlab")
+    top = {f.parts[0] for f in files if f.suffix == ".py"}
+    assert top == {"keras_seqlab"}
+
+
+def test_reference_and_tuning_are_subpackages():
+    for name in ("keras_seqlab.reference", "keras_seqlab.tuning"):
+        assert importlib.import_module(name).__name__ == name
+
+
+def _seqlab(*args):
+    exe = shutil.which("seqlab")
+    command = [exe] if exe else [sys.executable, "-m", "keras_seqlab.cli"]
+    return subprocess.run(
+        command + list(args), capture_output=True, text=True, timeout=600
+    )
+
+
+def test_seqlab_check_prints_a_passing_table():
+    done = _seqlab("check", "--cells", "PeepholeLSTM,GRUVariant mgu")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].split() == [
+        "cell",
+        "max",
+        "|fwd",
+        "err|",
+        "max",
+        "|grad",
+        "err|",
+        "result",
+    ]
+    rows = [
+        line
+        for line in lines
+        if line.startswith(("PeepholeLSTM ", "GRUVariant mgu "))
+    ]
+    assert len(rows) == 2 and all(r.rstrip().endswith("pass") for r in rows)
+    assert lines[-1] == "2 passed, 0 failed"
+
+
+def test_seqlab_check_lists_and_rejects_unknown_cells():
+    listed = _seqlab("check", "--list")
+    assert listed.returncode == 0
+    assert "GRUVariant gru3" in listed.stdout.splitlines()
+    unknown = _seqlab("check", "--cells", "NoSuchCell")
+    assert unknown.returncode == 2
+    assert "unknown cell 'NoSuchCell'" in unknown.stderr
