@@ -266,7 +266,7 @@ def compare(case, setup=Setup(), gradients=True):
         )
         keras_grads = keras_gradients(layer, x, states, mask, out_weights)
         ref_grads = [grads[1]] + ([] if states is None else list(grads[2]))
-        ref_grads += [grads[0][w.name] for w in layer.cell.weights]
+        ref_grads += [grads[0][w.name] for w in layer.trainable_weights]
         result.gradient_error = _max_error(keras_grads, ref_grads)
     return result
 
@@ -282,19 +282,15 @@ class _SumLoss(keras.losses.Loss):
 
 
 class _GradientProbe(keras.layers.Layer):
-    """Holds inputs and initial states as variables; outputs Σ outputs ⊙ R."""
+    """Holds `arrays` as variables and outputs the scalar `fn(*arrays)`."""
 
-    def __init__(self, rnn, x, states, mask, out_weights):
+    def __init__(self, fn, arrays, layer):
         super().__init__()
-        self.rnn = rnn
-        self.x = self._variable("x", x)
-        self.states = None
-        if states is not None:
-            self.states = [
-                self._variable(f"state_{k}", s) for k, s in enumerate(states)
-            ]
-        self.mask_value = mask
-        self.out_weights = out_weights
+        self.fn = fn
+        self.layer = layer  # tracked, so its weights train with the probe
+        self.arrays = [
+            self._variable(f"array_{k}", a) for k, a in enumerate(arrays)
+        ]
 
     def _variable(self, name, value):
         variable = self.add_weight(
@@ -304,38 +300,47 @@ class _GradientProbe(keras.layers.Layer):
         return variable
 
     def call(self, dummy):
-        mask = None
-        if self.mask_value is not None:
-            mask = ops.convert_to_tensor(self.mask_value)
-        outs = self.rnn(
-            ops.convert_to_tensor(self.x),
-            initial_state=self.states,
-            mask=mask,
-        )
-        output = outs[0]
-        if not self.rnn.return_sequences:
-            output = output[:, None, :]
-        outs = [output] + [s[:, None, :] for s in outs[1:]]
-        total = sum(
-            ops.sum(o * ops.convert_to_tensor(w))
-            for o, w in zip(outs, self.out_weights)
-        )
+        total = self.fn(*[ops.convert_to_tensor(v) for v in self.arrays])
         return ops.zeros_like(dummy[:, 0]) + total
 
 
-def keras_gradients(layer, x, states, mask, out_weights):
-    """Gradients w.r.t. x, each initial state and each cell weight."""
-    probe = _GradientProbe(layer, x, states, mask, out_weights)
+def sgd_gradients(fn, arrays, layer):
+    """Gradients of the scalar `fn(*arrays)` by the backend's autodiff.
+
+    `fn` calls `layer`; returns float64 gradients with respect to each of
+    `arrays` and then each of `layer.trainable_weights`, from one
+    `train_on_batch` step of SGD with learning rate 1 (the weights are
+    restored afterwards).
+    """
+    probe = _GradientProbe(fn, arrays, layer)
     inputs = keras.Input((1,))
     model = keras.Model(inputs, probe(inputs))
     model.compile(optimizer=keras.optimizers.SGD(1.0), loss=_SumLoss())
-    variables = [probe.x] + (probe.states or []) + list(layer.cell.weights)
+    variables = probe.arrays + list(layer.trainable_weights)
     before = [ops.convert_to_numpy(v).astype("float64") for v in variables]
     model.train_on_batch(np.zeros((1, 1), "float32"), np.zeros((1,)))
     after = [ops.convert_to_numpy(v).astype("float64") for v in variables]
     for v, value in zip(variables, before):
         v.assign(value)
     return [b - a for b, a in zip(before, after)]
+
+
+def keras_gradients(layer, x, states, mask, out_weights):
+    """Gradients w.r.t. x, each initial state and each cell weight."""
+
+    def weighted_sum(x, *states):
+        outs = layer(
+            x,
+            initial_state=list(states) or None,
+            mask=None if mask is None else ops.convert_to_tensor(mask),
+        )
+        output = outs[0]
+        if not layer.return_sequences:
+            output = output[:, None, :]
+        outs = [output] + [s[:, None, :] for s in outs[1:]]
+        return sum(ops.sum(o * w) for o, w in zip(outs, out_weights))
+
+    return sgd_gradients(weighted_sum, [x] + list(states or []), layer)
 
 
 FORWARD_SETUPS = [
