@@ -139,7 +139,9 @@ class PeepholeLSTMCell(RecurrentCell):
             weight = self.add_weight(
                 shape=(units,),
                 name=name,
-                initializer=self.peephole_initializer,
+                # A clone per vector: one unseeded random initializer
+                # instance gives the same values at every call.
+                initializer=self.peephole_initializer.clone(),
                 regularizer=self.peephole_regularizer,
                 constraint=self.peephole_constraint,
             )

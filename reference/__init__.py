@@ -14,6 +14,10 @@ Modules:
     activations  scalar activations by Keras name (Keras 3 hard_sigmoid)
     cells        one step function per cell, ``STEPS`` by name
     sequence     ``run_sequence``/``run_batch``: Keras RNN loop semantics
+    attention    softmax, multi-head attention, the attention block,
+                 additive pooling, sinusoidal positional encoding
+    wavenet      dilated causal conv1d, WaveNet block and stack
+    windows      ``make_windows``: the obvious double loop over a series
 
 Example::
 
@@ -31,6 +35,15 @@ Example::
 from .activations import ACTIVATIONS
 from .activations import activation
 from .activations import apply
+from .attention import add_positional_encoding
+from .attention import additive_pooling
+from .attention import attention_block
+from .attention import attention_mask
+from .attention import dense
+from .attention import layer_norm_affine
+from .attention import multi_head_attention
+from .attention import positional_encoding
+from .attention import softmax
 from .autodiff import Value
 from .autodiff import backward
 from .autodiff import grads
@@ -64,6 +77,11 @@ from .linalg import vecmat
 from .linalg import zeros
 from .sequence import run_batch
 from .sequence import run_sequence
+from .wavenet import causal_conv1d
+from .wavenet import receptive_field
+from .wavenet import wavenet_block
+from .wavenet import wavenet_stack
+from .windows import make_windows
 
 __all__ = [
     "ACTIVATIONS",
@@ -71,9 +89,15 @@ __all__ = [
     "Value",
     "activation",
     "add",
+    "add_positional_encoding",
+    "additive_pooling",
     "apply",
+    "attention_block",
+    "attention_mask",
     "backward",
+    "causal_conv1d",
     "columns",
+    "dense",
     "grads",
     "gru1_step",
     "gru2_step",
@@ -81,25 +105,33 @@ __all__ = [
     "gru_reset_after_step",
     "gru_reset_before_step",
     "layer_norm",
+    "layer_norm_affine",
     "lift",
     "ln_simple_rnn_addons_step",
     "ln_simple_rnn_step",
     "lower",
     "lstm_step",
+    "make_windows",
     "mean",
     "mgu_step",
     "mul",
+    "multi_head_attention",
     "one_minus",
     "ones",
     "peephole_lstm_step",
+    "positional_encoding",
+    "receptive_field",
     "run_batch",
     "run_sequence",
     "scale",
     "simple_rnn_step",
+    "softmax",
     "split",
     "state_count",
     "sub",
     "value_and_grad",
     "vecmat",
+    "wavenet_block",
+    "wavenet_stack",
     "zeros",
 ]

@@ -472,6 +472,13 @@ def test_get_config_holds_every_constructor_argument(cls_kwargs):
     assert registered == f"keras_seqlab>{cls.__name__}"
 
 
+def test_peephole_vectors_start_different():
+    cell = keras_seqlab.PeepholeLSTMCell(6)
+    cell.build((2, 3))
+    p_i, p_f, p_o = (to_numpy(w) for w in cell.weights[3:])
+    assert not np.array_equal(p_i, p_f) and not np.array_equal(p_f, p_o)
+
+
 def test_layer_norm_simple_rnn_cell_is_the_addons_form():
     cell = keras_seqlab.LayerNormSimpleRNNCell(3, layernorm_epsilon=1e-4)
     assert cell.form == "addons" and cell.epsilon == 1e-4

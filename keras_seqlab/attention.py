@@ -1,0 +1,543 @@
+"""Attention over time: a Transformer block, attention pooling and the
+sinusoidal positional encoding."""
+
+import keras
+from keras import constraints
+from keras import initializers
+from keras import layers
+from keras import ops
+from keras import regularizers
+
+from keras_seqlab._export import seqlab_export
+from keras_seqlab._validation import check_positive_float
+from keras_seqlab._validation import check_rate
+from keras_seqlab._validation import check_sequence_shape
+from keras_seqlab._validation import check_units
+
+
+def _owner(layer):
+    return f"{layer.__class__.__name__} '{layer.name}'"
+
+
+def _check_call(layer, inputs, mask, features):
+    """Rank, feature size and mask length of a call, on static shapes."""
+    owner = _owner(layer)
+    shape = tuple(inputs.shape)
+    check_sequence_shape(owner, shape)
+    if features is not None and shape[-1] != features:
+        raise ValueError(
+            f"{owner}: expected {features} features (the size it was built "
+            f"with), got shape {shape}."
+        )
+    if mask is None:
+        return
+    mask_shape = tuple(mask.shape)
+    if len(mask_shape) != 2 or (
+        mask_shape[1] is not None
+        and shape[1] is not None
+        and mask_shape[1] != shape[1]
+    ):
+        raise ValueError(
+            f"{owner}: expected a mask of shape (batch, {shape[1]}) for "
+            f"inputs of shape {shape}, got shape {mask_shape}."
+        )
+
+
+def _zero_padding(values, mask):
+    """`values` (batch, T, F) with the steps where `mask` is False zeroed.
+
+    A fresh tensor: it carries no Keras mask, and nothing computed from it
+    depends on what the padded steps held (not even inf or NaN).
+    """
+    return ops.where(mask[:, :, None], values, ops.zeros_like(values))
+
+
+@seqlab_export
+class AttentionBlock(layers.Layer):
+    """Post-norm residual multi-head self-attention (a Transformer encoder
+    block), with an optional feed-forward sublayer.
+
+        a = MultiHeadAttention(x, x)            (attention dropout inside)
+        y = LayerNorm(x + Dropout(a))
+        y = LayerNorm(y + Dropout(relu(y W_1 + b_1) W_2 + b_2))  (ff_dim)
+
+    The attention is `keras.layers.MultiHeadAttention` (sublayer
+    `attention`: `query`, `key`, `value` kernels (d_model, heads, key_dim)
+    and biases (heads, key_dim), `attention_output` kernel (heads, key_dim,
+    d_model) and bias (d_model,), weights softmax(q · k / sqrt(key_dim))),
+    the norms are `keras.layers.LayerNormalization` (`attention_norm`,
+    `ffn_norm`), the feed-forward sublayer two `keras.layers.Dense`
+    (`ffn_hidden`, `ffn_output`).
+
+    Masks: query step i attends to key step j only if j is a real step of
+    the incoming Keras mask (and j <= i with `causal=True`). A padded step
+    outputs the zero vector, its row of attention scores is zero, and the
+    mask is passed on; the outputs at real steps do not depend on what
+    the padded steps hold.
+
+    Dropout (only with `training=True`): `attention_dropout` on the
+    attention weights (inside `MultiHeadAttention`), `dropout` on the
+    output of each sublayer before it is added to the residual stream
+    (Vaswani et al. 2017).
+
+    Args:
+        num_heads: positive integer, the number of attention heads.
+        key_dim: positive integer, the size of each head (queries, keys
+            and values).
+        ff_dim: None (no feed-forward sublayer) or a positive integer,
+            the hidden size of the feed-forward sublayer.
+        causal: whether step t only attends to steps <= t.
+        dropout: residual dropout rate, in [0, 1).
+        attention_dropout: dropout rate of the attention weights, in
+            [0, 1); None means `dropout`.
+        epsilon: ε of both layer norms (Keras's default is 1e-3; 1e-5 is
+            PyTorch's and the usual Transformer value).
+        kernel_initializer, bias_initializer: of every kernel and bias.
+        kernel_regularizer, bias_regularizer: regularizers.
+        kernel_constraint, bias_constraint: constraints.
+        seed: seed of the dropout layers.
+
+    Call arguments:
+        inputs: `(batch, timesteps, d_model)`.
+        mask: optional boolean `(batch, timesteps)`, True for real steps
+            (taken from the inputs' Keras mask).
+        training: whether dropout applies.
+        return_attention_scores: also return the attention weights
+            `(batch, num_heads, timesteps, timesteps)`.
+
+    Returns:
+        `(batch, timesteps, d_model)`, or `(outputs, scores)`.
+
+    Example:
+
+    >>> block = keras_seqlab.AttentionBlock(2, 8, ff_dim=16, causal=True)
+    >>> y, scores = block(np.zeros((2, 5, 4)), return_attention_scores=True)
+    >>> y.shape, scores.shape
+    ((2, 5, 4), (2, 2, 5, 5))
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        ff_dim=None,
+        causal=False,
+        dropout=0.0,
+        attention_dropout=None,
+        epsilon=1e-5,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        owner = self.__class__.__name__
+        self.num_heads = check_units(owner, num_heads, "num_heads")
+        self.key_dim = check_units(owner, key_dim, "key_dim")
+        self.ff_dim = None
+        if ff_dim is not None:
+            self.ff_dim = check_units(owner, ff_dim, "ff_dim")
+        self.causal = bool(causal)
+        self.dropout = check_rate(owner, "dropout", dropout)
+        if attention_dropout is None:
+            attention_dropout = self.dropout
+        self.attention_dropout = check_rate(
+            owner, "attention_dropout", attention_dropout
+        )
+        self.epsilon = check_positive_float(owner, "epsilon", epsilon)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.seed = seed
+        self.supports_masking = True
+
+        def seed_of(k):
+            return None if seed is None else seed + k
+
+        self._attention = layers.MultiHeadAttention(
+            self.num_heads,
+            self.key_dim,
+            dropout=self.attention_dropout,
+            seed=seed_of(0),
+            name="attention",
+            **self._sublayer_kwargs(),
+        )
+        self._attention_dropout = layers.Dropout(
+            self.dropout, seed=seed_of(1), name="attention_residual_dropout"
+        )
+        self._attention_norm = self._layer_norm("attention_norm")
+        if self.ff_dim is not None:
+            self._ffn_hidden = self._dense(self.ff_dim, "ffn_hidden", "relu")
+            self._ffn_dropout = layers.Dropout(
+                self.dropout, seed=seed_of(2), name="ffn_residual_dropout"
+            )
+
+    def _sublayer_kwargs(self):
+        # Fresh initializer objects per sublayer: a seeded initializer
+        # shared between layers would give them identical weights.
+        return dict(
+            kernel_initializer=initializers.get(
+                initializers.serialize(self.kernel_initializer)
+            ),
+            bias_initializer=initializers.get(
+                initializers.serialize(self.bias_initializer)
+            ),
+            kernel_regularizer=self.kernel_regularizer,
+            bias_regularizer=self.bias_regularizer,
+            kernel_constraint=self.kernel_constraint,
+            bias_constraint=self.bias_constraint,
+            dtype=self.dtype_policy,
+        )
+
+    def _dense(self, units, name, activation=None):
+        return layers.Dense(
+            units, activation=activation, name=name, **self._sublayer_kwargs()
+        )
+
+    def _layer_norm(self, name):
+        return layers.LayerNormalization(
+            epsilon=self.epsilon, name=name, dtype=self.dtype_policy
+        )
+
+    def build(self, inputs_shape):
+        inputs_shape = tuple(inputs_shape)
+        check_sequence_shape(_owner(self), inputs_shape)
+        self._features = inputs_shape[-1]
+        self._attention.build(inputs_shape, inputs_shape)
+        self._attention_norm.build(inputs_shape)
+        if self.ff_dim is not None:
+            self._ffn_hidden.build(inputs_shape)
+            # Sized by d_model, known only now.
+            self._ffn_output = self._dense(self._features, "ffn_output")
+            self._ffn_output.build(inputs_shape[:-1] + (self.ff_dim,))
+            self._ffn_norm = self._layer_norm("ffn_norm")
+            self._ffn_norm.build(inputs_shape)
+
+    def call(
+        self, inputs, mask=None, training=None, return_attention_scores=False
+    ):
+        _check_call(self, inputs, mask, self._features)
+        source, attention_mask = inputs, None
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+            # A Keras mask attached to its query makes MultiHeadAttention
+            # mask whole rows, and a fully masked row gets uniform weights
+            # over all keys, padding included, on its
+            # `dot_product_attention` path (zero weights on its explicit
+            # path, with dropout or scores). So it gets a fresh tensor
+            # without a mask and an `attention_mask` without empty rows.
+            source = _zero_padding(inputs, mask)
+            attention_mask = self._attention_mask(mask)
+        attended = self._attention(
+            source,
+            source,
+            attention_mask=attention_mask,
+            use_causal_mask=self.causal and mask is None,
+            return_attention_scores=return_attention_scores,
+            training=training,
+        )
+        if return_attention_scores:
+            attended, scores = attended
+        outputs = self._attention_norm(
+            source + self._attention_dropout(attended, training=training)
+        )
+        if self.ff_dim is not None:
+            update = self._ffn_output(self._ffn_hidden(outputs))
+            outputs = self._ffn_norm(
+                outputs + self._ffn_dropout(update, training=training)
+            )
+        if mask is not None:
+            outputs = _zero_padding(outputs, mask)
+            if return_attention_scores:
+                scores = ops.where(
+                    mask[:, None, :, None], scores, ops.zeros_like(scores)
+                )
+        if return_attention_scores:
+            return outputs, scores
+        return outputs
+
+    def _attention_mask(self, mask):
+        """(batch, T, T): keys that are real steps (and not ahead if
+        causal); a padded query attends to itself only, so that no row is
+        empty (its output is replaced by zeros afterwards)."""
+        positions = ops.arange(ops.shape(mask)[1])
+        rows, cols = positions[:, None], positions[None, :]
+        allowed = ops.where(
+            mask[:, :, None], mask[:, None, :], ops.equal(rows, cols)[None]
+        )
+        if self.causal:
+            allowed = ops.logical_and(
+                allowed, ops.greater_equal(rows, cols)[None]
+            )
+        return allowed
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def compute_output_shape(self, inputs_shape):
+        return tuple(inputs_shape)
+
+    def compute_output_spec(
+        self, inputs, mask=None, training=None, return_attention_scores=False
+    ):
+        features = getattr(self, "_features", None)
+        _check_call(self, inputs, mask, features)
+        outputs = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+        if not return_attention_scores:
+            return outputs
+        batch, timesteps = inputs.shape[0], inputs.shape[1]
+        scores = keras.KerasTensor(
+            (batch, self.num_heads, timesteps, timesteps),
+            dtype=self.compute_dtype,
+        )
+        return outputs, scores
+
+    def get_config(self):
+        config = {
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "ff_dim": self.ff_dim,
+            "causal": self.causal,
+            "dropout": self.dropout,
+            "attention_dropout": self.attention_dropout,
+            "epsilon": self.epsilon,
+            "kernel_initializer": initializers.serialize(
+                self.kernel_initializer
+            ),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(
+                self.kernel_regularizer
+            ),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "seed": self.seed,
+        }
+        return {**super().get_config(), **config}
+
+
+@seqlab_export
+class AttentionPooling(layers.Layer):
+    """Additive (Bahdanau) attention pooling over time: many-to-one.
+
+        s_t = vᵀ tanh(h_t W + b)
+        α = softmax(s) over the real steps (masked steps: α_t = 0 exactly)
+        context = Σ_t α_t h_t
+
+    with `kernel` W (features, units), `bias` b (units,) and
+    `score_vector` v (units,). The head that looks back across all the
+    hidden states of a sequence model and weighs them. A sequence whose
+    steps are all masked gets α = 0 and a zero context (never NaN).
+
+    Args:
+        units: positive integer, the size of the scoring layer.
+        kernel_initializer, bias_initializer, score_vector_initializer:
+            initializers of W, b and v.
+        kernel_regularizer, bias_regularizer, score_vector_regularizer:
+            regularizers.
+        kernel_constraint, bias_constraint, score_vector_constraint:
+            constraints.
+
+    Call arguments:
+        inputs: `(batch, timesteps, features)`.
+        mask: optional boolean `(batch, timesteps)`, True for real steps.
+        return_attention_weights: also return α, `(batch, timesteps)`.
+
+    Returns:
+        The context `(batch, features)`, or `(context, weights)`.
+
+    Example:
+
+    >>> pool = keras_seqlab.AttentionPooling(8)
+    >>> context, alpha = pool(
+    ...     np.ones((2, 5, 4)), return_attention_weights=True
+    ... )
+    >>> context.shape, alpha.shape
+    ((2, 4), (2, 5))
+    """
+
+    def __init__(
+        self,
+        units,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        score_vector_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        score_vector_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        score_vector_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = check_units(self.__class__.__name__, units)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.score_vector_initializer = initializers.get(
+            score_vector_initializer
+        )
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.score_vector_regularizer = regularizers.get(
+            score_vector_regularizer
+        )
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.score_vector_constraint = constraints.get(score_vector_constraint)
+        self._softmax = layers.Softmax(axis=-1, dtype=self.dtype_policy)
+
+    def build(self, inputs_shape):
+        inputs_shape = tuple(inputs_shape)
+        check_sequence_shape(_owner(self), inputs_shape)
+        self._features = inputs_shape[-1]
+        self.kernel = self.add_weight(
+            shape=(self._features, self.units),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = self.add_weight(
+            shape=(self.units,),
+            name="bias",
+            initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+        )
+        self.score_vector = self.add_weight(
+            shape=(self.units,),
+            name="score_vector",
+            initializer=self.score_vector_initializer,
+            regularizer=self.score_vector_regularizer,
+            constraint=self.score_vector_constraint,
+        )
+
+    def call(self, inputs, mask=None, return_attention_weights=False):
+        _check_call(self, inputs, mask, self._features)
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+            inputs = _zero_padding(inputs, mask)
+        hidden = ops.tanh(ops.matmul(inputs, self.kernel) + self.bias)
+        scores = ops.sum(hidden * self.score_vector, axis=-1)
+        # keras.layers.Softmax gives masked steps exactly 0, also when a
+        # whole row is masked.
+        weights = self._softmax(scores, mask=mask)
+        context = ops.sum(weights[:, :, None] * inputs, axis=1)
+        if return_attention_weights:
+            return context, weights
+        return context
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, inputs_shape):
+        return (inputs_shape[0], inputs_shape[-1])
+
+    def compute_output_spec(
+        self, inputs, mask=None, return_attention_weights=False
+    ):
+        features = getattr(self, "_features", None)
+        _check_call(self, inputs, mask, features)
+        context = keras.KerasTensor(
+            (inputs.shape[0], inputs.shape[-1]), dtype=self.compute_dtype
+        )
+        if not return_attention_weights:
+            return context
+        weights = keras.KerasTensor(inputs.shape[:2], dtype=self.compute_dtype)
+        return context, weights
+
+    def get_config(self):
+        config = {"units": self.units}
+        for name in ("kernel", "bias", "score_vector"):
+            config[f"{name}_initializer"] = initializers.serialize(
+                getattr(self, f"{name}_initializer")
+            )
+            config[f"{name}_regularizer"] = regularizers.serialize(
+                getattr(self, f"{name}_regularizer")
+            )
+            config[f"{name}_constraint"] = constraints.serialize(
+                getattr(self, f"{name}_constraint")
+            )
+        return {**super().get_config(), **config}
+
+
+@seqlab_export
+class PositionalEncoding(layers.Layer):
+    """Adds the sinusoidal positional encoding (Vaswani et al. 2017).
+
+        PE[t, 2i]   = sin(t / max_wavelength^(2i/d))
+        PE[t, 2i+1] = cos(t / max_wavelength^(2i/d))
+        y[:, t] = x[:, t] + PE[t]          (t = 0 … T-1)
+
+    d is the feature size; for an odd d the last column is a sine. The
+    encoding is computed at call time from the actual length, so any
+    sequence length works, also one unknown when the model is built.
+    Attention is order-blind: this is what tells it where a step is.
+    Masks pass through unchanged; positions count from the first step,
+    padded or not (pad on the right to start real steps at 0).
+
+    Args:
+        max_wavelength: positive number, 10000 in the paper.
+
+    Call arguments:
+        inputs: `(batch, timesteps, d)`.
+        mask: optional `(batch, timesteps)`, passed on.
+
+    Example:
+
+    >>> inputs = keras.Input((None, 4))
+    >>> outputs = keras_seqlab.PositionalEncoding()(inputs)
+    >>> keras.Model(inputs, outputs)(np.zeros((1, 3, 4))).shape
+    (1, 3, 4)
+    """
+
+    def __init__(self, max_wavelength=10000.0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_wavelength = check_positive_float(
+            self.__class__.__name__, "max_wavelength", max_wavelength
+        )
+        self.supports_masking = True
+
+    def build(self, inputs_shape):
+        inputs_shape = tuple(inputs_shape)
+        check_sequence_shape(_owner(self), inputs_shape)
+        depth = self._features = inputs_shape[-1]
+        self._frequencies = [
+            1.0 / self.max_wavelength ** (2 * (j // 2) / depth)
+            for j in range(depth)
+        ]
+        self._even_columns = [j % 2 == 0 for j in range(depth)]
+
+    def call(self, inputs, mask=None):
+        _check_call(self, inputs, mask, self._features)
+        positions = ops.cast(ops.arange(ops.shape(inputs)[1]), "float32")
+        frequencies = ops.convert_to_tensor(self._frequencies, "float32")
+        angles = positions[:, None] * frequencies[None, :]
+        encoding = ops.where(
+            ops.convert_to_tensor(self._even_columns)[None, :],
+            ops.sin(angles),
+            ops.cos(angles),
+        )
+        return inputs + ops.cast(encoding, inputs.dtype)[None]
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def compute_output_shape(self, inputs_shape):
+        return tuple(inputs_shape)
+
+    def compute_output_spec(self, inputs, mask=None):
+        _check_call(self, inputs, mask, getattr(self, "_features", None))
+        return keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+
+    def get_config(self):
+        config = {"max_wavelength": self.max_wavelength}
+        return {**super().get_config(), **config}

@@ -1,0 +1,568 @@
+"""WaveNet (van den Oord et al. 2016): gated residual block and stack."""
+
+import numbers
+
+import keras
+from keras import activations
+from keras import constraints
+from keras import initializers
+from keras import ops
+from keras import regularizers
+
+from keras_seqlab._export import seqlab_export
+from keras_seqlab._validation import check_sequence_shape
+from keras_seqlab._validation import check_units
+
+
+def _check_dilations(owner, dilations):
+    """Returns `dilations` as a tuple of positive ints; raises otherwise."""
+    if isinstance(dilations, (str, bytes, numbers.Number)) or not hasattr(
+        dilations, "__iter__"
+    ):
+        raise ValueError(
+            f"{owner}: `dilations` must be a non-empty sequence of positive "
+            f"integers, got {dilations!r}."
+        )
+    dilations = tuple(dilations)
+    if not dilations:
+        raise ValueError(
+            f"{owner}: `dilations` must be a non-empty sequence of positive "
+            f"integers, got {dilations!r}."
+        )
+    return tuple(
+        check_units(owner, d, f"dilations[{i}]")
+        for i, d in enumerate(dilations)
+    )
+
+
+def _check_gated(owner, gated):
+    if gated is not True and gated is not False:
+        raise ValueError(
+            f"{owner}: `gated` must be True or False, got {gated!r}."
+        )
+    return gated
+
+
+def receptive_field(kernel_size, dilations):
+    """Time steps one output of a stack of dilated causal convolutions sees.
+
+    With one convolution of width k per block and dilations d_1 … d_n,
+
+        R = 1 + (k − 1) · Σ_i d_i
+
+    (k = 2 with dilations 1, 2, 4, 8 gives 16): the output at step t
+    depends on the inputs at steps t − R + 1 … t and on no other.
+
+    Args:
+        kernel_size: k, a positive integer.
+        dilations: a dilation (positive integer) or a non-empty sequence of
+            them.
+
+    Example:
+
+    >>> keras_seqlab.receptive_field(2, (1, 2, 4, 8) * 2)
+    31
+    """
+    owner = "receptive_field"
+    kernel_size = check_units(owner, kernel_size, "kernel_size")
+    if isinstance(dilations, numbers.Integral) and not isinstance(
+        dilations, bool
+    ):
+        dilations = (dilations,)
+    dilations = _check_dilations(owner, dilations)
+    return 1 + (kernel_size - 1) * sum(dilations)
+
+
+def _causal_conv(x, kernel, dilation):
+    """y_t = Σ_j x_{t − (k−1−j)·d} W_j with zeros before the first step."""
+    pad = (kernel.shape[0] - 1) * dilation
+    if pad:
+        x = ops.pad(x, ((0, 0), (pad, 0), (0, 0)))
+    return ops.conv(
+        x,
+        kernel,
+        strides=1,
+        padding="valid",
+        data_format="channels_last",
+        dilation_rate=dilation,
+    )
+
+
+def _check_inputs(owner, shape, channels):
+    check_sequence_shape(owner, shape)
+    if channels is not None and shape[-1] != channels:
+        raise ValueError(
+            f"{owner}: expected inputs with {channels} channels (the "
+            f"channel count it was built for), got shape {tuple(shape)}."
+        )
+
+
+def _check_mask(owner, inputs, mask):
+    mask_shape = tuple(mask.shape)
+    steps = inputs.shape[1]
+    if len(mask_shape) != 2 or (
+        mask_shape[1] is not None
+        and steps is not None
+        and mask_shape[1] != steps
+    ):
+        raise ValueError(
+            f"{owner}: expected a mask of shape (batch, {steps}), got shape "
+            f"{mask_shape}."
+        )
+
+
+# Each weight gets `initializer.clone()`: an unseeded Keras random
+# initializer draws its seed once, when it is made, so one instance gives
+# the same values to every weight of a shape (filter and gate kernels would
+# start equal).
+
+
+class _ConvArguments(keras.layers.Layer):
+    """The Keras weight vocabulary shared by the block and the stack."""
+
+    def __init__(
+        self,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+
+    def _owner(self):
+        return f"{self.__class__.__name__} '{self.name}'"
+
+    def _weight_arguments(self):
+        return {
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "kernel_regularizer": self.kernel_regularizer,
+            "bias_regularizer": self.bias_regularizer,
+            "kernel_constraint": self.kernel_constraint,
+            "bias_constraint": self.bias_constraint,
+        }
+
+    def get_config(self):
+        config = {
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(
+                self.kernel_initializer
+            ),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(
+                self.kernel_regularizer
+            ),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
+        return {**super().get_config(), **config}
+
+
+@seqlab_export
+class WaveNetBlock(_ConvArguments):
+    """WaveNet residual block: gated dilated causal convolution.
+
+    Every convolution is causal: the input is padded on the left with
+    (k − 1)·d zeros, so the output at step t sees the inputs at steps
+    t − (k − 1)·d, …, t − d, t and nothing later. With kernels in Keras's
+    Conv1D layout (k, C_in, C_out),
+
+        (W ∗ x)_t = Σ_{j=0}^{k−1} x_{t − (k−1−j)·d} W_j     (x_τ = 0, τ < 0)
+
+    `gated=True` (the paper's block, van den Oord et al. 2016):
+
+        z = tanh(W_f ∗ x + b_f) ⊙ σ(W_g ∗ x + b_g)
+        residual = x' + z V_res + c_res
+        skip = z V_skip + c_skip
+
+    where V_res and V_skip are 1×1 convolutions (F, F), and x' = x when
+    the input has F = `filters` channels, otherwise the 1×1 convolution
+    x' = x V_in + c_in maps the input to F channels first. σ is the
+    logistic sigmoid. With `use_bias=False` every b and c is left out.
+
+    `gated=False` is one layer of the textbook's plain WaveNet stack,
+    exactly `keras.layers.Conv1D(filters, kernel_size, padding="causal",
+    dilation_rate=d, activation="relu")`:
+
+        z = relu(W ∗ x + b),   residual = skip = z
+
+    (no gate, no residual connection, no 1×1 convolutions).
+
+    Any kernel size k ≥ 1 works (odd or even): the padding is all on the
+    left. The receptive field of one block is 1 + (k − 1)·d steps
+    (`receptive_field`).
+
+    Masks: convolutions are not mask-aware, so the block sets the input to
+    zero at masked steps (a masked step then looks exactly like the causal
+    padding), sets both outputs to zero at masked steps and passes the mask
+    on to both outputs. A left-padded sequence thus gives, at its real
+    steps, the outputs of the unpadded sequence; right padding never
+    reaches a real step anyway (causality).
+
+    Weights (created in `build`), for C input channels and F filters:
+    gated: `filter_kernel`, `gate_kernel` (k, C, F), `residual_kernel`,
+    `skip_kernel` (1, F, F), and, when C ≠ F, `input_kernel` (1, C, F);
+    each with a bias of shape (F,) named `filter_bias`, `gate_bias`, …
+    when `use_bias`. Plain: `kernel` (k, C, F) and `bias` (F,).
+
+    Args:
+        filters: positive integer, F, the channels of both outputs.
+        kernel_size: k, a positive integer (default 2).
+        dilation_rate: d, a positive integer (default 1).
+        gated: the gated residual block (True) or the plain causal ReLU
+            convolution (False).
+        use_bias: whether the convolutions add biases.
+        kernel_initializer, bias_initializer: initializers of all kernels
+            and of all biases.
+        kernel_regularizer, bias_regularizer: regularizers of all kernels
+            and of all biases.
+        kernel_constraint, bias_constraint: constraints of all kernels and
+            of all biases.
+
+    Call arguments:
+        inputs: `(batch, timesteps, channels)`.
+        mask: optional boolean `(batch, timesteps)`, True at real steps.
+
+    Returns:
+        `(residual, skip)`, each `(batch, timesteps, filters)`.
+
+    Example:
+
+    >>> block = keras_seqlab.WaveNetBlock(8, kernel_size=2, dilation_rate=4)
+    >>> residual, skip = block(np.zeros((2, 10, 3)))
+    >>> residual.shape, skip.shape, block.receptive_field
+    ((2, 10, 8), (2, 10, 8), 5)
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size=2,
+        dilation_rate=1,
+        gated=True,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
+        owner = self._owner()
+        self.filters = check_units(owner, filters, "filters")
+        self.kernel_size = check_units(owner, kernel_size, "kernel_size")
+        self.dilation_rate = check_units(owner, dilation_rate, "dilation_rate")
+        self.gated = _check_gated(owner, gated)
+        self.input_channels = None
+
+    @property
+    def receptive_field(self):
+        """1 + (k − 1)·d: the input steps one output step depends on."""
+        return receptive_field(self.kernel_size, self.dilation_rate)
+
+    def _kernel(self, name, shape):
+        return self.add_weight(
+            shape=shape,
+            name=name,
+            initializer=self.kernel_initializer.clone(),
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+
+    def _bias(self, name):
+        if not self.use_bias:
+            return None
+        return self.add_weight(
+            shape=(self.filters,),
+            name=name,
+            initializer=self.bias_initializer.clone(),
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+        )
+
+    def build(self, inputs_shape):
+        _check_inputs(self._owner(), inputs_shape, None)
+        channels = int(inputs_shape[-1])
+        k, f = self.kernel_size, self.filters
+        if self.gated:
+            self.filter_kernel = self._kernel("filter_kernel", (k, channels, f))
+            self.filter_bias = self._bias("filter_bias")
+            self.gate_kernel = self._kernel("gate_kernel", (k, channels, f))
+            self.gate_bias = self._bias("gate_bias")
+            self.residual_kernel = self._kernel("residual_kernel", (1, f, f))
+            self.residual_bias = self._bias("residual_bias")
+            self.skip_kernel = self._kernel("skip_kernel", (1, f, f))
+            self.skip_bias = self._bias("skip_bias")
+            self.input_kernel = self.input_bias = None
+            if channels != f:
+                self.input_kernel = self._kernel(
+                    "input_kernel", (1, channels, f)
+                )
+                self.input_bias = self._bias("input_bias")
+        else:
+            self.kernel = self._kernel("kernel", (k, channels, f))
+            self.bias = self._bias("bias")
+        self.input_channels = channels
+
+    def call(self, inputs, mask=None):
+        _check_inputs(self._owner(), inputs.shape, self.input_channels)
+        x = inputs
+        keep = None
+        if mask is not None:
+            _check_mask(self._owner(), inputs, mask)
+            mask = ops.cast(mask, "bool")
+            keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
+            x = x * keep
+        if self.gated:
+            residual, skip = self._gated(x)
+        else:
+            a = _causal_conv(x, self.kernel, self.dilation_rate)
+            if self.use_bias:
+                a = a + self.bias
+            residual = skip = ops.relu(a)
+        if keep is not None:
+            residual = residual * keep
+            skip = residual if not self.gated else skip * keep
+        return residual, skip
+
+    def _gated(self, x):
+        # One convolution for the filter and the gate, one matmul for the
+        # residual and the skip 1×1 convolutions.
+        kernel = ops.concatenate([self.filter_kernel, self.gate_kernel], -1)
+        a = _causal_conv(x, kernel, self.dilation_rate)
+        if self.use_bias:
+            a = a + ops.concatenate([self.filter_bias, self.gate_bias])
+        a_filter, a_gate = ops.split(a, 2, axis=-1)
+        z = ops.tanh(a_filter) * ops.sigmoid(a_gate)
+        out_kernel = ops.concatenate(
+            [self.residual_kernel[0], self.skip_kernel[0]], -1
+        )
+        out = ops.matmul(z, out_kernel)
+        if self.use_bias:
+            out = out + ops.concatenate([self.residual_bias, self.skip_bias])
+        residual, skip = ops.split(out, 2, axis=-1)
+        if self.input_kernel is None:
+            return x + residual, skip
+        shortcut = ops.matmul(x, self.input_kernel[0])
+        if self.use_bias:
+            shortcut = shortcut + self.input_bias
+        return shortcut + residual, skip
+
+    def compute_output_shape(self, inputs_shape):
+        _check_inputs(self._owner(), inputs_shape, self.input_channels)
+        shape = (*tuple(inputs_shape)[:-1], self.filters)
+        return shape, shape
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        return mask, mask
+
+    def get_config(self):
+        config = {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "dilation_rate": self.dilation_rate,
+            "gated": self.gated,
+        }
+        return {**super().get_config(), **config}
+
+
+@seqlab_export
+class WaveNet(_ConvArguments):
+    """A stack of `WaveNetBlock`s cycling through `dilations`.
+
+    Block i has dilation `dilations[i]`; block 1 maps the C input channels
+    to F = `filters`, every later block works on F channels. With
+    h_0 = x and (h_i, s_i) = block_i(h_{i−1}):
+
+    `gated=True` (the paper): the output is the sum of the skip outputs,
+
+        y = act(Σ_i s_i)
+
+    `gated=False` (the textbook's plain causal ReLU stack, which has no
+    residual or skip connections): the output is the last block's,
+
+        y = act(h_n),   h_i = relu(W_i ∗ h_{i−1} + b_i)
+
+    i.e. exactly a `keras.Sequential` of `keras.layers.Conv1D(filters,
+    kernel_size, padding="causal", dilation_rate=d, activation="relu")`
+    for d in `dilations`.
+
+    act is `output_activation`: None (linear, the default: the head that
+    follows is the model's business) or e.g. `"relu"`, the paper's
+    relu(Σ_i s_i) ahead of its 1×1 output convolutions.
+
+    The receptive field is R = 1 + (k − 1)·Σ_i d_i steps
+    (`receptive_field`): the output at step t depends on the inputs at
+    t − R + 1 … t only. The default, dilations (1, 2, 4, 8) twice with
+    k = 2, gives R = 31.
+
+    Masks: each block zeros its input and its outputs at masked steps, so
+    a left-padded sequence gives the unpadded sequence's outputs at its
+    real steps. With `return_sequences=True` the output is zero at masked
+    steps and the mask is passed on; with `return_sequences=False` the
+    output is the one at each sample's last unmasked step (as a Keras RNN
+    returns it; zeros for a fully masked sample) and no mask is passed on.
+
+    Args:
+        filters: positive integer, F, the channels of every block and of
+            the output.
+        dilations: non-empty sequence of positive integers, one block each
+            (default `(1, 2, 4, 8) * 2`).
+        kernel_size: k, a positive integer, any parity (default 2).
+        gated: gated residual blocks with skips (True) or the plain causal
+            ReLU stack (False).
+        return_sequences: return the output at every step (True) or at the
+            last step only (False).
+        output_activation: activation applied to the output, default None.
+        use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+            bias_regularizer, kernel_constraint, bias_constraint: passed
+            to every block (see `WaveNetBlock`).
+
+    Call arguments:
+        inputs: `(batch, timesteps, channels)`.
+        mask: optional boolean `(batch, timesteps)`, True at real steps.
+
+    Returns:
+        `(batch, timesteps, filters)`, or `(batch, filters)` with
+        `return_sequences=False`.
+
+    Example:
+
+    >>> layer = keras_seqlab.WaveNet(8, dilations=(1, 2, 4, 8))
+    >>> layer(np.zeros((2, 20, 1))).shape, layer.receptive_field
+    ((2, 20, 8), 16)
+    """
+
+    def __init__(
+        self,
+        filters,
+        dilations=(1, 2, 4, 8) * 2,
+        kernel_size=2,
+        gated=True,
+        return_sequences=True,
+        output_activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
+        owner = self._owner()
+        self.filters = check_units(owner, filters, "filters")
+        self.dilations = _check_dilations(owner, dilations)
+        self.kernel_size = check_units(owner, kernel_size, "kernel_size")
+        self.gated = _check_gated(owner, gated)
+        self.return_sequences = bool(return_sequences)
+        self.output_activation = activations.get(output_activation)
+        self.blocks = [
+            WaveNetBlock(
+                self.filters,
+                kernel_size=self.kernel_size,
+                dilation_rate=d,
+                gated=self.gated,
+                name=f"block_{i}",
+                dtype=self.dtype_policy,
+                **self._weight_arguments(),
+            )
+            for i, d in enumerate(self.dilations)
+        ]
+
+    @property
+    def receptive_field(self):
+        """1 + (k − 1)·Σ d: the input steps one output step depends on."""
+        return receptive_field(self.kernel_size, self.dilations)
+
+    def build(self, inputs_shape):
+        _check_inputs(self._owner(), inputs_shape, None)
+        shape = tuple(inputs_shape)
+        for block in self.blocks:
+            block.build(shape)
+            shape = (*shape[:-1], self.filters)
+
+    def call(self, inputs, mask=None):
+        channels = self.blocks[0].input_channels
+        _check_inputs(self._owner(), inputs.shape, channels)
+        if mask is not None:
+            _check_mask(self._owner(), inputs, mask)
+            mask = ops.cast(mask, "bool")
+        h, total = inputs, None
+        for block in self.blocks:
+            h, skip = block(h, mask=mask)
+            total = skip if total is None else total + skip
+        y = self.output_activation(total if self.gated else h)
+        if mask is not None:
+            y = y * ops.expand_dims(ops.cast(mask, y.dtype), -1)
+        if self.return_sequences:
+            return y
+        if mask is None:
+            return y[:, -1, :]
+        return ops.sum(y * ops.expand_dims(_last_step(mask, y.dtype), -1), 1)
+
+    def compute_output_shape(self, inputs_shape):
+        channels = self.blocks[0].input_channels
+        _check_inputs(self._owner(), inputs_shape, channels)
+        inputs_shape = tuple(inputs_shape)
+        if self.return_sequences:
+            return (*inputs_shape[:-1], self.filters)
+        return (inputs_shape[0], self.filters)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.return_sequences else None
+
+    def get_config(self):
+        config = {
+            "filters": self.filters,
+            "dilations": list(self.dilations),
+            "kernel_size": self.kernel_size,
+            "gated": self.gated,
+            "return_sequences": self.return_sequences,
+            "output_activation": activations.serialize(self.output_activation),
+        }
+        return {**super().get_config(), **config}
+
+
+def _last_step(mask, dtype):
+    """One-hot (batch, timesteps) of each row's last True (zeros if none)."""
+    real = ops.cast(mask, "int32")
+    later = ops.flip(ops.cumsum(ops.flip(real, 1), 1), 1) - real
+    return ops.cast(ops.logical_and(mask, ops.equal(later, 0)), dtype)
