@@ -19,6 +19,10 @@ from keras_seqlab.gru_variants import GRUVariantCell
 from keras_seqlab.ln_simple_rnn import LayerNormSimpleRNNCell
 from keras_seqlab.ln_simple_rnn import LNSimpleRNN
 from keras_seqlab.ln_simple_rnn import LNSimpleRNNCell
+from keras_seqlab.min_rnn import MinGRU
+from keras_seqlab.min_rnn import MinGRUCell
+from keras_seqlab.min_rnn import MinLSTM
+from keras_seqlab.min_rnn import MinLSTMCell
 from keras_seqlab.peephole_lstm import PeepholeLSTM
 from keras_seqlab.peephole_lstm import PeepholeLSTMCell
 from keras_seqlab.recurrent import RecurrentCell
@@ -44,6 +48,10 @@ __all__ = [
     "LNSimpleRNN",
     "LNSimpleRNNCell",
     "LayerNormSimpleRNNCell",
+    "MinGRU",
+    "MinGRUCell",
+    "MinLSTM",
+    "MinLSTMCell",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
     "PositionalEncoding",

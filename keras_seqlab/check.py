@@ -315,7 +315,14 @@ def sgd_gradients(fn, arrays, layer):
     probe = _GradientProbe(fn, arrays, layer)
     inputs = keras.Input((1,))
     model = keras.Model(inputs, probe(inputs))
-    model.compile(optimizer=keras.optimizers.SGD(1.0), loss=_SumLoss())
+    # Eagerly: in a TensorFlow graph, grappler may move a read of a
+    # variable after its update when no data path orders the two (seen with
+    # the initial state of the parallel min-RNN scan, whose gradient needs
+    # no value of it), and the gradients would then be taken at moved
+    # values.
+    model.compile(
+        optimizer=keras.optimizers.SGD(1.0), loss=_SumLoss(), run_eagerly=True
+    )
     variables = probe.arrays + list(layer.trainable_weights)
     before = [ops.convert_to_numpy(v).astype("float64") for v in variables]
     model.train_on_batch(np.zeros((1, 1), "float32"), np.zeros((1,)))
@@ -338,7 +345,10 @@ def keras_gradients(layer, x, states, mask, out_weights):
         if not layer.return_sequences:
             output = output[:, None, :]
         outs = [output] + [s[:, None, :] for s in outs[1:]]
-        return sum(ops.sum(o * w) for o, w in zip(outs, out_weights))
+        return sum(
+            ops.sum(o * ops.convert_to_tensor(w))
+            for o, w in zip(outs, out_weights)
+        )
 
     return sgd_gradients(weighted_sum, [x] + list(states or []), layer)
 

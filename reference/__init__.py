@@ -14,6 +14,7 @@ Modules:
     activations  scalar activations by Keras name (Keras 3 hard_sigmoid)
     cells        one step function per cell, ``STEPS`` by name
     sequence     ``run_sequence``/``run_batch``: Keras RNN loop semantics
+    min_rnn      minGRU / minLSTM steps and the linear recurrence they solve
     attention    softmax, multi-head attention, the attention block,
                  additive pooling, sinusoidal positional encoding
     wavenet      dilated causal conv1d, WaveNet block and stack
@@ -75,6 +76,12 @@ from .linalg import split
 from .linalg import sub
 from .linalg import vecmat
 from .linalg import zeros
+from .min_rnn import MIN_RNN_STEPS
+from .min_rnn import linear_recurrence
+from .min_rnn import min_gru_coefficients
+from .min_rnn import min_gru_step
+from .min_rnn import min_lstm_coefficients
+from .min_rnn import min_lstm_step
 from .sequence import run_batch
 from .sequence import run_sequence
 from .wavenet import causal_conv1d
@@ -85,6 +92,7 @@ from .windows import make_windows
 
 __all__ = [
     "ACTIVATIONS",
+    "MIN_RNN_STEPS",
     "STEPS",
     "Value",
     "activation",
@@ -107,6 +115,7 @@ __all__ = [
     "layer_norm",
     "layer_norm_affine",
     "lift",
+    "linear_recurrence",
     "ln_simple_rnn_addons_step",
     "ln_simple_rnn_step",
     "lower",
@@ -114,6 +123,10 @@ __all__ = [
     "make_windows",
     "mean",
     "mgu_step",
+    "min_gru_coefficients",
+    "min_gru_step",
+    "min_lstm_coefficients",
+    "min_lstm_step",
     "mul",
     "multi_head_attention",
     "one_minus",
