@@ -4,7 +4,9 @@ Every cell and layer here is checked, forward values and gradients, against
 the pure-Python reference in `keras_seqlab.reference` on each backend.
 """
 
+from keras_seqlab import compare
 from keras_seqlab import datasets
+from keras_seqlab import models
 from keras_seqlab import windows
 from keras_seqlab.attention import AttentionBlock
 from keras_seqlab.attention import AttentionPooling
@@ -23,6 +25,10 @@ from keras_seqlab.min_rnn import MinGRU
 from keras_seqlab.min_rnn import MinGRUCell
 from keras_seqlab.min_rnn import MinLSTM
 from keras_seqlab.min_rnn import MinLSTMCell
+from keras_seqlab.models import Persistence
+from keras_seqlab.models import build
+from keras_seqlab.models import build_classifier
+from keras_seqlab.models import forecast_autoregressive
 from keras_seqlab.peephole_lstm import PeepholeLSTM
 from keras_seqlab.peephole_lstm import PeepholeLSTMCell
 from keras_seqlab.recurrent import RecurrentCell
@@ -54,6 +60,7 @@ __all__ = [
     "MinLSTMCell",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
+    "Persistence",
     "PositionalEncoding",
     "RecurrentCell",
     "Scaler",
@@ -62,10 +69,15 @@ __all__ = [
     "WaveNet",
     "WaveNetBlock",
     "WindowedSeries",
+    "build",
+    "build_classifier",
+    "compare",
     "datasets",
+    "forecast_autoregressive",
     "load_csv",
     "load_weather",
     "make_windows",
+    "models",
     "receptive_field",
     "split_gap",
     "synthetic_series",
