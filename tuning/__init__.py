@@ -1,6 +1,73 @@
 """keras_seqlab.tuning: keras-tuner search spaces (installed from tuning/).
 
-Nothing is exported yet: the HyperModels for each architecture arrive with
-the model builders. The package exists now so that the installed layout,
-`keras_seqlab.tuning` and never a top-level `tuning`, is fixed and tested.
+- One `keras_tuner.HyperModel` per architecture of `keras_seqlab.models`
+  (`get_hypermodel(name, input_shape, ...)`, `names()`, or the classes
+  `HyperLSTM`, `HyperWaveNet`, ...), with inline defaults that reproduce
+  the untuned builder and every range overridable.
+- Time-ordered validation: `time_ordered_search` scores every trial on the
+  later part of the data; `walk_forward_splits`, `WalkForward` and
+  `walk_forward` add expanding-window cross-validation.
+
+The hypermodels need keras-tuner (`pip install "keras-seqlab[tuning]"`);
+they are imported on first use, so this package imports without it.
 """
+
+from .validation import TUNER_KINDS
+from .validation import WalkForward
+from .validation import time_ordered_search
+from .validation import tuner_class
+from .validation import walk_forward
+from .validation import walk_forward_splits
+
+_HYPERMODELS = (
+    "SeqHyperModel",
+    "HyperPersistence",
+    "HyperLinear",
+    "HyperDense",
+    "HyperSimpleRNN",
+    "HyperStackedRNN",
+    "HyperLSTM",
+    "HyperStackedLSTM",
+    "HyperGRU",
+    "HyperLNSimpleRNN",
+    "HyperPeepholeLSTM",
+    "HyperGRUVariant",
+    "HyperMinGRU",
+    "HyperMinLSTM",
+    "HyperConvGRU",
+    "HyperWaveNet",
+    "HyperAttention",
+    "HyperBidirectional",
+    "get_hypermodel",
+    "hypermodel_class",
+    "names",
+)
+
+__all__ = [
+    "TUNER_KINDS",
+    "WalkForward",
+    "time_ordered_search",
+    "tuner_class",
+    "walk_forward",
+    "walk_forward_splits",
+    *_HYPERMODELS,
+]
+
+
+def __getattr__(name):
+    if name not in _HYPERMODELS:
+        raise AttributeError(
+            f"module 'keras_seqlab.tuning' has no attribute {name!r}"
+        )
+    try:
+        from . import hypermodels
+    except ImportError as error:
+        raise ImportError(
+            f"keras_seqlab.tuning.{name} needs keras-tuner, which does not "
+            f'import here ({error}); pip install "keras-seqlab[tuning]".'
+        ) from error
+    return getattr(hypermodels, name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
