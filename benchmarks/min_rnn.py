@@ -39,13 +39,14 @@ script, not a measurement.
 import argparse
 import functools
 import json
-import os
 import platform
 import sys
 import time
 
 import keras
 import numpy as np
+from _backend import backend_version
+from _backend import configure_threads
 
 from keras_seqlab.min_rnn import MinGRU
 from keras_seqlab.min_rnn import MinLSTM
@@ -287,35 +288,6 @@ def header(settings):
 
 
 # -- backend set-up -----------------------------------------------------------
-
-
-def configure_threads(backend, threads):
-    """Applies `--threads` where the backend allows it; says what is used."""
-    default = f"backend default ({os.cpu_count()} cores)"
-    if backend == "torch":
-        import torch
-
-        if threads:
-            torch.set_num_threads(threads)
-        return f"{torch.get_num_threads()} (torch.get_num_threads)"
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        return default if not threads else f"{threads} intra/inter-op"
-    if threads:
-        progress(f"--threads is not applied on {backend}")
-    return default
-
-
-def backend_version(backend):
-    module = {"torch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
-    if backend not in module:
-        return backend
-    imported = __import__(module[backend])
-    return f"{module[backend]} {imported.__version__}"
 
 
 # -- command line -------------------------------------------------------------

@@ -39,6 +39,7 @@ import time
 
 import keras
 import numpy as np
+from _backend import configure_threads
 
 from keras_seqlab.wavenet import WaveNet
 from keras_seqlab.wavenet import receptive_field
@@ -263,24 +264,6 @@ def parse_layers(text):
     return names
 
 
-def set_threads(threads):
-    backend = keras.backend.backend()
-    if threads is None:
-        return "default"
-    if backend == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    else:
-        return "default (JAX fixes its threads at import)"
-    return str(threads)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=parse_size, default=None)
@@ -307,7 +290,7 @@ def main(argv=None):
         "keras": keras.__version__,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
-        "threads": set_threads(args.threads),
+        "threads": configure_threads(keras.backend.backend(), args.threads),
         "batch": BATCH,
         "kernel_size": KERNEL_SIZE,
         "sizes": [tuple(s) for s in sizes],
