@@ -4,6 +4,10 @@
     seqlab compare [--dataset synthetic|weather | --csv PATH --target COL]
                    [--models a,b,c] [--epochs N] [--window T] [--horizon H]
                    [--limit N] [--seed S] [--out DIR] ...
+    seqlab tune ARCH [--dataset ... | --csv PATH --target COL]
+                [--tuner random|bayesian|hyperband] [--max-trials N]
+                [--epochs N] [--set NAME=VALUE] [--out DIR] [--overwrite]
+                [--chief | --worker ID] [--oracle HOST:PORT] [--lease S]
 
 `check` runs every cell against the pure-Python reference on the current
 Keras backend (set KERAS_BACKEND) and prints one row per cell: the largest
@@ -15,6 +19,12 @@ at 1e-5. It exits with status 1 if any cell fails.
 scores, parameters, training time) with progress on stderr while it
 trains, and writes `results.json`, `leaderboard.txt` and PNG plots to
 `--out`. Bad settings print one line and exit with status 2.
+
+`tune` runs a keras-tuner search over one architecture's space
+(`keras_seqlab.tuning`), prints progress and the best trials, writes the
+best model and `summary.json`, and scores the best model and the untuned
+builder on the test split. Run again, it resumes; `--chief` and
+`--worker ID` split it over processes or machines.
 """
 
 import argparse
@@ -174,6 +184,155 @@ def _add_compare(commands):
     parser.set_defaults(run=_compare)
 
 
+def _tune(args):
+    try:
+        from keras_seqlab.tuning import distributed
+        from keras_seqlab.tuning import search
+    except ImportError as error:
+        print(
+            f"seqlab tune needs keras-tuner ({error}); pip install "
+            '"keras-seqlab[tuning]".',
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        role = distributed.role(args.chief, args.worker, args.oracle)
+        setup = search.prepare(
+            args.architecture,
+            dataset=args.dataset,
+            csv=args.csv,
+            target=args.target,
+            columns=args.columns.split(",") if args.columns else None,
+            date_column=args.date_column,
+            window=args.window,
+            horizon=args.horizon,
+            head=args.head,
+            limit=args.limit,
+            tuner=args.tuner,
+            max_trials=args.max_trials,
+            epochs=args.epochs,
+            patience=args.patience,
+            seed=args.seed,
+            overrides=args.set,
+            out=args.out,
+            overwrite=args.overwrite,
+            distributed=role,
+            lease=args.lease,
+        )
+        results = search.run(setup, progress=sys.stderr)
+    except (ValueError, ImportError) as error:
+        print(f"seqlab tune: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:
+        print(f"seqlab tune: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"\nseqlab tune: interrupted; the finished trials are kept in "
+            f"{setup.project}: run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    if setup.role == "worker":
+        print(f"seqlab tune: worker {results['worker']} done")
+        return 0
+    print(search.format_summary(results), flush=True)
+    print(f"wrote {', '.join(results['files'])}")
+    return 0
+
+
+def _add_tune(commands):
+    parser = commands.add_parser(
+        "tune",
+        help="search the hyperparameters of one architecture",
+        description=(
+            "Run a keras-tuner search over the space of one architecture "
+            "(keras_seqlab.tuning) on the data of seqlab compare, scored on "
+            "the later validation split. Prints the best trials, writes "
+            "OUT/ARCH/best_model.keras and summary.json, and scores the "
+            "best model and the untuned builder on the test split. Run the "
+            "same command again to resume an interrupted search."
+        ),
+    )
+    parser.add_argument(
+        "architecture", metavar="ARCH", help="an architecture, e.g. gru"
+    )
+    data = parser.add_argument_group("data (as in seqlab compare)")
+    data.add_argument("--dataset", choices=("synthetic", "weather"))
+    data.add_argument("--csv", metavar="PATH", help="your own CSV file")
+    data.add_argument("--target", metavar="COL", help="column to forecast")
+    data.add_argument("--columns", metavar="A,B", help="input columns")
+    data.add_argument("--date-column", metavar="COL")
+    data.add_argument("--window", type=int, help="input window length")
+    data.add_argument(
+        "--horizon", type=int, default=1, help="steps to forecast (default 1)"
+    )
+    data.add_argument(
+        "--head",
+        choices=("many_to_one", "seq_to_vector", "seq_to_seq"),
+        help="default many_to_one for horizon 1, else seq_to_vector",
+    )
+    data.add_argument(
+        "--limit", type=int, help="at most N windows per split, for quick runs"
+    )
+    space = parser.add_argument_group("search")
+    space.add_argument(
+        "--tuner",
+        choices=("random", "bayesian", "hyperband"),
+        default="random",
+        help="default random",
+    )
+    space.add_argument(
+        "--max-trials",
+        type=int,
+        help="trials to run (default 10; not with hyperband)",
+    )
+    space.add_argument(
+        "--epochs", type=int, default=10, help="most epochs a trial (10)"
+    )
+    space.add_argument(
+        "--patience", type=int, default=3, help="early stopping (3 epochs)"
+    )
+    space.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="fix a hyperparameter (units=64) or give choices (depth=1,2); "
+        "repeatable",
+    )
+    space.add_argument("--seed", type=int, default=42, help="default 42")
+    space.add_argument(
+        "--out",
+        metavar="DIR",
+        default="seqlab-tune",
+        help="default ./seqlab-tune",
+    )
+    space.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start the search over instead of resuming it",
+    )
+    scale = parser.add_argument_group(
+        "distributed (keras-tuner chief/worker; OUT must be shared)"
+    )
+    role = scale.add_mutually_exclusive_group()
+    role.add_argument("--chief", action="store_true", help="serve the oracle")
+    role.add_argument("--worker", metavar="ID", help="run trials as worker ID")
+    scale.add_argument(
+        "--oracle",
+        metavar="HOST:PORT",
+        help="the chief's address (default: KERASTUNER_ORACLE_IP and "
+        "KERASTUNER_ORACLE_PORT)",
+    )
+    scale.add_argument(
+        "--lease",
+        type=float,
+        help="chief: seconds without a heartbeat after which a worker is "
+        "lost and its trial goes to another worker (default 60)",
+    )
+    parser.set_defaults(run=_tune)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="seqlab",
@@ -196,6 +355,7 @@ def build_parser():
     )
     check.set_defaults(run=_check)
     _add_compare(commands)
+    _add_tune(commands)
     return parser
 
 

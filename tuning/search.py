@@ -1,0 +1,729 @@
+"""`seqlab tune`: a keras-tuner search for one architecture, from a command.
+
+    setup = prepare("gru", dataset="weather", max_trials=20)
+    results = run(setup)              # searches (or resumes), scores, writes
+    print(format_summary(results))
+
+The data are those of `seqlab compare` (`keras_seqlab.compare.prepare`):
+train, validation and test splits in time order, so every trial is scored
+on data that comes after its training data (objective `val_loss`). After
+the search the best trial's checkpoint (its best epoch) and the untuned
+builder (`keras_seqlab.models.build(name, ...)` with Adam's default
+learning rate and batch size 32, trained the same way) are both scored on
+the test split.
+
+Everything lives in `OUT/ARCH/`: keras-tuner's project (`oracle.json`,
+`trial_*/`), `settings.json`, `best_model.keras` and `summary.json`. A
+search that was interrupted (Ctrl-C or a killed process) resumes when it
+is run again with the same settings: finished trials are kept, the trial
+that was running starts over. A larger `max_trials` extends a search.
+
+Distributed (`distributed=` from `tuning.distributed.role`): the chief
+runs the oracle and, once every trial has ended, writes the summary; each
+worker trains trials. They must share `OUT` (a shared file system) and
+use the same data settings.
+"""
+
+import dataclasses
+import json
+import math
+import numbers
+import os
+import pathlib
+import sys
+import time
+import warnings
+
+import keras
+import keras_tuner
+import numpy as np
+
+from keras_seqlab import compare
+from keras_seqlab import models as model_zoo
+
+from . import distributed as dist
+from . import hypermodels
+from .validation import TUNER_KINDS
+from .validation import _check_completed
+from .validation import _check_tensorboard
+from .validation import tuner_class
+
+DEFAULT_OUT = "seqlab-tune"
+DEFAULT_MAX_TRIALS = 10
+DEFAULT_EPOCHS = 10
+DEFAULT_PATIENCE = 3
+OBJECTIVE = "val_loss"
+HEADS = ("many_to_one", "seq_to_vector", "seq_to_seq")
+TOP = 5
+# Seconds a worker waits before asking again when the chief says "wait".
+POLL_SECONDS = 0.5
+SETTINGS_FILE = "settings.json"
+SUMMARY_FILE = "summary.json"
+BEST_MODEL_FILE = "best_model.keras"
+# Settings that may change between a search and its resumption.
+_RESUMABLE = ("max_trials",)
+
+
+class TuneError(ValueError):
+    """Bad settings or data for a search (the CLI prints one line)."""
+
+
+@dataclasses.dataclass
+class Setup:
+    """Everything `run` needs: data, task, search space and settings."""
+
+    plan: compare.Plan
+    task: compare.Task
+    hypermodel: hypermodels.SeqHyperModel
+    settings: dict
+    out: pathlib.Path
+    overwrite: bool
+    distributed: dict | None
+    lease: float
+
+    @property
+    def project(self):
+        return self.out / self.settings["architecture"]
+
+    @property
+    def role(self):
+        if self.distributed is None:
+            return "single"
+        return (
+            "chief" if self.distributed["tuner_id"] == dist.CHIEF else "worker"
+        )
+
+
+# -- settings ------------------------------------------------------------------
+
+
+def _positive(name, value, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value <= 0
+    ):
+        raise TuneError(f"--{name} must be a positive integer, got {value}.")
+    return int(value)
+
+
+def _scalar(text):
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_overrides(items):
+    """`{"units": 64, "depth": [1, 2]}` from `["units=64", "depth=1,2"]`.
+
+    A value is a number, `true`/`false` or a string; a comma-separated
+    value is a choice among its items.
+    """
+    overrides = {}
+    for item in items or ():
+        name, sep, value = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name or not value.strip():
+            raise TuneError(
+                f"--set takes NAME=VALUE (e.g. units=64 or depth=1,2), got "
+                f"{item!r}."
+            )
+        if name in overrides:
+            raise TuneError(f"--set names {name!r} twice.")
+        values = [_scalar(v) for v in value.split(",")]
+        overrides[name] = values[0] if len(values) == 1 else values
+    return overrides
+
+
+def _choose_task(plan, head, horizon, name):
+    if head is None:
+        head = "many_to_one" if horizon == 1 else "seq_to_vector"
+    if head not in HEADS:
+        raise TuneError(
+            f"unknown head {head!r}; expected one of {', '.join(HEADS)}."
+        )
+    if (head == "many_to_one") != (horizon == 1):
+        raise TuneError(
+            f"the {head} head needs "
+            + ("--horizon 1." if head == "many_to_one" else "--horizon > 1.")
+        )
+    if head not in model_zoo.supported_heads(name):
+        raise TuneError(
+            f"{name} has no {head} head; it has "
+            f"{', '.join(model_zoo.supported_heads(name))}."
+        )
+    return next(t for t in plan.tasks if t.head == head)
+
+
+def prepare(
+    architecture,
+    dataset=None,
+    csv=None,
+    target=None,
+    columns=None,
+    date_column=None,
+    window=None,
+    horizon=1,
+    head=None,
+    limit=None,
+    tuner="random",
+    max_trials=None,
+    epochs=DEFAULT_EPOCHS,
+    patience=DEFAULT_PATIENCE,
+    seed=42,
+    overrides=None,
+    out=DEFAULT_OUT,
+    overwrite=False,
+    distributed=None,
+    lease=None,
+):
+    """Loads the data and checks every setting; see `run`.
+
+    Args:
+        architecture: one of `keras_seqlab.tuning.names()` but persistence.
+        dataset, csv, target, columns, date_column, window, limit: the
+            data, as in `keras_seqlab.compare.prepare`.
+        horizon: steps to forecast (default 1).
+        head: `"many_to_one"` (horizon 1, the default), `"seq_to_vector"`
+            (the default for horizon > 1) or `"seq_to_seq"`.
+        tuner: `"random"`, `"bayesian"` or `"hyperband"`.
+        max_trials: trials to run (default 10); not for Hyperband, whose
+            budget is `epochs` (its `max_epochs`).
+        epochs: the most epochs per trial.
+        patience: early-stopping patience (epochs) within a trial.
+        seed: seeds the oracle and Keras.
+        overrides: `{name: value}` or `["name=value", ...]`: fixed values
+            or choices for the space (`SeqHyperModel` overrides).
+        out: the output folder; the search lives in `out/architecture`.
+        overwrite: start over instead of resuming.
+        distributed: `None` or `tuning.distributed.role(...)`.
+        lease: on the chief, the seconds of silence after which a worker
+            is lost (default `tuning.distributed.DEFAULT_LEASE_SECONDS`).
+
+    Raises:
+        TuneError: (a `ValueError`) for any bad setting or data.
+    """
+    known = [n for n in hypermodels.names() if n != "persistence"]
+    if architecture == "persistence":
+        raise TuneError(
+            "persistence has no weights and nothing to tune; the "
+            f"architectures are {', '.join(known)}."
+        )
+    if architecture not in known:
+        raise TuneError(
+            f"unknown architecture {architecture!r}; the architectures are "
+            f"{', '.join(known)}."
+        )
+    if tuner not in TUNER_KINDS:
+        raise TuneError(
+            f"unknown tuner {tuner!r}; expected one of "
+            f"{', '.join(TUNER_KINDS)}."
+        )
+    if tuner == "hyperband":
+        if max_trials is not None:
+            raise TuneError(
+                "--max-trials does not apply to Hyperband: its budget is "
+                "--epochs (the most epochs of a trial) and its brackets."
+            )
+    else:
+        max_trials = _positive(
+            "max-trials",
+            DEFAULT_MAX_TRIALS if max_trials is None else max_trials,
+        )
+    epochs = _positive("epochs", epochs)
+    patience = _positive("patience", patience)
+    horizon = _positive("horizon", horizon)
+    if lease is None:
+        lease = dist.DEFAULT_LEASE_SECONDS
+    if not isinstance(lease, numbers.Real) or isinstance(lease, bool):
+        raise TuneError(f"--lease must be a number of seconds, got {lease!r}.")
+    if lease < dist.MIN_LEASE_SECONDS:
+        raise TuneError(
+            f"--lease must be at least {dist.MIN_LEASE_SECONDS:g} seconds "
+            f"(heartbeats come every {dist.HEARTBEAT_SECONDS:g} s), got "
+            f"{lease:g}."
+        )
+    if not isinstance(overrides, dict):
+        overrides = parse_overrides(overrides)
+    try:
+        plan = compare.prepare(
+            dataset=dataset,
+            models=[architecture],
+            csv=csv,
+            target=target,
+            columns=columns,
+            date_column=date_column,
+            epochs=epochs,
+            window=window,
+            horizon=horizon,
+            limit=limit,
+            seed=seed,
+            patience=patience,
+        )
+    except (ValueError, ImportError) as error:
+        raise TuneError(str(error)) from None
+    task = _choose_task(plan, head, horizon, architecture)
+    shape = (plan.settings["window"], plan.features)
+    try:
+        hypermodel = hypermodels.get_hypermodel(
+            architecture,
+            shape,
+            head=task.head,
+            horizon=task.horizon,
+            overrides=overrides,
+        )
+    except ValueError as error:
+        raise TuneError(str(error)) from None
+    settings = {
+        "architecture": architecture,
+        "dataset": plan.dataset,
+        "csv": os.path.abspath(csv) if csv else None,
+        "target": plan.target_name,
+        "columns": columns,
+        "date_column": date_column,
+        "window": plan.settings["window"],
+        "horizon": task.horizon,
+        "head": task.head,
+        "limit": plan.settings["limit"],
+        "tuner": tuner,
+        "max_trials": max_trials,
+        "epochs": epochs,
+        "patience": patience,
+        "seed": int(seed),
+        "overrides": overrides,
+        "objective": OBJECTIVE,
+    }
+    return Setup(
+        plan,
+        task,
+        hypermodel,
+        settings,
+        pathlib.Path(out),
+        bool(overwrite),
+        distributed,
+        float(lease),
+    )
+
+
+# -- the tuner -----------------------------------------------------------------
+
+
+def _values(hyperparameters):
+    """The searched values of a trial, without keras-tuner's own."""
+    return {
+        k: v
+        for k, v in hyperparameters.values.items()
+        if not k.startswith("tuner/")
+    }
+
+
+def _format_values(values):
+    return ", ".join(f"{k}={_short(v)}" for k, v in values.items())
+
+
+def _short(value):
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+class _SeqlabTuner:
+    """Tuner mixin: progress lines, heartbeats, polite polling."""
+
+    def __init__(self, *args, progress=sys.stderr, total=None, **kwargs):
+        self._progress = progress
+        self._total = total
+        self._asked = False
+        self._heartbeat = None
+        super().__init__(*args, **kwargs)
+
+    def _say(self, message):
+        if self._progress is not None:
+            print(message, file=self._progress, flush=True)
+
+    def pre_create_trial(self):
+        # keras-tuner asks again at once when told to wait (IDLE).
+        if self._asked:
+            time.sleep(POLL_SECONDS)
+        self._asked = True
+        super().pre_create_trial()
+
+    def on_trial_begin(self, trial):
+        self._asked = False
+        self._started = time.perf_counter()
+        if self._is_worker():
+            self._heartbeat = dist.Heartbeat(self.oracle, trial.trial_id)
+        of = f"/{self._total}" if self._total else ""
+        self._say(
+            f"trial {trial.trial_id}{of}: "
+            f"{_format_values(_values(trial.hyperparameters)) or 'defaults'}"
+        )
+        super().on_trial_begin(trial)
+
+    def on_trial_end(self, trial):
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+        super().on_trial_end(trial)
+        seconds = time.perf_counter() - self._started
+        ended = self.oracle.get_trial(trial.trial_id)
+        if ended.status == "COMPLETED" and ended.score is not None:
+            outcome = f"{OBJECTIVE} {ended.score:.5g}"
+        else:
+            message = (trial.message or "").strip().splitlines()
+            outcome = f"{trial.status}" + (
+                f": {message[-1]}" if message else ""
+            )
+        best = self.oracle.get_best_trials(1)
+        best_text = ""
+        if best and best[0].score is not None:
+            best_text = f"; best {best[0].score:.5g} (trial {best[0].trial_id})"
+        self._say(
+            f"trial {trial.trial_id} done: {outcome} ({seconds:.1f} s)"
+            f"{best_text}"
+        )
+
+
+class _EpochProgress(keras.callbacks.Callback):
+    """Prints one line per epoch to stderr (deep-copied per trial)."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        print(
+            f"  epoch {epoch + 1}/{self.epochs}: loss "
+            f"{logs.get('loss', math.nan):.5g}, {OBJECTIVE} "
+            f"{logs.get(OBJECTIVE, math.nan):.5g}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+_TUNER_CLASSES = {}
+
+
+def _tuner_class(kind):
+    base = tuner_class(kind)
+    if base not in _TUNER_CLASSES:
+        _TUNER_CLASSES[base] = type(
+            f"Seqlab{base.__name__}", (_SeqlabTuner, base), {}
+        )
+    return _TUNER_CLASSES[base]
+
+
+def make_tuner(setup, progress=sys.stderr):
+    """The keras-tuner tuner of `setup`, new or reloaded from its folder."""
+    settings = setup.settings
+    kwargs = dict(
+        hypermodel=setup.hypermodel,
+        objective=OBJECTIVE,
+        seed=settings["seed"],
+        directory=str(setup.out),
+        project_name=settings["architecture"],
+        # Workers share the chief's folder: they never delete it.
+        overwrite=setup.overwrite and setup.role != "worker",
+        progress=progress,
+        total=settings["max_trials"],
+    )
+    if settings["tuner"] == "hyperband":
+        kwargs["max_epochs"] = settings["epochs"]
+    else:
+        kwargs["max_trials"] = settings["max_trials"]
+    dist.set_environment(setup.distributed)
+    tuner = _tuner_class(settings["tuner"])(**kwargs)
+    if setup.role == "chief":
+        dist.enable_leases(tuner.oracle, setup.lease)
+    return tuner
+
+
+def _check_resumable(setup):
+    """Raises if `setup.project` holds a search with other settings."""
+    path = setup.project / SETTINGS_FILE
+    if setup.overwrite and setup.role != "worker" or not path.exists():
+        return False
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    changed = [
+        f"{key} {saved.get(key)!r} -> {value!r}"
+        for key, value in setup.settings.items()
+        if key not in _RESUMABLE and saved.get(key) != value
+    ]
+    if changed:
+        raise TuneError(
+            f"{setup.project} holds a search with other settings "
+            f"({'; '.join(changed)}); pass --overwrite to start it over or "
+            "--out to search elsewhere."
+        )
+    return True
+
+
+def _completed(tuner):
+    return [t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"]
+
+
+# -- running -------------------------------------------------------------------
+
+
+def run(setup, progress=sys.stderr):
+    """Runs (or resumes) the search, then scores and writes the results.
+
+    Returns:
+        The `summary.json` content (a dict); on a worker, a short dict of
+        the trials it ran (the chief writes the summary).
+
+    Raises:
+        TuneError: the folder holds a search with other settings.
+        KeyboardInterrupt: the search was interrupted; run it again with
+            the same settings to resume.
+        RuntimeError: no trial completed.
+    """
+    say = _printer(progress)
+    resuming = _check_resumable(setup)
+    _check_tensorboard("seqlab tune")
+    keras.utils.set_random_seed(setup.settings["seed"])
+    tuner = make_tuner(setup, progress)
+    if setup.role != "worker":
+        setup.project.mkdir(parents=True, exist_ok=True)
+        (setup.project / SETTINGS_FILE).write_text(
+            json.dumps(setup.settings, indent=1) + "\n", encoding="utf-8"
+        )
+        done = len(_completed(tuner))
+        if resuming and done:
+            say(f"seqlab tune: resuming {setup.project}: {done} trial(s) done")
+    say(f"seqlab tune: {_describe(setup)}")
+    task = setup.task
+    start = time.perf_counter()
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor=OBJECTIVE, patience=setup.settings["patience"]
+        ),
+        _EpochProgress(setup.settings["epochs"]),
+    ]
+    search_args = dict(
+        x=task.train[0],
+        y=task.train[1],
+        validation_data=task.val,
+        epochs=setup.settings["epochs"],
+        callbacks=callbacks,
+        verbose=0,
+    )
+    if setup.role == "chief":
+        say(
+            f"seqlab tune (chief): serving the oracle on "
+            f"{setup.distributed['ip']}:{setup.distributed['port']}, lease "
+            f"{setup.lease:g} s; waiting for workers"
+        )
+        with dist.Reaper(tuner.oracle):
+            tuner.search(**search_args)
+    else:
+        tuner.search(**search_args)
+    if setup.role == "worker":
+        return {"worker": setup.distributed["tuner_id"]}
+    _check_completed("seqlab tune", tuner)
+    results = summarize(setup, tuner, time.perf_counter() - start, say)
+    write(setup, results, tuner)
+    return results
+
+
+def _printer(progress):
+    def say(message):
+        if progress is not None:
+            print(message, file=progress, flush=True)
+
+    return say
+
+
+def _describe(setup):
+    s = setup.settings
+    budget = (
+        f"Hyperband, at most {s['epochs']} epochs a trial"
+        if s["tuner"] == "hyperband"
+        else f"{s['tuner']} search, {s['max_trials']} trials of at most "
+        f"{s['epochs']} epochs"
+    )
+    return (
+        f"{s['architecture']} on {setup.plan.description}; "
+        f"{setup.task.describe()} ({s['head']}); {budget}, objective "
+        f"{OBJECTIVE} on the later validation split"
+    )
+
+
+def _trial_row(trial):
+    return {
+        "trial_id": trial.trial_id,
+        "status": trial.status,
+        "score": None if trial.score is None else float(trial.score),
+        "best_epoch": None if trial.best_step is None else trial.best_step + 1,
+        "hyperparameters": _values(trial.hyperparameters),
+    }
+
+
+def _predict_scores(setup, model):
+    plan, task = setup.plan, setup.task
+    scores = {}
+    for split in ("val", "test"):
+        x, y = getattr(task, split)
+        predictions = np.asarray(model.predict(x, batch_size=256, verbose=0))
+        for key, value in compare._scores(plan, task, y, predictions).items():
+            scores[f"{split}_{key}"] = value
+    return scores
+
+
+def _train_default(setup, say):
+    """The untuned builder trained like a trial; its scores."""
+    s = setup.settings
+    keras.utils.set_random_seed(s["seed"])
+    model = model_zoo.build(
+        s["architecture"],
+        (s["window"], setup.plan.features),
+        head=setup.task.head,
+        horizon=setup.task.horizon,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+    say(f"seqlab tune: training the untuned {s['architecture']} builder")
+    start = time.perf_counter()
+    history = model.fit(
+        *setup.task.train,
+        validation_data=setup.task.val,
+        epochs=s["epochs"],
+        batch_size=32,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor=OBJECTIVE,
+                patience=s["patience"],
+                restore_best_weights=True,
+            )
+        ],
+        verbose=0,
+    )
+    return {
+        "params": int(model.count_params()),
+        "epochs": len(history.history["loss"]),
+        "train_seconds": round(time.perf_counter() - start, 2),
+        **_predict_scores(setup, model),
+    }
+
+
+def summarize(setup, tuner, seconds, say=None):
+    """The results of a finished search (a dict, `summary.json`)."""
+    say = say or _printer(None)
+    trials = sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)
+    best = tuner.oracle.get_best_trials(TOP)
+    with warnings.catch_warnings():
+        # keras-tuner's checkpoints hold the optimizer's state, which a
+        # freshly compiled model does not have yet: nothing is lost.
+        warnings.filterwarnings("ignore", "Skipping variable loading")
+        best_model = tuner.get_best_models(1)[0]
+    metric = compare._metric(setup.plan)
+    results = {
+        "architecture": setup.settings["architecture"],
+        "description": _describe(setup),
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "keras_tuner": keras_tuner.__version__,
+        "settings": setup.settings,
+        "metric": metric,
+        "unit": setup.plan.unit,
+        "samples": {
+            split: len(getattr(setup.task, split)[0])
+            for split in ("train", "val", "test")
+        },
+        "search_seconds": round(seconds, 1),
+        "completed": sum(t.status == "COMPLETED" for t in trials),
+        "trials": [_trial_row(t) for t in trials],
+        "best_trials": [t.trial_id for t in best],
+        "best": {
+            **_trial_row(best[0]),
+            "params": int(best_model.count_params()),
+            **_predict_scores(setup, best_model),
+        },
+        "default": _train_default(setup, say),
+        "_model": best_model,
+    }
+    return results
+
+
+def write(setup, results, tuner=None):
+    """Writes `best_model.keras` and `summary.json` to the project."""
+    folder = setup.project
+    folder.mkdir(parents=True, exist_ok=True)
+    model = results.pop("_model")
+    model.save(folder / BEST_MODEL_FILE)
+    results["files"] = [
+        str(folder / BEST_MODEL_FILE),
+        str(folder / SUMMARY_FILE),
+    ]
+    (folder / SUMMARY_FILE).write_text(
+        json.dumps(results, indent=1) + "\n", encoding="utf-8"
+    )
+
+
+# -- the report ----------------------------------------------------------------
+
+
+def format_summary(results):
+    """The best trials and the test scores as text."""
+    metric = results["metric"]
+    unit = f" ({results['unit']})" if results.get("unit") else ""
+    trials = {t["trial_id"]: t for t in results["trials"]}
+    best = [trials[i] for i in results["best_trials"]]
+    names = list(dict.fromkeys(k for t in best for k in t["hyperparameters"]))
+    cells = [
+        [
+            str(rank),
+            t["trial_id"],
+            f"{t['score']:.5g}",
+            str(t["best_epoch"]),
+            *(_short(t["hyperparameters"].get(n, "-")) for n in names),
+        ]
+        for rank, t in enumerate(best, 1)
+    ]
+    header = ["rank", "trial", OBJECTIVE, "epoch", *names]
+    loss = (
+        "MSE of the scaled data"
+        if results["unit"] or metric == "rmse"
+        else "MSE"
+    )
+    widths = [
+        max(len(row[i]) for row in [header, *cells]) for i in range(len(header))
+    ]
+    lines = [
+        f"seqlab tune: {results['description']}",
+        f"keras {results['keras']}, backend {results['backend']}, "
+        f"keras-tuner {results['keras_tuner']}; {results['completed']} of "
+        f"{len(results['trials'])} trial(s) completed in "
+        f"{results['search_seconds']:.0f} s",
+        "",
+        f"best {len(best)} trial(s) by {OBJECTIVE} ({loss}):",
+        "  ".join(h.rjust(w) for h, w in zip(header, widths)),
+    ]
+    lines += [
+        "  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells
+    ]
+    tuned, default = results["best"], results["default"]
+    score = f"{metric.upper()}{unit}"
+    lines += [
+        "",
+        f"{'':<22} {'params':>8} {'val ' + score:>14} {'test ' + score:>14}",
+        f"{'best trial ' + tuned['trial_id']:<22} {tuned['params']:>8,} "
+        f"{tuned['val_' + metric]:>14.5g} {tuned['test_' + metric]:>14.5g}",
+        f"{'untuned default':<22} {default['params']:>8,} "
+        f"{default['val_' + metric]:>14.5g} {default['test_' + metric]:>14.5g}",
+    ]
+    change = tuned["test_" + metric] / default["test_" + metric] - 1
+    lines.append(
+        f"test {metric}: the tuned model is {abs(change):.1%} "
+        + ("lower" if change < 0 else "higher")
+        + " than the untuned default."
+    )
+    return "\n".join(lines)
