@@ -162,6 +162,9 @@ class _LeaseOracle:
 
     @keras_tuner.synchronized
     def update_trial(self, trial_id, metrics, step=0):
+        if trial_id in self.end_order:
+            # A late report for a recorded trial (see `end_trial`).
+            return self.trials[trial_id]
         self._hear_trial(trial_id)
         return super().update_trial(trial_id, metrics, step=step)
 
@@ -183,6 +186,9 @@ class _LeaseOracle:
             self._retry_queue.remove(trial.trial_id)
         self._hear_trial(trial.trial_id)
         super().end_trial(trial)
+        # keras-tuner saves before it releases the trial; on a chief nothing
+        # saves after, and a reloaded chief would run the trial again.
+        self.save()
 
     @keras_tuner.synchronized
     def expire(self):

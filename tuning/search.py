@@ -624,6 +624,8 @@ def summarize(setup, tuner, seconds, say=None):
         # freshly compiled model does not have yet: nothing is lost.
         warnings.filterwarnings("ignore", "Skipping variable loading")
         best_model = tuner.get_best_models(1)[0]
+    # Saved with its optimizer's variables, so that loading it is quiet.
+    best_model.optimizer.build(best_model.trainable_variables)
     metric = compare._metric(setup.plan)
     results = {
         "architecture": setup.settings["architecture"],
