@@ -503,3 +503,33 @@ def test_tune_refuses_to_resume_with_other_settings(tmp_path):
     assert status == 0, err
     assert "resuming" not in err
     assert len(_trial_files(tmp_path / "dense")) == 1
+
+
+def test_summary_says_when_the_default_wins_on_validation():
+    trial = {
+        "trial_id": "0",
+        "status": "COMPLETED",
+        "score": 0.5,
+        "best_epoch": 2,
+        "hyperparameters": {"units": 8},
+    }
+    results = {
+        "description": "a test",
+        "keras": keras.__version__,
+        "backend": BACKEND,
+        "keras_tuner": kt.__version__,
+        "completed": 1,
+        "search_seconds": 1.0,
+        "metric": "rmse",
+        "unit": "h",
+        "trials": [trial],
+        "best_trials": ["0"],
+        "best": {**trial, "params": 9, "val_rmse": 3.0, "test_rmse": 2.0},
+        "default": {"params": 9, "val_rmse": 2.9, "test_rmse": 2.5},
+    }
+    text = search.format_summary(results)
+    assert "test rmse: the tuned model is 20.0% lower" in text
+    assert "val RMSE (h)" in text
+    assert "the untuned default scores better on validation" in text
+    results["default"]["val_rmse"] = 3.1
+    assert "scores better" not in search.format_summary(results)

@@ -728,4 +728,10 @@ def format_summary(results):
         + ("lower" if change < 0 else "higher")
         + " than the untuned default."
     )
+    if default["val_" + metric] < tuned["val_" + metric]:
+        lines.append(
+            "note: the untuned default scores better on validation than "
+            "every trial; the search found nothing better (try more "
+            "trials, --epochs or other ranges with --set)."
+        )
     return "\n".join(lines)
