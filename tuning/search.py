@@ -64,7 +64,7 @@ BEST_MODEL_FILE = "best_model.keras"
 _RESUMABLE = ("max_trials",)
 
 
-class TuneError(ValueError):
+class TuneError(compare.CompareError):
     """Bad settings or data for a search (the CLI prints one line)."""
 
 
@@ -95,18 +95,6 @@ class Setup:
 
 
 # -- settings ------------------------------------------------------------------
-
-
-def _positive(name, value, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value <= 0
-    ):
-        raise TuneError(f"--{name} must be a positive integer, got {value}.")
-    return int(value)
 
 
 def _scalar(text):
@@ -234,13 +222,13 @@ def prepare(
                 "--epochs (the most epochs of a trial) and its brackets."
             )
     else:
-        max_trials = _positive(
+        max_trials = compare._positive(
             "max-trials",
             DEFAULT_MAX_TRIALS if max_trials is None else max_trials,
         )
-    epochs = _positive("epochs", epochs)
-    patience = _positive("patience", patience)
-    horizon = _positive("horizon", horizon)
+    epochs = compare._positive("epochs", epochs)
+    patience = compare._positive("patience", patience)
+    horizon = compare._positive("horizon", horizon)
     if lease is None:
         lease = dist.DEFAULT_LEASE_SECONDS
     if not isinstance(lease, numbers.Real) or isinstance(lease, bool):
