@@ -7,7 +7,10 @@ same size, measured in the same process, on the backend that
 - `PeepholeLSTM` against `keras.layers.LSTM`;
 - `GRUVariant(variant=v)` against `keras.layers.GRU()`, except
   `"reset_before"` against `keras.layers.GRU(reset_after=False)`;
-- `LNSimpleRNN` (both forms) against `keras.layers.SimpleRNN`.
+- `LNSimpleRNN` (both forms) against `keras.layers.SimpleRNN` and, as a
+  second, fair baseline that normalizes inside the recurrence too,
+  `keras.layers.RNN` over a cell made of Keras's `SimpleRNNCell` and
+  `LayerNormalization` (the same equations, as in tests/test_oracles.py).
 
 The model is `Input((T, D)) -> layer(H) -> Dense(1)`, compiled with Adam and
 MSE (on TensorFlow with `jit_compile=True`, ours and Keras's alike; a model
@@ -19,11 +22,13 @@ anything: nothing here asserts an absolute time.
 
 On PyTorch, Keras's LSTM and GRU take 10-30 s per step at T = 512 on a
 small CPU (their backward pass grows with T²), so from T = 256 on they get
-one warm-up call and `--slow-repeats` timed calls. Two more columns show
-there: `scale`, our time over our time at the smallest T measured for the
-layer (target at most 12x for T = 512 against T = 50), and `vs LSTM`, our
-time over `keras.layers.LSTM`'s at the same size (target at most 0.1x at
-T = 512).
+one warm-up call and `--slow-repeats` timed calls. Three more columns
+show there: `scale`, our time over our time at the smallest size measured
+for the layer (target at most 12x for T = 512 against T = 50, D = 1,
+H = 20), `scale D,H`, our time over our time at the smallest T with the
+same D and H (T-scaling alone; the default sizes include (50, 16, 64) for
+it), and `vs LSTM`, our time over `keras.layers.LSTM`'s at the same size
+(target at most 0.1x at T = 512).
 
 Run it from the repository root, one backend per process:
 
@@ -53,18 +58,61 @@ from _backend import configure_threads
 import keras_seqlab
 
 BATCH = 64
-SIZES = ((50, 1, 20), (90, 9, 32), (512, 16, 64))
+SIZES = ((50, 1, 20), (90, 9, 32), (50, 16, 64), (512, 16, 64))
 QUICK_SIZES = ((8, 2, 4), (16, 2, 4))
 REPEATS = 5
 WARMUP = 2
 QUICK_WARMUP = 1
 SLOW_T = 256
 SLOW_WARMUP = 1
-SLOW_BASELINES = ("LSTM", "GRU", "GRU(reset_after=False)")
+LN_RNN = "RNN(SimpleRNNCell+LayerNorm)"
+LN_RNN_ADDONS = "RNN(SimpleRNNCell+LayerNorm, addons)"
+SLOW_BASELINES = (
+    "LSTM",
+    "GRU",
+    "GRU(reset_after=False)",
+    LN_RNN,
+    LN_RNN_ADDONS,
+)
 TARGET_T = 512
-SCALE_FROM_T = 50
+SCALE_FROM = (50, 1, 20)
 SCALE_TARGET = 12.0
 VS_LSTM_TARGET = 0.1
+
+
+class KerasLNSimpleRNNCell(keras.layers.Layer):
+    """Keras's SimpleRNNCell + LayerNormalization inside the recurrence.
+
+    Textbook form: h = tanh(LayerNorm(x W + h U + b)), epsilon 1e-3.
+    Addons form (`addons=True`): h = tanh(gamma * norm(x W + h U) + beta),
+    no SimpleRNN bias (beta plays its role), epsilon 1e-5. The same cell
+    as the oracle of tests/test_oracles.py.
+    """
+
+    def __init__(self, units, addons=False, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+        self.simple = keras.layers.SimpleRNNCell(
+            units, activation=None, use_bias=not addons
+        )
+        self.norm = keras.layers.LayerNormalization(
+            epsilon=1e-5 if addons else 1e-3
+        )
+
+    def build(self, input_shape):
+        self.simple.build(input_shape)
+        self.norm.build((input_shape[0], self.units))
+
+    def call(self, inputs, states):
+        out, _ = self.simple(inputs, states)
+        h = keras.activations.tanh(self.norm(out))
+        return h, [h]
+
+
+def keras_ln_simple_rnn(units, addons=False):
+    return keras.layers.RNN(KerasLNSimpleRNNCell(units, addons=addons))
+
 
 BASELINES = {
     "LSTM": keras.layers.LSTM,
@@ -73,6 +121,8 @@ BASELINES = {
         keras.layers.GRU, reset_after=False
     ),
     "SimpleRNN": keras.layers.SimpleRNN,
+    LN_RNN: keras_ln_simple_rnn,
+    LN_RNN_ADDONS: functools.partial(keras_ln_simple_rnn, addons=True),
 }
 
 
@@ -80,17 +130,20 @@ BASELINES = {
 
 
 def layer_specs():
-    """Our layers by benchmark name: (layer factory, Keras counterpart)."""
-    specs = {"peephole_lstm": (keras_seqlab.PeepholeLSTM, "LSTM")}
+    """Our layers by benchmark name.
+
+    Each is (layer factory, Keras counterpart, second baseline or None).
+    """
+    specs = {"peephole_lstm": (keras_seqlab.PeepholeLSTM, "LSTM", None)}
     for variant in keras_seqlab.GRU_VARIANTS:
         counterpart = "GRU"
         if variant == "reset_before":
             counterpart = "GRU(reset_after=False)"
         factory = functools.partial(keras_seqlab.GRUVariant, variant=variant)
-        specs[f"gru.{variant}"] = (factory, counterpart)
-    for form in ("textbook", "addons"):
+        specs[f"gru.{variant}"] = (factory, counterpart, None)
+    for form, second in (("textbook", LN_RNN), ("addons", LN_RNN_ADDONS)):
         factory = functools.partial(keras_seqlab.LNSimpleRNN, form=form)
-        specs[f"ln_simple_rnn.{form}"] = (factory, "SimpleRNN")
+        specs[f"ln_simple_rnn.{form}"] = (factory, "SimpleRNN", second)
     return specs
 
 
@@ -217,7 +270,7 @@ def run(selected, specs, settings):
     cache = {}
     rows = []
     for name in selected:
-        make_layer, counterpart = specs[name]
+        make_layer, counterpart, second = specs[name]
         for size in settings["sizes"]:
             progress(f"{name} {size_label(size)}")
             ours = measure(
@@ -229,6 +282,12 @@ def run(selected, specs, settings):
             )
             theirs = baseline(counterpart, size, settings, cache)
             row = make_row(name, counterpart, size, ours, theirs)
+            if second is not None:
+                other = baseline(second, size, settings, cache)
+                row["second_layer"] = second
+                row["second_ms"] = other["ms"]
+                row["vs_second"] = ratio(ours["ms"], other["ms"])
+                row["second"] = other
             if settings["backend"] == "torch":
                 lstm = baseline("LSTM", size, settings, cache)
                 row["keras_lstm_ms"] = lstm["ms"]
@@ -262,14 +321,26 @@ def ratio(numerator, denominator):
 
 
 def add_scaling(rows):
-    """`scale`: ours over ours at the layer's smallest T measured."""
+    """`scale` and `scale_dh`: ours over ours at a smaller T.
+
+    `scale` is against the layer's smallest size (smallest T, then the
+    smallest D and H): the issue's ratio, T=512 (D=16, H=64) against T=50
+    (D=1, H=20), which changes D and H too. `scale_dh` is against the
+    smallest T with the same D and H: T-scaling alone.
+    """
     for row in rows:
         same = [r for r in rows if r["layer"] == row["layer"]]
-        first = min(same, key=lambda r: r["T"])
-        row["scale_from_T"] = first["T"]
+        first = min(same, key=lambda r: (r["T"], r["D"] * r["H"], r["H"]))
+        row["scale_from"] = (first["T"], first["D"], first["H"])
         row["scale"] = None
         if row["T"] > first["T"]:
             row["scale"] = ratio(row["ours_ms"], first["ours_ms"])
+        fixed = [r for r in same if (r["D"], r["H"]) == (row["D"], row["H"])]
+        base = min(fixed, key=lambda r: r["T"])
+        row["scale_dh_from_T"] = base["T"]
+        row["scale_dh"] = None
+        if row["T"] > base["T"]:
+            row["scale_dh"] = ratio(row["ours_ms"], base["ours_ms"])
 
 
 # -- backend set-up -----------------------------------------------------------
@@ -297,8 +368,10 @@ def fmt_ratio(value):
 
 def notes(row, requested):
     found = []
-    for side in ("ours", "keras"):
-        record = row[side]
+    for side in ("ours", "keras", "second"):
+        record = row.get(side)
+        if record is None:
+            continue
         if record["failures"] and record["ms"] is not None:
             found.append(f"{side}: failed with XLA, timed without")
         elif record["failures"]:
@@ -308,10 +381,13 @@ def notes(row, requested):
     fewer = row["keras"]["repeats"] < row["ours"]["repeats"]
     if fewer:
         found.append(f"keras: {row['keras']['repeats']} timed call(s)")
+    second = row.get("second")
+    if second is not None and second["repeats"] < row["ours"]["repeats"]:
+        found.append(f"2nd: {second['repeats']} timed call(s)")
     return "; ".join(found)
 
 
-def table_columns(backend):
+def table_columns(backend, rows):
     columns = [
         ("layer", "layer", "<"),
         ("keras layer", "keras_layer", "<"),
@@ -322,24 +398,36 @@ def table_columns(backend):
         ("keras ms/step", "keras_ms", ">"),
         ("ours/keras", "ratio", ">"),
     ]
+    if any("second_layer" in row for row in rows):
+        columns += [
+            ("2nd keras layer", "second_layer", "<"),
+            ("2nd ms/step", "second_ms", ">"),
+            ("ours/2nd", "vs_second", ">"),
+        ]
     if backend == "torch":
-        columns += [("scale", "scale", ">"), ("vs LSTM", "vs_lstm", ">")]
+        columns += [
+            ("scale", "scale", ">"),
+            ("scale D,H", "scale_dh", ">"),
+            ("vs LSTM", "vs_lstm", ">"),
+        ]
     return columns + [("notes", "notes", "<")]
 
 
 def cell_text(row, key, jit_compile):
     if key == "notes":
         return notes(row, jit_compile)
+    if key not in row and key.startswith(("second", "vs_second")):
+        return "-"
     value = row.get(key)
     if key.endswith("_ms"):
         return fmt_ms(value)
-    if key in ("ratio", "scale", "vs_lstm"):
+    if key in ("ratio", "scale", "scale_dh", "vs_lstm", "vs_second"):
         return fmt_ratio(value)
     return str(value)
 
 
 def format_table(rows, settings):
-    columns = table_columns(settings["backend"])
+    columns = table_columns(settings["backend"], rows)
     jit = settings["jit_compile"]
     keys = [key for _, key, _ in columns]
     cells = [[cell_text(row, key, jit) for key in keys] for row in rows]
@@ -366,8 +454,14 @@ def format_failures(rows):
     lines = []
     seen = set()
     for row in rows:
-        for side in ("ours", "keras"):
-            label = row["layer"] if side == "ours" else row["keras_layer"]
+        for side in ("ours", "keras", "second"):
+            if side not in row:
+                continue
+            label = {
+                "ours": row["layer"],
+                "keras": row["keras_layer"],
+                "second": row.get("second_layer"),
+            }[side]
             for failure in row[side]["failures"]:
                 line = f"{label} T={row['T']}: {failure}"
                 if line not in seen:
@@ -381,20 +475,33 @@ def format_failures(rows):
 def format_targets(rows):
     """Torch: scaling and LSTM ratio of each layer at its largest T.
 
-    The targets are set for T=512 (against T=50 for the scaling); at
-    other sizes the ratios are shown but not judged.
+    The targets are set for T=512 (against T=50, D=1, H=20 for the
+    scaling); at other sizes the ratios are shown but not judged. The
+    scaling at fixed D and H is shown for information.
     """
-    lines = ["torch targets (set for T=512, scaling against T=50):"]
+    lines = [
+        "torch targets (set for T=512; scaling against T=50, D=1, H=20; "
+        "the scaling at fixed D,H is for information):"
+    ]
     for name in dict.fromkeys(row["layer"] for row in rows):
         last = max(
-            (r for r in rows if r["layer"] == name), key=lambda r: r["T"]
+            (r for r in rows if r["layer"] == name),
+            key=lambda r: (r["T"], r["D"] * r["H"], r["H"]),
         )
         at_target = last["T"] == TARGET_T
+        base = last["scale_from"]
         scale = target_text(
-            f"T={last['T']}/T={last['scale_from_T']}",
+            "T={}/T={} (D={},H={})".format(last["T"], *base),
             last["scale"],
             SCALE_TARGET,
-            at_target and last["scale_from_T"] == SCALE_FROM_T,
+            at_target and base == SCALE_FROM,
+        )
+        fixed = "T={}/T={} at D={},H={} {}".format(
+            last["T"],
+            last["scale_dh_from_T"],
+            last["D"],
+            last["H"],
+            fmt_ratio(last["scale_dh"]),
         )
         vs_lstm = target_text(
             f"vs keras LSTM at T={last['T']}",
@@ -402,7 +509,7 @@ def format_targets(rows):
             VS_LSTM_TARGET,
             at_target,
         )
-        lines.append(f"  {name}: {scale}; {vs_lstm}")
+        lines.append(f"  {name}: {scale}; {fixed}; {vs_lstm}")
     return "\n".join(lines)
 
 
@@ -478,7 +585,7 @@ def parse_args(argv, names):
         nargs="+",
         type=parse_size,
         metavar="T,D,H",
-        help="sizes to run (default: 50,1,20 90,9,32 512,16,64)",
+        help="sizes to run (default: 50,1,20 90,9,32 50,16,64 512,16,64)",
     )
     parser.add_argument(
         "--layers",
@@ -496,7 +603,7 @@ def parse_args(argv, names):
         "--slow-repeats",
         type=int,
         default=1,
-        help="timed calls of Keras's LSTM/GRU on torch from "
+        help="timed calls of Keras's LSTM/GRU/LN-RNN on torch from "
         f"T={SLOW_T} on (default 1)",
     )
     parser.add_argument(

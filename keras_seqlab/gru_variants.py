@@ -120,7 +120,19 @@ class GRUVariantCell(RecurrentCell):
         shape = bias_shape[:-1] + (bias_shape[-1] * self.units,)
         self.add_bias(shape)
 
+    def input_bias(self):
+        """The bias of x W: the input bias row of `reset_after`, the
+        candidate's b_h of `gru1` and `gru3`, the whole bias otherwise."""
+        if not self.use_bias:
+            return None
+        if self.variant == "reset_after":
+            return self.bias[0]
+        if self.variant in ("gru1", "gru3"):
+            return self.bias[2 * self.units :]
+        return self.bias
+
     def recurrent_step(self, projected, states, training=False):
+        # `projected` is x W + b (see `input_bias`).
         h_tm1 = states[0]
         h_in = self.recurrent_input(h_tm1, training)
         step = getattr(self, f"_{self.variant}")
@@ -131,12 +143,12 @@ class GRUVariantCell(RecurrentCell):
             h = z * h_tm1 + (1.0 - z) * candidate
         return h, [h]
 
-    # Each returns (gate mixing h_{t-1} and h̃, candidate h̃).
+    # Each returns (gate mixing h_{t-1} and h̃, candidate h̃); `xw` already
+    # holds the input bias.
 
     def _reset_after(self, xw, h_in, h_tm1):
         hu = ops.matmul(h_in, self.recurrent_kernel)
         if self.use_bias:
-            xw = xw + self.bias[0]
             hu = hu + self.bias[1]
         x_z, x_r, x_h = ops.split(xw, 3, axis=-1)
         h_z, h_r, h_h = ops.split(hu, 3, axis=-1)
@@ -146,8 +158,6 @@ class GRUVariantCell(RecurrentCell):
 
     def _reset_before(self, xw, h_in, h_tm1):
         units = self.units
-        if self.use_bias:
-            xw = xw + self.bias
         gates = xw[..., : 2 * units] + ops.matmul(
             h_in, self.recurrent_kernel[:, : 2 * units]
         )
@@ -156,8 +166,6 @@ class GRUVariantCell(RecurrentCell):
 
     def _mgu(self, xw, h_in, h_tm1):
         units = self.units
-        if self.use_bias:
-            xw = xw + self.bias
         f = self.recurrent_activation(
             xw[..., :units] + ops.matmul(h_in, self.recurrent_kernel[:, :units])
         )
@@ -168,15 +176,12 @@ class GRUVariantCell(RecurrentCell):
         gates = ops.matmul(h_in, self.recurrent_kernel[:, : 2 * units])
         if self.use_bias:
             gates = gates + self.bias[: 2 * units]
-            xw = xw + self.bias[2 * units :]
         z, r = ops.split(self.recurrent_activation(gates), 2, axis=-1)
         return z, self._reset_candidate(xw, r, h_in)
 
     def _gru2(self, xw, h_in, h_tm1):
         units = self.units
         gates = ops.matmul(h_in, self.recurrent_kernel[:, : 2 * units])
-        if self.use_bias:
-            xw = xw + self.bias
         z, r = ops.split(self.recurrent_activation(gates), 2, axis=-1)
         return z, self._reset_candidate(xw, r, h_in)
 
@@ -185,7 +190,7 @@ class GRUVariantCell(RecurrentCell):
         gates = self.recurrent_activation(self.bias[: 2 * units])
         z = ops.zeros_like(h_tm1) + gates[:units]
         r = gates[units:]
-        return z, self._reset_candidate(xw + self.bias[2 * units :], r, h_in)
+        return z, self._reset_candidate(xw, r, h_in)
 
     def _reset_candidate(self, x_h, r, h_in):
         """φ(x W_h + b_h + (r ⊙ h) U_h): the last H recurrent columns."""

@@ -147,12 +147,18 @@ class LNSimpleRNNCell(RecurrentCell):
                 constraint=self.beta_constraint,
             )
 
+    def input_bias(self):
+        # Textbook form: a = x W + h U + b, so b goes with x W. Addons form:
+        # b comes after the normalization and stays in the step.
+        if self.form == "textbook" and self.use_bias:
+            return self.bias
+        return None
+
     def recurrent_step(self, projected, states, training=False):
+        # `projected` is x W (+ b in the textbook form, see `input_bias`).
         h_in = self.recurrent_input(states[0], training)
         a = projected + ops.matmul(h_in, self.recurrent_kernel)
         if self.form == "textbook":
-            if self.use_bias:
-                a = a + self.bias
             y = self.gamma * _normalize(a, self.epsilon) + self.beta
         else:
             y = self.gamma * _normalize(a, self.epsilon)

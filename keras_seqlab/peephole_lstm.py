@@ -147,13 +147,15 @@ class PeepholeLSTMCell(RecurrentCell):
             )
             setattr(self, name, weight)
 
+    def input_bias(self):
+        return self.bias if self.use_bias else None
+
     def recurrent_step(self, projected, states, training=False):
+        # `projected` is x W + b (see `input_bias`).
         h_tm1, c_tm1 = states[0], states[1]
         z = projected + ops.matmul(
             self.recurrent_input(h_tm1, training), self.recurrent_kernel
         )
-        if self.use_bias:
-            z = z + self.bias
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
         sigma = self.recurrent_activation
         i = sigma(z_i + self.input_gate_peephole_weights * c_tm1)

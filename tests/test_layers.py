@@ -429,6 +429,113 @@ def test_torch_runs_the_unstacked_loop(monkeypatch):
     assert calls == ["spied"]
 
 
+def _torch_outputs_and_gradients(layer, x, mask):
+    import torch
+
+    for variable in layer.trainable_variables:
+        variable.value.grad = None
+    out = layer(x, mask=mask, training=True)
+    (out**2).sum().backward()
+    grads = [v.value.grad.clone() for v in layer.trainable_variables]
+    return to_numpy(out.detach()), [to_numpy(g) for g in grads], torch
+
+
+@pytest.mark.skipif(
+    BACKEND != "torch", reason="the chunked projection is the PyTorch path"
+)
+@pytest.mark.parametrize(
+    "family",
+    [FAMILIES[0], FAMILIES[2], FAMILIES[3]],
+    ids=[FAMILY_IDS[0], FAMILY_IDS[2], FAMILY_IDS[3]],
+)
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("chunk_steps", [1, 4])
+def test_torch_chunked_projection_changes_nothing(
+    monkeypatch, family, go_backwards, chunk_steps
+):
+    """x W + b projected in chunks of time: same outputs and gradients."""
+    from keras_seqlab import recurrent
+
+    layer_cls, _, kwargs, _ = family
+    x = random_sequences(batch=3, timesteps=7, features=2)
+    mask = np.ones((3, 7), dtype=bool)
+    mask[1, 5:] = False
+    mask[2, :2] = False
+    layer = layer_cls(
+        4, return_sequences=True, go_backwards=go_backwards, **kwargs
+    )
+    layer(x)
+    _randomize(layer)
+    whole, whole_grads, _ = _torch_outputs_and_gradients(layer, x, mask)
+    width = layer.cell.kernel.shape[-1]
+    monkeypatch.setattr(recurrent, "_CHUNK_BYTES", chunk_steps * 3 * width * 4)
+    assert len(recurrent._time_chunks(x, layer.cell)) == -(-7 // chunk_steps)
+    chunked, chunked_grads, _ = _torch_outputs_and_gradients(layer, x, mask)
+    np.testing.assert_allclose(chunked, whole, atol=TOL, rtol=TOL)
+    for got, want in zip(chunked_grads, whole_grads, strict=True):
+        np.testing.assert_allclose(got, want, atol=TOL, rtol=TOL)
+
+
+@pytest.mark.skipif(
+    BACKEND != "torch", reason="flush-to-zero is for the PyTorch loop only"
+)
+@pytest.mark.parametrize("user_setting", [False, True])
+def test_torch_backward_flushes_subnormals_and_restores(
+    monkeypatch, user_setting
+):
+    """FTZ is on during the loop's backward pass, then as it was before."""
+    import torch
+
+    from keras_seqlab import _torch_denormal
+
+    calls = []
+    original = torch.set_flush_denormal
+
+    def spy(mode):
+        calls.append(mode)
+        return original(mode)
+
+    original(user_setting)
+    try:
+        monkeypatch.setattr(torch, "set_flush_denormal", spy)
+        layer = keras_seqlab.PeepholeLSTM(4, return_sequences=True)
+        x = random_sequences()
+        layer(x)
+        seen = []
+        step = layer.cell.recurrent_step
+
+        def watched_step(*args, **kwargs):
+            h, states = step(*args, **kwargs)
+            h.register_hook(lambda g: seen.append(_torch_denormal._flushing()))
+            return h, states
+
+        monkeypatch.setattr(layer.cell, "recurrent_step", watched_step)
+        (layer(x) ** 2).sum().backward()
+        assert seen == [True] * x.shape[1]
+        assert _torch_denormal._flushing() == user_setting
+        assert calls == ([] if user_setting else [True, False])
+    finally:
+        original(False)
+
+
+@pytest.mark.skipif(
+    BACKEND != "torch", reason="flush-to-zero is for the PyTorch loop only"
+)
+def test_torch_failed_backward_does_not_leave_flush_to_zero_on():
+    import torch
+
+    from keras_seqlab import _torch_denormal
+
+    try:
+        _torch_denormal._switch_on()  # as if a backward pass had raised
+        assert _torch_denormal._flushing()
+        layer = keras_seqlab.GRUVariant(4)
+        layer(random_sequences())
+        assert not _torch_denormal._flushing()
+    finally:
+        torch.set_flush_denormal(False)
+
+
 @pytest.mark.skipif(
     BACKEND == "torch", reason="on PyTorch the unstacked loop is the point"
 )
