@@ -40,13 +40,13 @@ import argparse
 import functools
 import json
 import platform
-import sys
-import time
 
 import keras
-import numpy as np
 from _backend import backend_version
 from _backend import configure_threads
+from _timing import measure
+from _timing import progress
+from _timing import ratio
 
 from keras_seqlab.min_rnn import MinGRU
 from keras_seqlab.min_rnn import MinLSTM
@@ -73,66 +73,7 @@ LAYERS = {
 }
 
 
-def progress(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
-    sys.stderr.flush()
-
-
-# -- timing -------------------------------------------------------------------
-
-
-def build_model(make_layer, steps, units, jit_compile):
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((steps, FEATURES)),
-            make_layer(units),
-            keras.layers.Dense(1),
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(), loss="mse", jit_compile=jit_compile
-    )
-    return model
-
-
-def time_steps(model, x, y, warmup, repeats):
-    """Median ms of `repeats` train_on_batch calls after `warmup` calls."""
-    for _ in range(warmup):
-        model.train_on_batch(x, y)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return 1000.0 * float(np.median(times))
-
-
-def measure(make_layer, steps, settings, warmup, repeats):
-    """{"ms", "jit_compile", "repeats", "failures"} of one model."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, steps, FEATURES)).astype("float32")
-    y = rng.standard_normal((BATCH, 1)).astype("float32")
-    attempts = [settings["jit_compile"]]
-    if attempts[0] is True:
-        attempts.append(False)
-    record = {"ms": None, "jit_compile": None, "repeats": repeats}
-    record["failures"] = []
-    for attempt in attempts:
-        try:
-            model = build_model(make_layer, steps, settings["units"], attempt)
-            record["ms"] = time_steps(model, x, y, warmup, repeats)
-            record["jit_compile"] = model.jit_compile
-            break
-        except Exception as exc:  # reported in the table, then next try
-            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
-            first = lines[0].strip() if lines else ""
-            record["failures"].append(
-                f"jit_compile={attempt}: {type(exc).__name__}: {first}"[:300]
-            )
-        finally:
-            keras.backend.clear_session()
-    return record
+# -- the run -----------------------------------------------------------------
 
 
 def run(names, settings):
@@ -153,7 +94,12 @@ def run(names, settings):
                     repeats = min(repeats, settings["slow_repeats"])
             progress(f"{name} T={steps}")
             results[(name, steps)] = measure(
-                LAYERS[name], steps, settings, warmup, repeats
+                functools.partial(LAYERS[name], settings["units"]),
+                (steps, FEATURES),
+                BATCH,
+                settings["jit_compile"],
+                warmup,
+                repeats,
             )
     return results
 
@@ -164,12 +110,6 @@ def run(names, settings):
 def ms_of(results, name, steps):
     record = results.get((name, steps))
     return None if record is None else record["ms"]
-
-
-def ratio(numerator, denominator):
-    if numerator is None or not denominator:
-        return None
-    return numerator / denominator
 
 
 def rows_of(results, names, settings):

@@ -47,13 +47,13 @@ import argparse
 import functools
 import json
 import platform
-import sys
-import time
 
+import _timing
 import keras
-import numpy as np
 from _backend import backend_version
 from _backend import configure_threads
+from _timing import progress
+from _timing import ratio
 
 import keras_seqlab
 
@@ -167,77 +167,17 @@ def select_layers(requested, names):
 # -- timing -------------------------------------------------------------------
 
 
-def make_data(size):
-    steps, features, _ = size
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, steps, features)).astype("float32")
-    y = rng.standard_normal((BATCH, 1)).astype("float32")
-    return x, y
-
-
-def build_model(make_layer, size, jit_compile):
+def measure(make_layer, size, settings, warmup, repeats):
+    """The record of `make_layer(H)` at size `(T, D, H)`."""
     steps, features, units = size
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((steps, features)),
-            make_layer(units),
-            keras.layers.Dense(1),
-        ]
+    return _timing.measure(
+        functools.partial(make_layer, units),
+        (steps, features),
+        BATCH,
+        settings["jit_compile"],
+        warmup,
+        repeats,
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(),
-        loss="mse",
-        jit_compile=jit_compile,
-    )
-    return model
-
-
-def time_steps(model, data, warmup, repeats):
-    """Median ms of `repeats` train_on_batch calls after `warmup` calls."""
-    x, y = data
-    for _ in range(warmup):
-        model.train_on_batch(x, y)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return 1000.0 * float(np.median(times))
-
-
-def describe(exc):
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    first = lines[0].strip() if lines else ""
-    return f"{type(exc).__name__}: {first}"[:300]
-
-
-def measure(make_layer, size, jit_compile, warmup, repeats):
-    """One model's ms/step; on an XLA failure, tries again without XLA."""
-    attempts = [jit_compile]
-    if jit_compile is True:
-        attempts.append(False)
-    record = {
-        "ms": None,
-        "jit_compile": None,
-        "warmup": warmup,
-        "repeats": repeats,
-        "failures": [],
-    }
-    data = make_data(size)
-    for attempt in attempts:
-        try:
-            model = build_model(make_layer, size, attempt)
-            record["ms"] = time_steps(model, data, warmup, repeats)
-            # What Keras used: it may turn XLA off for some models.
-            record["jit_compile"] = model.jit_compile
-            break
-        except Exception as exc:
-            failure = f"jit_compile={attempt}: {describe(exc)}"
-            record["failures"].append(failure)
-        finally:
-            keras.backend.clear_session()
-    return record
 
 
 def baseline(name, size, settings, cache):
@@ -249,9 +189,7 @@ def baseline(name, size, settings, cache):
             warmup = SLOW_WARMUP
             repeats = min(repeats, settings["slow_repeats"])
         progress(f"  keras {name} {size_label(size)}")
-        cache[key] = measure(
-            BASELINES[name], size, settings["jit_compile"], warmup, repeats
-        )
+        cache[key] = measure(BASELINES[name], size, settings, warmup, repeats)
     return cache[key]
 
 
@@ -276,7 +214,7 @@ def run(selected, specs, settings):
             ours = measure(
                 make_layer,
                 size,
-                settings["jit_compile"],
+                settings,
                 settings["warmup"],
                 settings["repeats"],
             )
@@ -314,12 +252,6 @@ def make_row(name, counterpart, size, ours, theirs):
     }
 
 
-def ratio(numerator, denominator):
-    if numerator is None or not denominator:
-        return None
-    return numerator / denominator
-
-
 def add_scaling(rows):
     """`scale` and `scale_dh`: ours over ours at a smaller T.
 
@@ -351,11 +283,6 @@ def add_scaling(rows):
 
 def size_label(size):
     return "T={} D={} H={}".format(*size)
-
-
-def progress(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr)
-    sys.stderr.flush()
 
 
 def fmt_ms(value):

@@ -35,11 +35,11 @@ import json
 import os
 import platform
 import sys
-import time
 
 import keras
-import numpy as np
 from _backend import configure_threads
+from _timing import measure
+from _timing import progress
 
 from keras_seqlab.wavenet import WaveNet
 from keras_seqlab.wavenet import receptive_field
@@ -79,68 +79,7 @@ def make_lstm(size):
     return keras.layers.LSTM(size[2])
 
 
-# -- timing -------------------------------------------------------------------
-
-
-def make_data(size):
-    steps, features, _ = size
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, steps, features)).astype("float32")
-    y = rng.standard_normal((BATCH, 1)).astype("float32")
-    return x, y
-
-
-def build_model(make_layer, size, jit_compile):
-    steps, features, _ = size
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input((steps, features)), make_layer(), keras.layers.Dense(1)]
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(), loss="mse", jit_compile=jit_compile
-    )
-    return model
-
-
-def time_steps(model, data, warmup, repeats):
-    """Median ms of `repeats` train_on_batch calls after `warmup` calls."""
-    x, y = data
-    for _ in range(warmup):
-        model.train_on_batch(x, y)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return 1000.0 * float(np.median(times))
-
-
-def describe(exc):
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    first = lines[0].strip() if lines else ""
-    return f"{type(exc).__name__}: {first}"[:300]
-
-
-def measure(make_layer, size, jit_compile, warmup, repeats):
-    """One model's ms/step; on an XLA failure, tries again without XLA."""
-    attempts = [jit_compile] + ([False] if jit_compile is True else [])
-    record = {"ms": None, "jit_compile": None, "failures": []}
-    data = make_data(size)
-    for attempt in attempts:
-        try:
-            model = build_model(make_layer, size, attempt)
-            record["ms"] = time_steps(model, data, warmup, repeats)
-            record["jit_compile"] = model.jit_compile
-            break
-        except Exception as exc:
-            record["failures"].append(f"jit_compile={attempt}: {describe(exc)}")
-        finally:
-            keras.backend.clear_session()
-    return record
-
-
-def progress(message):
-    print(message, file=sys.stderr, flush=True)
+# -- the run -----------------------------------------------------------------
 
 
 def run(settings):
@@ -149,7 +88,8 @@ def run(settings):
         progress(f"T={size[0]} D={size[1]} H={size[2]}: LSTM")
         lstm = measure(
             functools.partial(make_lstm, size),
-            size,
+            size[:2],
+            BATCH,
             settings["jit_compile"],
             settings["warmup"],
             settings["lstm_repeats"],
@@ -158,7 +98,8 @@ def run(settings):
             progress(f"T={size[0]} D={size[1]} H={size[2]}: {name}")
             ours = measure(
                 functools.partial(make_wavenet, size, LAYERS[name]),
-                size,
+                size[:2],
+                BATCH,
                 settings["jit_compile"],
                 settings["warmup"],
                 settings["repeats"],
