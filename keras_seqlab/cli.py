@@ -214,6 +214,7 @@ def _tune(args):
             patience=args.patience,
             seed=args.seed,
             overrides=args.set,
+            folds=args.folds,
             out=args.out,
             overwrite=args.overwrite,
             distributed=role,
@@ -299,6 +300,13 @@ def _add_tune(commands):
         metavar="NAME=VALUE",
         help="fix a hyperparameter (units=64) or give choices (depth=1,2); "
         "repeatable",
+    )
+    space.add_argument(
+        "--folds",
+        type=int,
+        metavar="K",
+        help="score each trial by K walk-forward folds of the training and "
+        "validation windows (default: the validation split alone)",
     )
     space.add_argument("--seed", type=int, default=42, help="default 42")
     space.add_argument(

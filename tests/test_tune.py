@@ -149,6 +149,30 @@ def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
     assert summary["settings"]["overrides"] == {"units": 16, "depth": [1, 2]}
 
 
+def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
+    status, _, err = _main(
+        ["tune", "dense", *QUICK, "--max-trials", "2", "--folds", "3"]
+        + ["--out", str(tmp_path)]
+    )
+    assert status == 0, err
+    assert "averaged over 3 walk-forward folds" in err
+    summary = json.loads((tmp_path / "dense" / "summary.json").read_text())
+    assert summary["settings"]["folds"] == 3
+    for trial in summary["trials"]:
+        # Each fold trains its own model for 2 epochs: the trial's score is
+        # the mean over the folds of each fold's best val_loss.
+        block = err.split(f"trial {trial['trial_id']}/2:")[1]
+        block = block.split(f"trial {trial['trial_id']} done")[0]
+        losses = [
+            float(line.rsplit("val_loss ", 1)[1])
+            for line in block.splitlines()
+            if line.startswith("  epoch ")
+        ]
+        assert len(losses) == 3 * 2
+        folds = [min(losses[i : i + 2]) for i in range(0, 6, 2)]
+        np.testing.assert_allclose(trial["score"], np.mean(folds), rtol=1e-4)
+
+
 def test_parse_overrides():
     assert search.parse_overrides(
         ["units=64", "activation=relu,tanh", "dropout=0.1", "gated=false"]
@@ -444,6 +468,7 @@ def weather_csv(tmp_path):
         ),
         (["gru", "--set", "units"], "--set takes NAME=VALUE"),
         (["gru", "--max-trials", "0"], "--max-trials must be a positive"),
+        (["gru", "--folds", "1"], "--folds must be at least 2"),
         (["gru", "--epochs", "-1"], "--epochs must be a positive integer"),
         (
             ["gru", "--tuner", "hyperband", "--max-trials", "3"],

@@ -40,6 +40,7 @@ import numpy as np
 
 from keras_seqlab import compare
 from keras_seqlab import models as model_zoo
+from keras_seqlab.windows import split_gap
 
 from . import distributed as dist
 from . import hypermodels
@@ -47,6 +48,7 @@ from .validation import TUNER_KINDS
 from .validation import _check_completed
 from .validation import _check_tensorboard
 from .validation import tuner_class
+from .validation import walk_forward
 
 DEFAULT_OUT = "seqlab-tune"
 DEFAULT_MAX_TRIALS = 10
@@ -168,6 +170,7 @@ def prepare(
     patience=DEFAULT_PATIENCE,
     seed=42,
     overrides=None,
+    folds=None,
     out=DEFAULT_OUT,
     overwrite=False,
     distributed=None,
@@ -190,6 +193,10 @@ def prepare(
         seed: seeds the oracle and Keras.
         overrides: `{name: value}` or `["name=value", ...]`: fixed values
             or choices for the space (`SeqHyperModel` overrides).
+        folds: score each trial by walk-forward cross-validation with this
+            many folds (at least 2) over the training and validation
+            windows (`tuning.WalkForward`) instead of the one validation
+            split; the best model is then the last fold's.
         out: the output folder; the search lives in `out/architecture`.
         overwrite: start over instead of resuming.
         distributed: `None` or `tuning.distributed.role(...)`.
@@ -229,6 +236,11 @@ def prepare(
     epochs = compare._positive("epochs", epochs)
     patience = compare._positive("patience", patience)
     horizon = compare._positive("horizon", horizon)
+    if folds is not None and compare._positive("folds", folds) < 2:
+        raise TuneError(
+            f"--folds must be at least 2 (1 is the plain validation split), "
+            f"got {folds}."
+        )
     if lease is None:
         lease = dist.DEFAULT_LEASE_SECONDS
     if not isinstance(lease, numbers.Real) or isinstance(lease, bool):
@@ -287,6 +299,7 @@ def prepare(
         "patience": patience,
         "seed": int(seed),
         "overrides": overrides,
+        "folds": folds,
         "objective": OBJECTIVE,
     }
     return Setup(
@@ -401,8 +414,10 @@ class _EpochProgress(keras.callbacks.Callback):
 _TUNER_CLASSES = {}
 
 
-def _tuner_class(kind):
+def _tuner_class(kind, folds=None):
     base = tuner_class(kind)
+    if folds:
+        base = walk_forward(base)
     if base not in _TUNER_CLASSES:
         _TUNER_CLASSES[base] = type(
             f"Seqlab{base.__name__}", (_SeqlabTuner, base), {}
@@ -428,11 +443,24 @@ def make_tuner(setup, progress=sys.stderr):
         kwargs["max_epochs"] = settings["epochs"]
     else:
         kwargs["max_trials"] = settings["max_trials"]
+    if settings["folds"]:
+        kwargs["folds"] = settings["folds"]
+        kwargs["gap"] = _fold_gap(setup)
     dist.set_environment(setup.distributed)
-    tuner = _tuner_class(settings["tuner"])(**kwargs)
+    tuner = _tuner_class(settings["tuner"], settings["folds"])(**kwargs)
     if setup.role == "chief":
         dist.enable_leases(tuner.oracle, setup.lease)
     return tuner
+
+
+def _fold_gap(setup):
+    """Windows dropped before each walk-forward validation block.
+
+    The windows of one table overlap; independent synthetic series do not.
+    """
+    if setup.plan.dataset == "synthetic":
+        return 0
+    return split_gap(setup.settings["window"], setup.settings["horizon"])
 
 
 def _check_resumable(setup):
@@ -505,6 +533,12 @@ def run(setup, progress=sys.stderr):
         callbacks=callbacks,
         verbose=0,
     )
+    if setup.settings["folds"]:
+        # Walk-forward folds over the training and validation windows, in
+        # time order; each fold validates on a later block.
+        del search_args["validation_data"]
+        search_args["x"] = np.concatenate([task.train[0], task.val[0]])
+        search_args["y"] = np.concatenate([task.train[1], task.val[1]])
     if setup.role == "chief":
         say(
             f"seqlab tune (chief): serving the oracle on "
@@ -533,6 +567,12 @@ def _printer(progress):
 
 def _describe(setup):
     s = setup.settings
+    scoring = "on the later validation split"
+    if s["folds"]:
+        scoring = (
+            f"averaged over {s['folds']} walk-forward folds of the training "
+            "and validation windows"
+        )
     budget = (
         f"Hyperband, at most {s['epochs']} epochs a trial"
         if s["tuner"] == "hyperband"
@@ -542,7 +582,7 @@ def _describe(setup):
     return (
         f"{s['architecture']} on {setup.plan.description}; "
         f"{setup.task.describe()} ({s['head']}); {budget}, objective "
-        f"{OBJECTIVE} on the later validation split"
+        f"{OBJECTIVE} {scoring}"
     )
 
 
