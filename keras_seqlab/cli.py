@@ -220,6 +220,10 @@ def _tune(args):
             distributed=role,
             lease=args.lease,
         )
+        if args.space:
+            print(f"the {args.architecture} search space (--set NAME=VALUE):")
+            print(search.format_space(setup.hypermodel))
+            return 0
         results = search.run(setup, progress=sys.stderr)
     except (ValueError, ImportError) as error:
         print(f"seqlab tune: {error}", file=sys.stderr)
@@ -300,6 +304,11 @@ def _add_tune(commands):
         metavar="NAME=VALUE",
         help="fix a hyperparameter (units=64) or give choices (depth=1,2); "
         "repeatable",
+    )
+    space.add_argument(
+        "--space",
+        action="store_true",
+        help="print the search space (with --set applied) and exit",
     )
     space.add_argument(
         "--folds",

@@ -173,6 +173,37 @@ def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
         np.testing.assert_allclose(trial["score"], np.mean(folds), rtol=1e-4)
 
 
+def test_tune_space_lists_the_hyperparameters(tmp_path):
+    status, out, err = _main(
+        ["tune", "wavenet", "--set", "gated=false", "--space"]
+        + ["--out", str(tmp_path)]
+    )
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "the wavenet search space (--set NAME=VALUE):"
+    assert lines[1].split() == ["name", "kind", "values", "default"]
+    rows = {line.split()[0]: line for line in lines[2:]}
+    assert list(rows) == [
+        "filters",
+        "kernel_size",
+        "dilation_cycles",
+        "max_dilation",
+        "gated",
+        "dropout",
+        "learning_rate",
+        "batch_size",
+    ]
+    assert rows["filters"].split() == ["filters", "Int", "8", "to", "128"] + [
+        "step",
+        "8",
+        "32",
+    ]
+    assert "4, 8, 16, 32" in rows["max_dilation"]
+    assert rows["gated"].split() == ["gated", "Fixed", "fixed", "False"]
+    assert "0.0001 to 0.01, log scale" in rows["learning_rate"]
+    assert not list(tmp_path.iterdir())
+
+
 def test_parse_overrides():
     assert search.parse_overrides(
         ["units=64", "activation=relu,tanh", "dropout=0.1", "gated=false"]

@@ -701,6 +701,37 @@ def write(setup, results, tuner=None):
 # -- the report ----------------------------------------------------------------
 
 
+def _range_text(config):
+    if "values" in config:
+        return ", ".join(_short(v) for v in config["values"])
+    if "min_value" in config:
+        text = f"{_short(config['min_value'])} to {_short(config['max_value'])}"
+        if config.get("step"):
+            text += f" step {_short(config['step'])}"
+        if config.get("sampling") == "log":
+            text += ", log scale"
+        return text
+    if "value" in config:
+        return "fixed"
+    return "true, false"
+
+
+def format_space(hypermodel):
+    """The search space as text: name, kind, range and default of each."""
+    rows = [("name", "kind", "values", "default")]
+    for hp in hypermodel.search_space().space:
+        config = hp.get_config()
+        default = config.get("default", config.get("value"))
+        rows.append(
+            (hp.name, type(hp).__name__, _range_text(config), _short(default))
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+        for row in rows
+    )
+
+
 def format_summary(results):
     """The best trials and the test scores as text."""
     metric = results["metric"]
