@@ -552,8 +552,9 @@ def run(setup, progress=sys.stderr):
     if setup.role == "worker":
         return {"worker": setup.distributed["tuner_id"]}
     _check_completed("seqlab tune", tuner)
-    results = summarize(setup, tuner, time.perf_counter() - start, say)
-    write(setup, results, tuner)
+    seconds = time.perf_counter() - start
+    results, best_model = summarize(setup, tuner, seconds, say)
+    write(setup, results, best_model)
     return results
 
 
@@ -643,7 +644,7 @@ def _train_default(setup, say):
 
 
 def summarize(setup, tuner, seconds, say=None):
-    """The results of a finished search (a dict, `summary.json`)."""
+    """`(results, best model)` of a finished search; results: `summary.json`."""
     say = say or _printer(None)
     trials = sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)
     best = tuner.oracle.get_best_trials(TOP)
@@ -678,16 +679,14 @@ def summarize(setup, tuner, seconds, say=None):
             **_predict_scores(setup, best_model),
         },
         "default": _train_default(setup, say),
-        "_model": best_model,
     }
-    return results
+    return results, best_model
 
 
-def write(setup, results, tuner=None):
-    """Writes `best_model.keras` and `summary.json` to the project."""
+def write(setup, results, model):
+    """Writes `model` (`best_model.keras`) and `summary.json`."""
     folder = setup.project
     folder.mkdir(parents=True, exist_ok=True)
-    model = results.pop("_model")
     model.save(folder / BEST_MODEL_FILE)
     results["files"] = [
         str(folder / BEST_MODEL_FILE),
