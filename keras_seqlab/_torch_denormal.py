@@ -29,7 +29,7 @@ turned it on keeps it on.
 
 import threading
 
-import torch
+import torch  # backend-guarded: imported only by the PyTorch loop
 
 _TINY = torch.finfo(torch.float32).tiny
 _state = threading.local()
