@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -301,14 +302,32 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+def _unfinished_trial(log, epochs):
+    """The trial a worker's log shows begun but not fitted, else None.
+
+    With patience >= epochs no trial stops early, so a trial whose last
+    epoch line is missing has not reported its result to the chief.
+    """
+    begun = re.findall(r"^trial (\d+)/\d+:", log, re.MULTILINE)
+    if not begun:
+        return None
+    trial = begun[-1]
+    since = log[log.rindex(f"trial {trial}/") :]
+    if f"epoch {epochs}/{epochs}:" in since or f"trial {trial} done" in since:
+        return None
+    return trial
+
+
 def test_distributed_search_survives_a_killed_worker(tmp_path):
     """A chief and two workers on loopback; one is killed mid-trial."""
-    trials = 4
+    trials, epochs = 4, 12
     common = _command(
         "dense",
         *QUICK,
         "--epochs",
-        "4",
+        str(epochs),
+        "--patience",
+        str(epochs),
         "--max-trials",
         str(trials),
         "--out",
@@ -331,20 +350,22 @@ def test_distributed_search_survives_a_killed_worker(tmp_path):
                 stdout=logs[name].open("w"),
                 stderr=subprocess.STDOUT,
             )
-        killed = None
+        # Freeze w1 first, then read its log: the kill must land between
+        # a trial's start and its report, however fast the trials are.
+        worker, killed = processes["w1"], None
         deadline = time.monotonic() + TIMEOUT
         while killed is None:
-            assert time.monotonic() < deadline, "w1 never started a trial"
+            assert time.monotonic() < deadline, "w1 never caught mid-trial"
             assert processes["chief"].poll() is None, logs["chief"].read_text()
-            try:
-                ongoing = _oracle(project)["ongoing_trials"]
-            except (OSError, ValueError):
-                ongoing = {}
-            if "w1" in ongoing:
-                time.sleep(0.5)
-                processes["w1"].kill()
-                killed = ongoing["w1"]
-            time.sleep(0.1)
+            assert worker.poll() is None, logs["w1"].read_text()
+            if _unfinished_trial(logs["w1"].read_text(), epochs) is not None:
+                worker.send_signal(signal.SIGSTOP)
+                killed = _unfinished_trial(logs["w1"].read_text(), epochs)
+                if killed is None:
+                    worker.send_signal(signal.SIGCONT)
+                else:
+                    worker.kill()
+            time.sleep(0.05)
         assert processes["chief"].wait(timeout=TIMEOUT) == 0, logs[
             "chief"
         ].read_text()
