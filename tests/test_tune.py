@@ -1,6 +1,7 @@
 """`seqlab tune`: search, resume, distributed chief/workers, bad input."""
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -219,38 +220,69 @@ def test_parse_overrides():
 # -- resuming ------------------------------------------------------------------
 
 
-def _run_until(command, marker, sig, log):
-    """Starts `command`, sends `sig` once `marker` is printed on stderr."""
-    process = subprocess.Popen(
-        command,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines = []
+def _unfinished_trial(log, epochs):
+    """The last trial a log shows begun but not fitted, else None.
+
+    With patience >= epochs no trial stops early, so a trial whose last
+    epoch line is missing has not reported its result yet.
+    """
+    begun = re.findall(r"^trial (\d+)/\d+:", log, re.MULTILINE)
+    if not begun:
+        return None
+    trial = begun[-1]
+    since = log[log.rindex(f"trial {trial}/") :]
+    if f"epoch {epochs}/{epochs}:" in since or f"trial {trial} done" in since:
+        return None
+    return trial
+
+
+def _freeze_in_trial(process, log, epochs, trial=None):
+    """Freezes `process` (SIGSTOP) inside a begun, unfinished trial.
+
+    Freezing before the final read of `log` means the trial cannot finish
+    between that read and whatever signal the caller sends next, however
+    fast trials run. Returns the trial's id; `trial` waits for that one.
+    """
     deadline = time.monotonic() + TIMEOUT
-    for line in process.stderr:
-        lines.append(line)
-        if marker in line:
-            time.sleep(0.5)
-            process.send_signal(sig)
-            break
-        assert time.monotonic() < deadline, "".join(lines)
-    lines.append(process.stderr.read())
-    process.wait(timeout=60)
-    text = "".join(lines)
-    log.write_text(text)
-    assert marker in text, text
-    return process.returncode, text
+    while True:
+        text = log.read_text()
+        assert time.monotonic() < deadline, f"never caught in a trial:\n{text}"
+        assert process.poll() is None, text
+        found = _unfinished_trial(text, epochs)
+        if found is not None and trial in (None, found):
+            process.send_signal(signal.SIGSTOP)
+            if _unfinished_trial(log.read_text(), epochs) == found:
+                return found
+            process.send_signal(signal.SIGCONT)
+        time.sleep(0.05)
+
+
+def _run_until(command, trial, epochs, sig, log):
+    """Starts `command`; sends `sig` while trial `trial` is running."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env=_env(), stdout=subprocess.DEVNULL, stderr=out
+        )
+    try:
+        assert _freeze_in_trial(process, log, epochs, trial) == trial
+        process.send_signal(sig)
+        process.send_signal(signal.SIGCONT)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, log.read_text()
 
 
 def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
+    epochs = 6
     command = _command(
         "lstm",
         *QUICK,
         "--epochs",
-        "3",
+        str(epochs),
+        "--patience",
+        str(epochs),
         "--max-trials",
         "4",
         "--out",
@@ -258,7 +290,7 @@ def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     )
     project = tmp_path / "lstm"
     status, text = _run_until(
-        command, "trial 1/4:", signal.SIGINT, tmp_path / "first.log"
+        command, "1", epochs, signal.SIGINT, tmp_path / "first.log"
     )
     assert status == 130, text
     assert "interrupted; the finished trials are kept in" in text
@@ -268,7 +300,7 @@ def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     assert first["trial_1"]["status"] == "RUNNING"
 
     status, text = _run_until(
-        command, "trial 2/4:", signal.SIGKILL, tmp_path / "second.log"
+        command, "2", epochs, signal.SIGKILL, tmp_path / "second.log"
     )
     assert status == -signal.SIGKILL
     assert "resuming" in text and "1 trial(s) done" in text
@@ -293,6 +325,45 @@ def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     )
 
 
+def test_ctrl_c_swallowed_by_a_gc_callback_still_stops_the_search(
+    monkeypatch,
+):
+    """Python drops a KeyboardInterrupt raised inside a gc callback (JAX has
+    one); the search must still stop at the next batch, quietly."""
+    fired = []
+
+    def interrupt_once(phase, info):
+        if not fired:
+            fired.append(phase)
+            signal.raise_signal(signal.SIGINT)
+
+    unraisable = []  # what would be printed as "Exception ignored"
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    before = signal.getsignal(signal.SIGINT)
+    stop = search._StopOnCtrlC()
+    swallowed = False
+    with pytest.raises(KeyboardInterrupt) as raised:
+        with search._CtrlC.sticky():
+            stop.on_train_batch_end(0)  # nothing pending yet
+            gc.callbacks.append(interrupt_once)
+            try:
+                gc.collect()  # the interrupt is raised, and swallowed, here
+            finally:
+                gc.callbacks.remove(interrupt_once)
+            swallowed = bool(fired)
+            stop.on_train_batch_end(1)
+    assert swallowed
+    assert any(e.name == "on_train_batch_end" for e in raised.traceback)
+    assert unraisable == []
+    assert sys.unraisablehook == unraisable.append
+    assert signal.getsignal(signal.SIGINT) is before
+    assert not search._CtrlC.pending
+    # A recorded interrupt nobody checked is raised when the search ends.
+    with pytest.raises(KeyboardInterrupt):
+        with search._CtrlC.sticky():
+            search._CtrlC.pending = True
+
+
 # -- distributed ---------------------------------------------------------------
 
 
@@ -300,22 +371,6 @@ def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _unfinished_trial(log, epochs):
-    """The trial a worker's log shows begun but not fitted, else None.
-
-    With patience >= epochs no trial stops early, so a trial whose last
-    epoch line is missing has not reported its result to the chief.
-    """
-    begun = re.findall(r"^trial (\d+)/\d+:", log, re.MULTILINE)
-    if not begun:
-        return None
-    trial = begun[-1]
-    since = log[log.rindex(f"trial {trial}/") :]
-    if f"epoch {epochs}/{epochs}:" in since or f"trial {trial} done" in since:
-        return None
-    return trial
 
 
 def test_distributed_search_survives_a_killed_worker(tmp_path):
@@ -350,22 +405,8 @@ def test_distributed_search_survives_a_killed_worker(tmp_path):
                 stdout=logs[name].open("w"),
                 stderr=subprocess.STDOUT,
             )
-        # Freeze w1 first, then read its log: the kill must land between
-        # a trial's start and its report, however fast the trials are.
-        worker, killed = processes["w1"], None
-        deadline = time.monotonic() + TIMEOUT
-        while killed is None:
-            assert time.monotonic() < deadline, "w1 never caught mid-trial"
-            assert processes["chief"].poll() is None, logs["chief"].read_text()
-            assert worker.poll() is None, logs["w1"].read_text()
-            if _unfinished_trial(logs["w1"].read_text(), epochs) is not None:
-                worker.send_signal(signal.SIGSTOP)
-                killed = _unfinished_trial(logs["w1"].read_text(), epochs)
-                if killed is None:
-                    worker.send_signal(signal.SIGCONT)
-                else:
-                    worker.kill()
-            time.sleep(0.05)
+        killed = _freeze_in_trial(processes["w1"], logs["w1"], epochs)
+        processes["w1"].kill()
         assert processes["chief"].wait(timeout=TIMEOUT) == 0, logs[
             "chief"
         ].read_text()
