@@ -91,9 +91,13 @@ def _compare(args):
     except (ValueError, ImportError) as error:
         print(f"seqlab compare: {error}", file=sys.stderr)
         return 2
-    results = compare.execute(
-        plan, out=args.out, plots=not args.no_plots, progress=sys.stderr
-    )
+    try:
+        results = compare.execute(
+            plan, out=args.out, plots=not args.no_plots, progress=sys.stderr
+        )
+    except KeyboardInterrupt:
+        print("\nseqlab compare: interrupted; nothing written", file=sys.stderr)
+        return 130
     print(compare.format_leaderboard(results), flush=True)
     written = ["results.json", "leaderboard.txt", *results["plots"]]
     print(f"wrote {', '.join(written)} to {args.out}")

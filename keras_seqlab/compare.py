@@ -34,6 +34,7 @@ import time
 
 import numpy as np
 
+from keras_seqlab import _interrupt
 from keras_seqlab import datasets
 from keras_seqlab import models as model_zoo
 from keras_seqlab import windows
@@ -438,7 +439,8 @@ def _fit_one(plan, task, name, line, stream):
                 monitor="val_loss",
                 patience=settings["patience"],
                 restore_best_weights=True,
-            )
+            ),
+            _interrupt.StopOnInterrupt(),
         ]
         if stream is not None:
             callbacks.append(
@@ -564,6 +566,57 @@ def run(
     return execute(plan, out=out, plots=plots, progress=progress)
 
 
+def _run_task(plan, task, metric, counter, progress):
+    """Trains and scores every model on one task, ranked by val metric.
+
+    Returns the task's results entry, its test forecasts by model and the
+    count of models done so far (`counter` is (done, total)).
+    """
+    done, total = counter
+    entry = {
+        "task": task.name,
+        "head": task.head,
+        "horizon": task.horizon,
+        "description": task.describe(),
+        "samples": {
+            "train": len(task.train[0]),
+            "val": len(task.val[0]),
+            "test": len(task.test[0]),
+        },
+        "results": [],
+        "skipped": [
+            {"model": m, "reason": reason} for m, reason in plan.skipped
+        ],
+    }
+    forecasts = {}
+    for name in plan.models:
+        if task.head not in model_zoo.supported_heads(name):
+            entry["skipped"].append(
+                {"model": name, "reason": f"no {task.head} head"}
+            )
+            continue
+        done += 1
+        line = f"[{done}/{total}] {task.name} {_label(name)}"
+        if progress is not None:
+            doing = "evaluating" if name == "persistence" else "training"
+            print(f"{line}: {doing}", file=progress, flush=True)
+        result, test_forecast = _fit_one(plan, task, name, line, progress)
+        forecasts[name] = test_forecast
+        entry["results"].append(result)
+        if progress is not None:
+            print(
+                f"{line}: val {metric} {result['val_' + metric]:.5g}, "
+                f"{result['params']:,} params, "
+                f"{result['train_seconds']:.1f} s",
+                file=progress,
+                flush=True,
+            )
+    entry["results"].sort(key=lambda r: _sort_key(r["val_" + metric]))
+    for rank, result in enumerate(entry["results"], 1):
+        result["rank"] = rank
+    return entry, forecasts, done
+
+
 def execute(plan, out=None, plots=True, progress=sys.stderr):
     """Runs a `prepare`d plan; see `run`."""
     import keras
@@ -593,49 +646,12 @@ def execute(plan, out=None, plots=True, progress=sys.stderr):
         print(f"seqlab compare: {plan.description}", file=progress, flush=True)
     forecasts = {}
     done = 0
-    for task in plan.tasks:
-        entry = {
-            "task": task.name,
-            "head": task.head,
-            "horizon": task.horizon,
-            "description": task.describe(),
-            "samples": {
-                "train": len(task.train[0]),
-                "val": len(task.val[0]),
-                "test": len(task.test[0]),
-            },
-            "results": [],
-            "skipped": [
-                {"model": m, "reason": reason} for m, reason in plan.skipped
-            ],
-        }
-        forecasts[task.name] = {}
-        for name in plan.models:
-            if task.head not in model_zoo.supported_heads(name):
-                entry["skipped"].append(
-                    {"model": name, "reason": f"no {task.head} head"}
-                )
-                continue
-            done += 1
-            line = f"[{done}/{total}] {task.name} {_label(name)}"
-            if progress is not None:
-                doing = "evaluating" if name == "persistence" else "training"
-                print(f"{line}: {doing}", file=progress, flush=True)
-            result, test_forecast = _fit_one(plan, task, name, line, progress)
-            forecasts[task.name][name] = test_forecast
-            entry["results"].append(result)
-            if progress is not None:
-                print(
-                    f"{line}: val {metric} {result['val_' + metric]:.5g}, "
-                    f"{result['params']:,} params, "
-                    f"{result['train_seconds']:.1f} s",
-                    file=progress,
-                    flush=True,
-                )
-        entry["results"].sort(key=lambda r: _sort_key(r["val_" + metric]))
-        for rank, result in enumerate(entry["results"], 1):
-            result["rank"] = rank
-        results["tasks"].append(entry)
+    with _interrupt.sticky():
+        for task in plan.tasks:
+            entry, forecasts[task.name], done = _run_task(
+                plan, task, metric, (done, total), progress
+            )
+            results["tasks"].append(entry)
     results["total_seconds"] = round(time.perf_counter() - start, 1)
     if out is not None:
         folder = pathlib.Path(out)

@@ -24,16 +24,13 @@ worker trains trials. They must share `OUT` (a shared file system) and
 use the same data settings.
 """
 
-import contextlib
 import dataclasses
 import json
 import math
 import numbers
 import os
 import pathlib
-import signal
 import sys
-import threading
 import time
 import warnings
 
@@ -41,6 +38,7 @@ import keras
 import keras_tuner
 import numpy as np
 
+from keras_seqlab import _interrupt
 from keras_seqlab import compare
 from keras_seqlab import models as model_zoo
 from keras_seqlab.windows import split_gap
@@ -354,7 +352,7 @@ class _SeqlabTuner:
             print(message, file=self._progress, flush=True)
 
     def pre_create_trial(self):
-        _CtrlC.check()
+        _interrupt.check()
         # keras-tuner asks again at once when told to wait (IDLE).
         if self._asked:
             time.sleep(POLL_SECONDS)
@@ -362,7 +360,7 @@ class _SeqlabTuner:
         super().pre_create_trial()
 
     def on_trial_begin(self, trial):
-        _CtrlC.check()
+        _interrupt.check()
         self._asked = False
         self._started = time.perf_counter()
         if self._is_worker():
@@ -396,68 +394,6 @@ class _SeqlabTuner:
             f"trial {trial.trial_id} done: {outcome} ({seconds:.1f} s)"
             f"{best_text}"
         )
-
-
-class _CtrlC:
-    """Makes Ctrl-C stop the search even where Python swallows it.
-
-    Python drops an exception raised while a garbage-collector callback
-    runs (JAX registers one, `_xla_gc_callback`), printing "Exception
-    ignored". A KeyboardInterrupt that lands there would be lost and the
-    search would go on. So SIGINT is also recorded, and `check()` raises
-    it again at the next batch, epoch or trial boundary.
-    """
-
-    pending = False  # class state: keras-tuner deep-copies callbacks
-
-    @classmethod
-    def check(cls):
-        if cls.pending:
-            raise KeyboardInterrupt
-
-    @classmethod
-    def _handler(cls, signum, frame):
-        cls.pending = True
-        raise KeyboardInterrupt
-
-    @classmethod
-    @contextlib.contextmanager
-    def sticky(cls):
-        """Installs the SIGINT handler (main thread only) for a search."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        cls.pending = False
-        previous = signal.signal(signal.SIGINT, cls._handler)
-        unraisable = sys.unraisablehook
-
-        def hook(info):
-            # The swallowed interrupt is raised again by check(); don't
-            # print its "Exception ignored" traceback.
-            if not issubclass(info.exc_type, KeyboardInterrupt):
-                unraisable(info)
-
-        sys.unraisablehook = hook
-        try:
-            yield
-            cls.check()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-            sys.unraisablehook = unraisable
-            cls.pending = False
-
-
-class _StopOnCtrlC(keras.callbacks.Callback):
-    """Raises a recorded Ctrl-C at the next batch (see `_CtrlC`)."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        _CtrlC.check()
-
-    def on_test_batch_end(self, batch, logs=None):
-        _CtrlC.check()
-
-    def on_epoch_end(self, epoch, logs=None):
-        _CtrlC.check()
 
 
 class _EpochProgress(keras.callbacks.Callback):
@@ -591,7 +527,7 @@ def run(setup, progress=sys.stderr):
             monitor=OBJECTIVE, patience=setup.settings["patience"]
         ),
         _EpochProgress(setup.settings["epochs"]),
-        _StopOnCtrlC(),
+        _interrupt.StopOnInterrupt(),
     ]
     search_args = dict(
         x=task.train[0],
@@ -613,10 +549,10 @@ def run(setup, progress=sys.stderr):
             f"{setup.distributed['ip']}:{setup.distributed['port']}, lease "
             f"{setup.lease:g} s; waiting for workers"
         )
-        with _CtrlC.sticky(), dist.Reaper(tuner.oracle):
+        with _interrupt.sticky(), dist.Reaper(tuner.oracle):
             tuner.search(**search_args)
     else:
-        with _CtrlC.sticky():
+        with _interrupt.sticky():
             tuner.search(**search_args)
     if setup.role == "worker":
         return {"worker": setup.distributed["tuner_id"]}
