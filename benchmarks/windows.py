@@ -74,7 +74,7 @@ def make_series(rows):
 
 
 def ours_windows(data, window, batch):
-    from keras_seqlab.windows import make_windows
+    from keras_seqlab.data.windows import make_windows
 
     x, y = make_windows(data, window, targets=0)
     return x.shape, y.shape
@@ -105,7 +105,7 @@ def shuffled_batches(x, y, batch):
 
 
 def ours_epoch(data, window, batch):
-    from keras_seqlab.windows import WindowedSeries
+    from keras_seqlab.data.windows import WindowedSeries
 
     dataset = WindowedSeries(
         data, window, targets=0, batch_size=batch, shuffle=True, seed=SEED

@@ -2,46 +2,53 @@
 
 Every cell and layer here is checked, forward values and gradients, against
 the pure-Python reference in `keras_seqlab.reference` on each backend.
+
+`import keras_seqlab` loads the layers, the data utilities and the model
+builders (and so registers every public class for `.keras` files). The
+experiment runner (`keras_seqlab.experiments`), the test harness
+(`keras_seqlab.testing`) and the search spaces (`keras_seqlab.tuning`) are
+imported when used.
 """
 
-from keras_seqlab import compare
-from keras_seqlab import datasets
+from keras_seqlab import data
+from keras_seqlab import layers
 from keras_seqlab import models
-from keras_seqlab import windows
-from keras_seqlab.attention import AttentionBlock
-from keras_seqlab.attention import AttentionPooling
-from keras_seqlab.attention import PositionalEncoding
-from keras_seqlab.datasets import SeriesData
-from keras_seqlab.datasets import load_csv
-from keras_seqlab.datasets import load_weather
-from keras_seqlab.datasets import synthetic_series
-from keras_seqlab.gru_variants import VARIANTS as GRU_VARIANTS
-from keras_seqlab.gru_variants import GRUVariant
-from keras_seqlab.gru_variants import GRUVariantCell
-from keras_seqlab.ln_simple_rnn import LayerNormSimpleRNNCell
-from keras_seqlab.ln_simple_rnn import LNSimpleRNN
-from keras_seqlab.ln_simple_rnn import LNSimpleRNNCell
-from keras_seqlab.min_rnn import MinGRU
-from keras_seqlab.min_rnn import MinGRUCell
-from keras_seqlab.min_rnn import MinLSTM
-from keras_seqlab.min_rnn import MinLSTMCell
-from keras_seqlab.models import Persistence
+from keras_seqlab.data import Scaler
+from keras_seqlab.data import SeriesData
+from keras_seqlab.data import WindowedSeries
+from keras_seqlab.data import datasets
+from keras_seqlab.data import load_csv
+from keras_seqlab.data import load_weather
+from keras_seqlab.data import make_windows
+from keras_seqlab.data import split_gap
+from keras_seqlab.data import synthetic_series
+from keras_seqlab.data import temporal_split
+from keras_seqlab.data import window_count
+from keras_seqlab.data import windows
+from keras_seqlab.layers import GRU_VARIANTS
+from keras_seqlab.layers import AttentionBlock
+from keras_seqlab.layers import AttentionPooling
+from keras_seqlab.layers import GRUVariant
+from keras_seqlab.layers import GRUVariantCell
+from keras_seqlab.layers import LayerNormSimpleRNNCell
+from keras_seqlab.layers import LNSimpleRNN
+from keras_seqlab.layers import LNSimpleRNNCell
+from keras_seqlab.layers import MinGRU
+from keras_seqlab.layers import MinGRUCell
+from keras_seqlab.layers import MinLSTM
+from keras_seqlab.layers import MinLSTMCell
+from keras_seqlab.layers import PeepholeLSTM
+from keras_seqlab.layers import PeepholeLSTMCell
+from keras_seqlab.layers import Persistence
+from keras_seqlab.layers import PositionalEncoding
+from keras_seqlab.layers import RecurrentCell
+from keras_seqlab.layers import SeqlabRNN
+from keras_seqlab.layers import WaveNet
+from keras_seqlab.layers import WaveNetBlock
+from keras_seqlab.layers import receptive_field
 from keras_seqlab.models import build
 from keras_seqlab.models import build_classifier
 from keras_seqlab.models import forecast_autoregressive
-from keras_seqlab.peephole_lstm import PeepholeLSTM
-from keras_seqlab.peephole_lstm import PeepholeLSTMCell
-from keras_seqlab.recurrent import RecurrentCell
-from keras_seqlab.recurrent import SeqlabRNN
-from keras_seqlab.wavenet import WaveNet
-from keras_seqlab.wavenet import WaveNetBlock
-from keras_seqlab.wavenet import receptive_field
-from keras_seqlab.windows import Scaler
-from keras_seqlab.windows import WindowedSeries
-from keras_seqlab.windows import make_windows
-from keras_seqlab.windows import split_gap
-from keras_seqlab.windows import temporal_split
-from keras_seqlab.windows import window_count
 
 __version__ = "0.1.0"
 
@@ -71,9 +78,10 @@ __all__ = [
     "WindowedSeries",
     "build",
     "build_classifier",
-    "compare",
+    "data",
     "datasets",
     "forecast_autoregressive",
+    "layers",
     "load_csv",
     "load_weather",
     "make_windows",

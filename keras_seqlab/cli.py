@@ -30,9 +30,48 @@ builder on the test split. Run again, it resumes; `--chief` and
 import argparse
 import sys
 
+# Flags whose names are not the setting's name with dashes.
+_FLAGS = {"overrides": "--set", "architecture": "ARCH"}
+
+
+def _flag(field):
+    return _FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def _message(error):
+    """An error's message with every named setting as its flag."""
+    text = str(error)
+    for field in getattr(error, "fields", ()):
+        text = text.replace(f"`{field}`", _flag(field))
+    return text
+
+
+def _settings(args):
+    """The `experiments.Settings` of the shared data and training flags."""
+    from keras_seqlab.experiments.settings import Settings
+
+    return Settings(
+        dataset=args.dataset,
+        csv=args.csv,
+        target=args.target,
+        columns=args.columns.split(",") if args.columns else None,
+        date_column=args.date_column,
+        window=args.window,
+        horizon=args.horizon,
+        limit=args.limit,
+        seed=args.seed,
+        epochs=args.epochs,
+        patience=args.patience,
+        **{
+            key: getattr(args, key)
+            for key in ("batch_size", "units")
+            if getattr(args, key, None) is not None
+        },
+    )
+
 
 def _check(args):
-    from keras_seqlab import check
+    from keras_seqlab.testing import reference_check as check
 
     names = [c.name for c in check.CASES]
     if args.list:
@@ -54,7 +93,7 @@ def _check(args):
 
     print(
         f"keras {keras.__version__}, backend {keras.backend.backend()}: "
-        f"{len(cases)} cells vs the pure-Python reference "
+        f"{len(cases)} layers vs the pure-Python reference "
         f"(tolerance {check.TOLERANCE:g})",
         flush=True,
     )
@@ -69,27 +108,12 @@ def _check(args):
 
 
 def _compare(args):
-    from keras_seqlab import compare
+    from keras_seqlab.experiments import compare
 
     try:
-        plan = compare.prepare(
-            dataset=args.dataset,
-            models=args.models,
-            csv=args.csv,
-            target=args.target,
-            columns=args.columns.split(",") if args.columns else None,
-            date_column=args.date_column,
-            epochs=args.epochs,
-            window=args.window,
-            horizon=args.horizon,
-            limit=args.limit,
-            seed=args.seed,
-            batch_size=args.batch_size,
-            patience=args.patience,
-            units=args.units,
-        )
+        plan = compare.prepare(_settings(args), args.models)
     except (ValueError, ImportError) as error:
-        print(f"seqlab compare: {error}", file=sys.stderr)
+        print(f"seqlab compare: {_message(error)}", file=sys.stderr)
         return 2
     try:
         results = compare.execute(
@@ -104,11 +128,52 @@ def _compare(args):
     return 0
 
 
-def _add_compare(commands):
-    from keras_seqlab import compare
+def _data_parser():
+    """The data options that compare and tune share (a parent parser)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--dataset",
+        choices=("synthetic", "weather"),
+        default=None,
+        help="built-in data set (default: synthetic)",
+    )
+    data.add_argument("--csv", metavar="PATH", help="your own CSV file")
+    data.add_argument(
+        "--target",
+        metavar="COL",
+        help="column to forecast (needed with --csv; weather default "
+        "BASEL_sunshine)",
+    )
+    data.add_argument(
+        "--columns",
+        metavar="A,B",
+        help="input columns (default: all but --date-column; weather: "
+        "the BASEL columns)",
+    )
+    data.add_argument(
+        "--date-column", metavar="COL", help="date column of the CSV file"
+    )
+    data.add_argument(
+        "--window",
+        type=int,
+        help="input window length (default 50 synthetic, 30 otherwise)",
+    )
+    data.add_argument(
+        "--limit",
+        type=int,
+        help="at most N windows (series) per split, for quick runs",
+    )
+    data.add_argument("--seed", type=int, default=42, help="default 42")
+    return parser
+
+
+def _add_compare(commands, data):
+    from keras_seqlab.experiments.compare import DEFAULT_OUT
 
     parser = commands.add_parser(
         "compare",
+        parents=[data],
         help="train every architecture on a data set and rank them",
         description=(
             "Train every model architecture (keras_seqlab.models) on one "
@@ -121,68 +186,38 @@ def _add_compare(commands):
         ),
     )
     parser.add_argument(
-        "--dataset",
-        choices=("synthetic", "weather"),
-        default=None,
-        help="built-in data set (default: synthetic)",
-    )
-    parser.add_argument("--csv", metavar="PATH", help="your own CSV file")
-    parser.add_argument(
-        "--target",
-        metavar="COL",
-        help="column to forecast (needed with --csv; weather default "
-        f"{compare.WEATHER_TARGET})",
-    )
-    parser.add_argument(
-        "--columns",
-        metavar="A,B",
-        help="input columns (default: all but --date-column; weather: "
-        "the BASEL columns)",
-    )
-    parser.add_argument(
-        "--date-column", metavar="COL", help="date column of the CSV file"
-    )
-    parser.add_argument(
-        "--models",
-        metavar="A,B",
-        help="comma-separated model names (default: all of them)",
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=20, help="most epochs (default 20)"
-    )
-    parser.add_argument(
-        "--window",
-        type=int,
-        help="input window length (default 50 synthetic, 30 otherwise)",
-    )
-    parser.add_argument(
         "--horizon",
         type=int,
         help="steps to forecast (default: 1 and 10 synthetic, 1 otherwise)",
     )
-    parser.add_argument(
-        "--limit",
-        type=int,
-        help="at most N windows (series) per split, for quick runs",
+    training = parser.add_argument_group("training")
+    training.add_argument(
+        "--models",
+        metavar="A,B",
+        help="comma-separated model names (default: all of them)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="default 42")
-    parser.add_argument("--batch-size", type=int, default=32, help="default 32")
-    parser.add_argument(
+    training.add_argument(
+        "--epochs", type=int, default=20, help="most epochs (default 20)"
+    )
+    training.add_argument(
+        "--batch-size", type=int, default=32, help="default 32"
+    )
+    training.add_argument(
         "--patience",
         type=int,
         default=5,
         help="early-stopping patience in epochs (default 5)",
     )
-    parser.add_argument(
+    training.add_argument(
         "--units", type=int, default=32, help="model width (default 32)"
     )
-    parser.add_argument(
+    training.add_argument(
         "--out",
         metavar="DIR",
-        default=compare.DEFAULT_OUT,
-        help=f"output folder (default ./{compare.DEFAULT_OUT})",
+        default=DEFAULT_OUT,
+        help=f"output folder (default ./{DEFAULT_OUT})",
     )
-    parser.add_argument(
+    training.add_argument(
         "--no-plots", action="store_true", help="write no PNG plots"
     )
     parser.set_defaults(run=_compare)
@@ -203,20 +238,10 @@ def _tune(args):
         role = distributed.role(args.chief, args.worker, args.oracle)
         setup = search.prepare(
             args.architecture,
-            dataset=args.dataset,
-            csv=args.csv,
-            target=args.target,
-            columns=args.columns.split(",") if args.columns else None,
-            date_column=args.date_column,
-            window=args.window,
-            horizon=args.horizon,
+            _settings(args),
             head=args.head,
-            limit=args.limit,
             tuner=args.tuner,
             max_trials=args.max_trials,
-            epochs=args.epochs,
-            patience=args.patience,
-            seed=args.seed,
             overrides=args.set,
             folds=args.folds,
             out=args.out,
@@ -230,7 +255,7 @@ def _tune(args):
             return 0
         results = search.run(setup, progress=sys.stderr)
     except (ValueError, ImportError) as error:
-        print(f"seqlab tune: {error}", file=sys.stderr)
+        print(f"seqlab tune: {_message(error)}", file=sys.stderr)
         return 2
     except RuntimeError as error:
         print(f"seqlab tune: {error}", file=sys.stderr)
@@ -250,9 +275,10 @@ def _tune(args):
     return 0
 
 
-def _add_tune(commands):
+def _add_tune(commands, data):
     parser = commands.add_parser(
         "tune",
+        parents=[data],
         help="search the hyperparameters of one architecture",
         description=(
             "Run a keras-tuner search over the space of one architecture "
@@ -266,13 +292,7 @@ def _add_tune(commands):
     parser.add_argument(
         "architecture", metavar="ARCH", help="an architecture, e.g. gru"
     )
-    data = parser.add_argument_group("data (as in seqlab compare)")
-    data.add_argument("--dataset", choices=("synthetic", "weather"))
-    data.add_argument("--csv", metavar="PATH", help="your own CSV file")
-    data.add_argument("--target", metavar="COL", help="column to forecast")
-    data.add_argument("--columns", metavar="A,B", help="input columns")
-    data.add_argument("--date-column", metavar="COL")
-    data.add_argument("--window", type=int, help="input window length")
+    data = parser.add_argument_group("task")
     data.add_argument(
         "--horizon", type=int, default=1, help="steps to forecast (default 1)"
     )
@@ -280,9 +300,6 @@ def _add_tune(commands):
         "--head",
         choices=("many_to_one", "seq_to_vector", "seq_to_seq"),
         help="default many_to_one for horizon 1, else seq_to_vector",
-    )
-    data.add_argument(
-        "--limit", type=int, help="at most N windows per split, for quick runs"
     )
     space = parser.add_argument_group("search")
     space.add_argument(
@@ -321,7 +338,6 @@ def _add_tune(commands):
         help="score each trial by K walk-forward folds of the training and "
         "validation windows (default: the validation split alone)",
     )
-    space.add_argument("--seed", type=int, default=42, help="default 42")
     space.add_argument(
         "--out",
         metavar="DIR",
@@ -375,8 +391,9 @@ def build_parser():
         "--list", action="store_true", help="list the cell names and exit"
     )
     check.set_defaults(run=_check)
-    _add_compare(commands)
-    _add_tune(commands)
+    data = _data_parser()
+    _add_compare(commands, data)
+    _add_tune(commands, data)
     return parser
 
 

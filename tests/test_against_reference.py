@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from keras_seqlab import check
+from keras_seqlab.testing import reference_check as check
 
 TOL = 1e-5
 

@@ -16,11 +16,11 @@ from keras import ops
 from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
-from keras_seqlab import check
+from keras_seqlab.testing import reference_check as check
 from keras_seqlab import reference
-from keras_seqlab.attention import AttentionBlock
-from keras_seqlab.attention import AttentionPooling
-from keras_seqlab.attention import PositionalEncoding
+from keras_seqlab.layers.attention import AttentionBlock
+from keras_seqlab.layers.attention import AttentionPooling
+from keras_seqlab.layers.attention import PositionalEncoding
 from keras_seqlab.reference import attention as ref_attention
 
 TOL = 1e-5

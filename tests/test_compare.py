@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from keras_seqlab import cli
-from keras_seqlab import compare
+from keras_seqlab.experiments import compare
 from keras_seqlab import datasets
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None

@@ -15,7 +15,7 @@ import time
 import pytest
 from seqlab_testing import BACKEND
 
-from keras_seqlab import _interrupt
+from keras_seqlab.experiments import interrupt
 
 TIMEOUT = 240
 

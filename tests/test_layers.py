@@ -11,9 +11,9 @@ from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
 import keras_seqlab
-from keras_seqlab import check
+from keras_seqlab.testing import reference_check as check
 from keras_seqlab import reference
-from keras_seqlab.recurrent import SeqlabRNN
+from keras_seqlab.layers.recurrent import SeqlabRNN
 
 TOL = 1e-5
 
@@ -486,7 +486,7 @@ def test_torch_backward_flushes_subnormals_and_restores(
     """FTZ is on during the loop's backward pass, then as it was before."""
     import torch
 
-    from keras_seqlab import _torch_denormal
+    from keras_seqlab.layers import torch_denormal
 
     calls = []
     original = torch.set_flush_denormal
@@ -524,7 +524,7 @@ def test_torch_backward_flushes_subnormals_and_restores(
 def test_torch_failed_backward_does_not_leave_flush_to_zero_on():
     import torch
 
-    from keras_seqlab import _torch_denormal
+    from keras_seqlab.layers import torch_denormal
 
     try:
         _torch_denormal._switch_on()  # as if a backward pass had raised

@@ -16,13 +16,13 @@ from seqlab_testing import BACKEND
 from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
-from keras_seqlab import check
-from keras_seqlab import min_rnn
-from keras_seqlab.min_rnn import MinGRU
-from keras_seqlab.min_rnn import MinGRUCell
-from keras_seqlab.min_rnn import MinLSTM
-from keras_seqlab.min_rnn import MinLSTMCell
-from keras_seqlab.recurrent import SeqlabRNN
+from keras_seqlab.testing import reference_check as check
+from keras_seqlab.layers import min_rnn
+from keras_seqlab.layers.min_rnn import MinGRU
+from keras_seqlab.layers.min_rnn import MinGRUCell
+from keras_seqlab.layers.min_rnn import MinLSTM
+from keras_seqlab.layers.min_rnn import MinLSTMCell
+from keras_seqlab.layers.recurrent import SeqlabRNN
 from keras_seqlab.reference import min_rnn as ref
 from keras_seqlab.reference.autodiff import value_and_grad
 from keras_seqlab.reference.sequence import run_sequence

@@ -16,12 +16,12 @@ from keras import ops
 from seqlab_testing import BACKEND
 from seqlab_testing import to_numpy
 
-from keras_seqlab.check import sgd_gradients
+from keras_seqlab.testing.reference_check import sgd_gradients
 from keras_seqlab.reference import value_and_grad
 from keras_seqlab.reference import wavenet as ref_wavenet
-from keras_seqlab.wavenet import WaveNet
-from keras_seqlab.wavenet import WaveNetBlock
-from keras_seqlab.wavenet import receptive_field
+from keras_seqlab.layers.wavenet import WaveNet
+from keras_seqlab.layers.wavenet import WaveNetBlock
+from keras_seqlab.layers.wavenet import receptive_field
 
 TOL = 1e-5
 BATCH = 2

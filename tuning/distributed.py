@@ -35,6 +35,8 @@ import time
 import keras_tuner
 from keras_tuner.engine import trial as trial_module
 
+from keras_seqlab.experiments.settings import SettingsError
+
 HEARTBEAT_SECONDS = 1.0
 # A worker is declared lost after this many silent heartbeat periods at
 # the least.
@@ -79,11 +81,19 @@ def role(chief=False, worker=None, oracle=None, environ=None):
     owner = "seqlab tune"
     environ = os.environ if environ is None else environ
     if chief and worker is not None:
-        raise ValueError(f"{owner}: pass --chief or --worker ID, not both.")
+        raise SettingsError(
+            "pass `chief` or `worker` ID, not both.",
+            "chief",
+            "worker",
+            "oracle",
+        )
     if worker is not None and (not str(worker).strip() or worker == CHIEF):
-        raise ValueError(
-            f"{owner}: a worker ID must be a non-empty name other than "
-            f"{CHIEF!r}, got {worker!r}."
+        raise SettingsError(
+            f"a worker ID must be a non-empty name other than "
+            f"{CHIEF!r}, got {worker!r}.",
+            "chief",
+            "worker",
+            "oracle",
         )
     tuner_id = CHIEF if chief else worker
     if tuner_id is None:
@@ -94,10 +104,13 @@ def role(chief=False, worker=None, oracle=None, environ=None):
         ip = environ["KERASTUNER_ORACLE_IP"]
         port_text = environ.get("KERASTUNER_ORACLE_PORT", "")
         if not port_text.isdigit():
-            raise ValueError(
-                f"{owner}: KERASTUNER_ORACLE_IP is set, so "
+            raise SettingsError(
+                f"KERASTUNER_ORACLE_IP is set, so "
                 "KERASTUNER_ORACLE_PORT must be a port number, got "
-                f"{port_text!r}."
+                f"{port_text!r}.",
+                "chief",
+                "worker",
+                "oracle",
             )
         port = int(port_text)
     else:
@@ -105,15 +118,21 @@ def role(chief=False, worker=None, oracle=None, environ=None):
     if tuner_id is None and ip is None:
         return None
     if tuner_id is None:
-        raise ValueError(
-            f"{owner}: an oracle address is set, but not the role: pass "
-            "--chief or --worker ID (or set KERASTUNER_TUNER_ID)."
+        raise SettingsError(
+            "an oracle address is set, but not the role: pass "
+            "`chief` or `worker` ID (or set KERASTUNER_TUNER_ID).",
+            "chief",
+            "worker",
+            "oracle",
         )
     if ip is None:
-        raise ValueError(
-            f"{owner}: --chief and --worker need the chief's address: "
-            "--oracle HOST:PORT (or KERASTUNER_ORACLE_IP and "
-            "KERASTUNER_ORACLE_PORT)."
+        raise SettingsError(
+            "`chief` and `worker` need the chief's address: "
+            "`oracle` HOST:PORT (or KERASTUNER_ORACLE_IP and "
+            "KERASTUNER_ORACLE_PORT).",
+            "chief",
+            "worker",
+            "oracle",
         )
     return {"tuner_id": str(tuner_id), "ip": ip, "port": int(port)}
 

@@ -40,7 +40,7 @@ import keras_tuner
 from keras_tuner.engine import hyperparameters as hp_types
 
 from keras_seqlab import models
-from keras_seqlab.gru_variants import VARIANTS as GRU_VARIANTS
+from keras_seqlab.layers import GRU_VARIANTS
 
 # Arguments that describe the problem: constructor arguments, not options.
 _PROBLEM_ARGS = ("input_shape", "head", "horizon", "n_targets")

@@ -4,7 +4,8 @@
     results = run(setup)              # searches (or resumes), scores, writes
     print(format_summary(results))
 
-The data are those of `seqlab compare` (`keras_seqlab.compare.prepare`):
+The data are those of `seqlab compare`
+(`keras_seqlab.experiments.tasks.prepare`):
 train, validation and test splits in time order, so every trial is scored
 on data that comes after its training data (objective `val_loss`). After
 the search the best trial's checkpoint (its best epoch) and the untuned
@@ -26,7 +27,6 @@ use the same data settings.
 
 import dataclasses
 import json
-import math
 import numbers
 import os
 import pathlib
@@ -38,16 +38,26 @@ import keras
 import keras_tuner
 import numpy as np
 
-from keras_seqlab import _interrupt
-from keras_seqlab import compare
-from keras_seqlab import models as model_zoo
-from keras_seqlab.windows import split_gap
+from keras_seqlab.data.windows import split_gap
+from keras_seqlab.experiments import interrupt
+from keras_seqlab.experiments.reports import format_table
+from keras_seqlab.experiments.settings import Settings
+from keras_seqlab.experiments.settings import SettingsError
+from keras_seqlab.experiments.settings import positive_int
+from keras_seqlab.experiments.tasks import Plan
+from keras_seqlab.experiments.tasks import Task
+from keras_seqlab.experiments.tasks import prepare as prepare_plan
+from keras_seqlab.experiments.training import EpochProgress
+from keras_seqlab.experiments.training import fit_and_score
+from keras_seqlab.experiments.training import predict_scores
+from keras_seqlab.models import HEADS
+from keras_seqlab.models import supported_heads
 
 from . import distributed as dist
 from . import hypermodels
 from .validation import TUNER_KINDS
-from .validation import _check_completed
-from .validation import _check_tensorboard
+from .validation import check_completed
+from .validation import check_tensorboard
 from .validation import tuner_class
 from .validation import walk_forward
 
@@ -56,7 +66,6 @@ DEFAULT_MAX_TRIALS = 10
 DEFAULT_EPOCHS = 10
 DEFAULT_PATIENCE = 3
 OBJECTIVE = "val_loss"
-HEADS = ("many_to_one", "seq_to_vector", "seq_to_seq")
 TOP = 5
 # Seconds a worker waits before asking again when the chief says "wait".
 POLL_SECONDS = 0.5
@@ -67,7 +76,7 @@ BEST_MODEL_FILE = "best_model.keras"
 _RESUMABLE = ("max_trials",)
 
 
-class TuneError(compare.CompareError):
+class TuneError(SettingsError):
     """Bad settings or data for a search (the CLI prints one line)."""
 
 
@@ -75,8 +84,8 @@ class TuneError(compare.CompareError):
 class Setup:
     """Everything `run` needs: data, task, search space and settings."""
 
-    plan: compare.Plan
-    task: compare.Task
+    plan: Plan
+    task: Task
     hypermodel: hypermodels.SeqHyperModel
     settings: dict
     out: pathlib.Path
@@ -124,11 +133,12 @@ def parse_overrides(items):
         name = name.strip()
         if not sep or not name or not value.strip():
             raise TuneError(
-                f"--set takes NAME=VALUE (e.g. units=64 or depth=1,2), got "
-                f"{item!r}."
+                f"`overrides` takes NAME=VALUE (e.g. units=64 or depth=1,2), "
+                f"got {item!r}.",
+                "overrides",
             )
         if name in overrides:
-            raise TuneError(f"--set names {name!r} twice.")
+            raise TuneError(f"`overrides` names {name!r} twice.", "overrides")
         values = [_scalar(v) for v in value.split(",")]
         overrides[name] = values[0] if len(values) == 1 else values
     return overrides
@@ -139,59 +149,51 @@ def _choose_task(plan, head, horizon, name):
         head = "many_to_one" if horizon == 1 else "seq_to_vector"
     if head not in HEADS:
         raise TuneError(
-            f"unknown head {head!r}; expected one of {', '.join(HEADS)}."
+            f"unknown head {head!r}; expected one of {', '.join(HEADS)}.",
+            "head",
         )
     if (head == "many_to_one") != (horizon == 1):
         raise TuneError(
             f"the {head} head needs "
-            + ("--horizon 1." if head == "many_to_one" else "--horizon > 1.")
+            + ("`horizon` 1." if head == "many_to_one" else "`horizon` > 1."),
+            "horizon",
         )
-    if head not in model_zoo.supported_heads(name):
+    if head not in supported_heads(name):
         raise TuneError(
             f"{name} has no {head} head; it has "
-            f"{', '.join(model_zoo.supported_heads(name))}."
+            f"{', '.join(supported_heads(name))}.",
+            "head",
         )
     return next(t for t in plan.tasks if t.head == head)
 
 
 def prepare(
     architecture,
-    dataset=None,
-    csv=None,
-    target=None,
-    columns=None,
-    date_column=None,
-    window=None,
-    horizon=1,
+    settings=None,
     head=None,
-    limit=None,
     tuner="random",
     max_trials=None,
-    epochs=DEFAULT_EPOCHS,
-    patience=DEFAULT_PATIENCE,
-    seed=42,
     overrides=None,
     folds=None,
     out=DEFAULT_OUT,
     overwrite=False,
     distributed=None,
     lease=None,
+    **fields,
 ):
     """Loads the data and checks every setting; see `run`.
 
     Args:
         architecture: one of `keras_seqlab.tuning.names()` but persistence.
-        dataset, csv, target, columns, date_column, window, limit: the
-            data, as in `keras_seqlab.compare.prepare`.
-        horizon: steps to forecast (default 1).
+        settings: the data and training `experiments.Settings` (as in
+            `seqlab compare`), or None to make one from `**fields`
+            (`dataset`, `csv`, `window`, `epochs`, ...); here `horizon`
+            defaults to 1, `epochs` to 10 and `patience` to 3.
         head: `"many_to_one"` (horizon 1, the default), `"seq_to_vector"`
             (the default for horizon > 1) or `"seq_to_seq"`.
         tuner: `"random"`, `"bayesian"` or `"hyperband"`.
         max_trials: trials to run (default 10); not for Hyperband, whose
             budget is `epochs` (its `max_epochs`).
-        epochs: the most epochs per trial.
-        patience: early-stopping patience (epochs) within a trial.
-        seed: seeds the oracle and Keras.
         overrides: `{name: value}` or `["name=value", ...]`: fixed values
             or choices for the space (`SeqHyperModel` overrides).
         folds: score each trial by walk-forward cross-validation with this
@@ -221,58 +223,64 @@ def prepare(
     if tuner not in TUNER_KINDS:
         raise TuneError(
             f"unknown tuner {tuner!r}; expected one of "
-            f"{', '.join(TUNER_KINDS)}."
+            f"{', '.join(TUNER_KINDS)}.",
+            "tuner",
         )
     if tuner == "hyperband":
         if max_trials is not None:
             raise TuneError(
-                "--max-trials does not apply to Hyperband: its budget is "
-                "--epochs (the most epochs of a trial) and its brackets."
+                "`max_trials` does not apply to Hyperband: its budget is "
+                "`epochs` (the most epochs of a trial) and its brackets.",
+                "max_trials",
+                "epochs",
             )
     else:
-        max_trials = compare._positive(
-            "max-trials",
+        max_trials = positive_int(
+            "max_trials",
             DEFAULT_MAX_TRIALS if max_trials is None else max_trials,
         )
-    epochs = compare._positive("epochs", epochs)
-    patience = compare._positive("patience", patience)
-    horizon = compare._positive("horizon", horizon)
-    if folds is not None and compare._positive("folds", folds) < 2:
+    if folds is not None and positive_int("folds", folds) < 2:
         raise TuneError(
-            f"--folds must be at least 2 (1 is the plain validation split), "
-            f"got {folds}."
+            f"`folds` must be at least 2 (1 is the plain validation split), "
+            f"got {folds}.",
+            "folds",
         )
     if lease is None:
         lease = dist.DEFAULT_LEASE_SECONDS
     if not isinstance(lease, numbers.Real) or isinstance(lease, bool):
-        raise TuneError(f"--lease must be a number of seconds, got {lease!r}.")
+        raise TuneError(
+            f"`lease` must be a number of seconds, got {lease!r}.", "lease"
+        )
     if lease < dist.MIN_LEASE_SECONDS:
         raise TuneError(
-            f"--lease must be at least {dist.MIN_LEASE_SECONDS:g} seconds "
+            f"`lease` must be at least {dist.MIN_LEASE_SECONDS:g} seconds "
             f"(heartbeats come every {dist.HEARTBEAT_SECONDS:g} s), got "
-            f"{lease:g}."
+            f"{lease:g}.",
+            "lease",
         )
     if not isinstance(overrides, dict):
         overrides = parse_overrides(overrides)
-    try:
-        plan = compare.prepare(
-            dataset=dataset,
-            models=[architecture],
-            csv=csv,
-            target=target,
-            columns=columns,
-            date_column=date_column,
-            epochs=epochs,
-            window=window,
-            horizon=horizon,
-            limit=limit,
-            seed=seed,
-            patience=patience,
+    if settings is None:
+        fields = {
+            "horizon": 1,
+            "epochs": DEFAULT_EPOCHS,
+            "patience": DEFAULT_PATIENCE,
+            **fields,
+        }
+        settings = Settings(**fields)
+    elif fields:
+        raise TypeError(
+            "search.prepare: pass either `settings` or setting keywords, "
+            f"got both (settings and {', '.join(sorted(fields))})."
         )
-    except (ValueError, ImportError) as error:
+    try:
+        plan = prepare_plan(settings, [architecture])
+    except ImportError as error:
         raise TuneError(str(error)) from None
+    s = plan.settings
+    horizon = s.horizon
     task = _choose_task(plan, head, horizon, architecture)
-    shape = (plan.settings["window"], plan.features)
+    shape = (s.window, plan.features)
     try:
         hypermodel = hypermodels.get_hypermodel(
             architecture,
@@ -286,19 +294,19 @@ def prepare(
     settings = {
         "architecture": architecture,
         "dataset": plan.dataset,
-        "csv": os.path.abspath(csv) if csv else None,
+        "csv": os.path.abspath(s.csv) if s.csv else None,
         "target": plan.target_name,
-        "columns": columns,
-        "date_column": date_column,
-        "window": plan.settings["window"],
+        "columns": None if s.columns is None else list(s.columns),
+        "date_column": s.date_column,
+        "window": s.window,
         "horizon": task.horizon,
         "head": task.head,
-        "limit": plan.settings["limit"],
+        "limit": s.limit,
         "tuner": tuner,
         "max_trials": max_trials,
-        "epochs": epochs,
-        "patience": patience,
-        "seed": int(seed),
+        "epochs": s.epochs,
+        "patience": s.patience,
+        "seed": s.seed,
         "overrides": overrides,
         "folds": folds,
         "objective": OBJECTIVE,
@@ -352,7 +360,7 @@ class _SeqlabTuner:
             print(message, file=self._progress, flush=True)
 
     def pre_create_trial(self):
-        _interrupt.check()
+        interrupt.check()
         # keras-tuner asks again at once when told to wait (IDLE).
         if self._asked:
             time.sleep(POLL_SECONDS)
@@ -360,7 +368,7 @@ class _SeqlabTuner:
         super().pre_create_trial()
 
     def on_trial_begin(self, trial):
-        _interrupt.check()
+        interrupt.check()
         self._asked = False
         self._started = time.perf_counter()
         if self._is_worker():
@@ -393,24 +401,6 @@ class _SeqlabTuner:
         self._say(
             f"trial {trial.trial_id} done: {outcome} ({seconds:.1f} s)"
             f"{best_text}"
-        )
-
-
-class _EpochProgress(keras.callbacks.Callback):
-    """Prints one line per epoch to stderr (deep-copied per trial)."""
-
-    def __init__(self, epochs):
-        super().__init__()
-        self.epochs = epochs
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        print(
-            f"  epoch {epoch + 1}/{self.epochs}: loss "
-            f"{logs.get('loss', math.nan):.5g}, {OBJECTIVE} "
-            f"{logs.get(OBJECTIVE, math.nan):.5g}",
-            file=sys.stderr,
-            flush=True,
         )
 
 
@@ -480,8 +470,10 @@ def _check_resumable(setup):
     if changed:
         raise TuneError(
             f"{setup.project} holds a search with other settings "
-            f"({'; '.join(changed)}); pass --overwrite to start it over or "
-            "--out to search elsewhere."
+            f"({'; '.join(changed)}); pass `overwrite` to start it over or "
+            "`out` to search elsewhere.",
+            "overwrite",
+            "out",
         )
     return True
 
@@ -508,7 +500,7 @@ def run(setup, progress=sys.stderr):
     """
     say = _printer(progress)
     resuming = _check_resumable(setup)
-    _check_tensorboard("seqlab tune")
+    check_tensorboard("seqlab tune")
     keras.utils.set_random_seed(setup.settings["seed"])
     tuner = make_tuner(setup, progress)
     if setup.role != "worker":
@@ -526,8 +518,8 @@ def run(setup, progress=sys.stderr):
         keras.callbacks.EarlyStopping(
             monitor=OBJECTIVE, patience=setup.settings["patience"]
         ),
-        _EpochProgress(setup.settings["epochs"]),
-        _interrupt.StopOnInterrupt(),
+        EpochProgress(setup.settings["epochs"], "  ", seconds=False),
+        interrupt.StopOnInterrupt(),
     ]
     search_args = dict(
         x=task.train[0],
@@ -549,14 +541,14 @@ def run(setup, progress=sys.stderr):
             f"{setup.distributed['ip']}:{setup.distributed['port']}, lease "
             f"{setup.lease:g} s; waiting for workers"
         )
-        with _interrupt.sticky(), dist.Reaper(tuner.oracle):
+        with interrupt.sticky(), dist.Reaper(tuner.oracle):
             tuner.search(**search_args)
     else:
-        with _interrupt.sticky():
+        with interrupt.sticky():
             tuner.search(**search_args)
     if setup.role == "worker":
         return {"worker": setup.distributed["tuner_id"]}
-    _check_completed("seqlab tune", tuner)
+    check_completed("seqlab tune", tuner)
     seconds = time.perf_counter() - start
     results, best_model = summarize(setup, tuner, seconds, say)
     write(setup, results, best_model)
@@ -603,48 +595,18 @@ def _trial_row(trial):
 
 
 def _predict_scores(setup, model):
-    plan, task = setup.plan, setup.task
-    scores = {}
-    for split in ("val", "test"):
-        x, y = getattr(task, split)
-        predictions = np.asarray(model.predict(x, batch_size=256, verbose=0))
-        for key, value in compare._scores(plan, task, y, predictions).items():
-            scores[f"{split}_{key}"] = value
-    return scores
+    return predict_scores(setup.plan, setup.task, model)[0]
 
 
 def _train_default(setup, say):
-    """The untuned builder trained like a trial; its scores."""
-    s = setup.settings
-    keras.utils.set_random_seed(s["seed"])
-    model = model_zoo.build(
-        s["architecture"],
-        (s["window"], setup.plan.features),
-        head=setup.task.head,
-        horizon=setup.task.horizon,
-    )
-    model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
-    say(f"seqlab tune: training the untuned {s['architecture']} builder")
-    start = time.perf_counter()
-    history = model.fit(
-        *setup.task.train,
-        validation_data=setup.task.val,
-        epochs=s["epochs"],
-        batch_size=32,
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor=OBJECTIVE,
-                patience=s["patience"],
-                restore_best_weights=True,
-            )
-        ],
-        verbose=0,
-    )
+    """The untuned builder (its defaults, no options) trained like a trial."""
+    name = setup.settings["architecture"]
+    say(f"seqlab tune: training the untuned {name} builder")
+    result, _, _ = fit_and_score(setup.plan, setup.task, name, options={})
+    keys = ("params", "epochs", "train_seconds")
     return {
-        "params": int(model.count_params()),
-        "epochs": len(history.history["loss"]),
-        "train_seconds": round(time.perf_counter() - start, 2),
-        **_predict_scores(setup, model),
+        **{key: result[key] for key in keys},
+        **{k: v for k, v in result.items() if k.startswith(("val_", "test_"))},
     }
 
 
@@ -660,7 +622,7 @@ def summarize(setup, tuner, seconds, say=None):
         best_model = tuner.get_best_models(1)[0]
     # Saved with its optimizer's variables, so that loading it is quiet.
     best_model.optimizer.build(best_model.trainable_variables)
-    metric = compare._metric(setup.plan)
+    metric = setup.plan.metric
     results = {
         "architecture": setup.settings["architecture"],
         "description": _describe(setup),
@@ -722,18 +684,14 @@ def _range_text(config):
 
 def format_space(hypermodel):
     """The search space as text: name, kind, range and default of each."""
-    rows = [("name", "kind", "values", "default")]
+    rows = []
     for hp in hypermodel.search_space().space:
         config = hp.get_config()
         default = config.get("default", config.get("value"))
         rows.append(
             (hp.name, type(hp).__name__, _range_text(config), _short(default))
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-        for row in rows
-    )
+    return format_table(("name", "kind", "values", "default"), rows, "<<<<")
 
 
 def format_summary(results):
@@ -759,9 +717,6 @@ def format_summary(results):
         if results["unit"] or metric == "rmse"
         else "MSE"
     )
-    widths = [
-        max(len(row[i]) for row in [header, *cells]) for i in range(len(header))
-    ]
     lines = [
         f"seqlab tune: {results['description']}",
         f"keras {results['keras']}, backend {results['backend']}, "
@@ -770,10 +725,7 @@ def format_summary(results):
         f"{results['search_seconds']:.0f} s",
         "",
         f"best {len(best)} trial(s) by {OBJECTIVE} ({loss}):",
-        "  ".join(h.rjust(w) for h, w in zip(header, widths)),
-    ]
-    lines += [
-        "  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells
+        format_table(header, cells),
     ]
     tuned, default = results["best"], results["default"]
     score = f"{metric.upper()}{unit}"

@@ -25,7 +25,7 @@ import numbers
 import keras
 import numpy as np
 
-from keras_seqlab.windows import temporal_split
+from keras_seqlab.data.splits import temporal_split
 
 TUNER_KINDS = ("random", "bayesian", "hyperband")
 
@@ -123,7 +123,7 @@ def _check_objective(owner, tuner):
         )
 
 
-def _check_tensorboard(owner):
+def check_tensorboard(owner):
     # keras-tuner (1.4.8) imports tensorboard in every trial on the
     # TensorFlow backend, even without a TensorBoard callback, and
     # tensorflow-cpu 2.21 no longer installs it: every trial would fail.
@@ -138,7 +138,7 @@ def _check_tensorboard(owner):
         )
 
 
-def _check_completed(owner, tuner):
+def check_completed(owner, tuner):
     trials = getattr(tuner.oracle, "trials", None)
     if not trials:
         return
@@ -199,9 +199,9 @@ def time_ordered_search(tuner, x, y, val=0.2, gap=0, **fit_kwargs):
     (x_train, y_train), (x_val, y_val), _ = temporal_split(
         (x, y), val=val, test=0.0, gap=gap
     )
-    _check_tensorboard(owner)
+    check_tensorboard(owner)
     tuner.search(x_train, y_train, validation_data=(x_val, y_val), **fit_kwargs)
-    _check_completed(owner, tuner)
+    check_completed(owner, tuner)
     return tuner
 
 
@@ -268,9 +268,9 @@ class WalkForward:
         _check_objective(owner, self)
         x, y = _arrays(owner, x, y)
         self.splits(len(x))
-        _check_tensorboard(owner)
+        check_tensorboard(owner)
         super().search(x, y, **fit_kwargs)
-        _check_completed(owner, self)
+        check_completed(owner, self)
 
     def run_trial(self, trial, x, y, **fit_kwargs):
         results = []

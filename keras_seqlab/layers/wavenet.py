@@ -1,7 +1,5 @@
 """WaveNet (van den Oord et al. 2016): gated residual block and stack."""
 
-import numbers
-
 import keras
 from keras import activations
 from keras import constraints
@@ -9,30 +7,13 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
-from keras_seqlab._export import seqlab_export
-from keras_seqlab._validation import check_sequence_shape
-from keras_seqlab._validation import check_units
-
-
-def _check_dilations(owner, dilations):
-    """Returns `dilations` as a tuple of positive ints; raises otherwise."""
-    if isinstance(dilations, (str, bytes, numbers.Number)) or not hasattr(
-        dilations, "__iter__"
-    ):
-        raise ValueError(
-            f"{owner}: `dilations` must be a non-empty sequence of positive "
-            f"integers, got {dilations!r}."
-        )
-    dilations = tuple(dilations)
-    if not dilations:
-        raise ValueError(
-            f"{owner}: `dilations` must be a non-empty sequence of positive "
-            f"integers, got {dilations!r}."
-        )
-    return tuple(
-        check_units(owner, d, f"dilations[{i}]")
-        for i, d in enumerate(dilations)
-    )
+from keras_seqlab.layers.causal_conv import causal_conv
+from keras_seqlab.layers.causal_conv import check_dilations
+from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_mask_shape
+from keras_seqlab.utils.validation import check_sequence_shape
+from keras_seqlab.utils.validation import check_units
 
 
 def _check_gated(owner, gated):
@@ -43,71 +24,12 @@ def _check_gated(owner, gated):
     return gated
 
 
-def receptive_field(kernel_size, dilations):
-    """Time steps one output of a stack of dilated causal convolutions sees.
-
-    With one convolution of width k per block and dilations d_1 … d_n,
-
-        R = 1 + (k − 1) · Σ_i d_i
-
-    (k = 2 with dilations 1, 2, 4, 8 gives 16): the output at step t
-    depends on the inputs at steps t − R + 1 … t and on no other.
-
-    Args:
-        kernel_size: k, a positive integer.
-        dilations: a dilation (positive integer) or a non-empty sequence of
-            them.
-
-    Example:
-
-    >>> keras_seqlab.receptive_field(2, (1, 2, 4, 8) * 2)
-    31
-    """
-    owner = "receptive_field"
-    kernel_size = check_units(owner, kernel_size, "kernel_size")
-    if isinstance(dilations, numbers.Integral) and not isinstance(
-        dilations, bool
-    ):
-        dilations = (dilations,)
-    dilations = _check_dilations(owner, dilations)
-    return 1 + (kernel_size - 1) * sum(dilations)
-
-
-def _causal_conv(x, kernel, dilation):
-    """y_t = Σ_j x_{t − (k−1−j)·d} W_j with zeros before the first step."""
-    pad = (kernel.shape[0] - 1) * dilation
-    if pad:
-        x = ops.pad(x, ((0, 0), (pad, 0), (0, 0)))
-    return ops.conv(
-        x,
-        kernel,
-        strides=1,
-        padding="valid",
-        data_format="channels_last",
-        dilation_rate=dilation,
-    )
-
-
 def _check_inputs(owner, shape, channels):
     check_sequence_shape(owner, shape)
     if channels is not None and shape[-1] != channels:
         raise ValueError(
             f"{owner}: expected inputs with {channels} channels (the "
             f"channel count it was built for), got shape {tuple(shape)}."
-        )
-
-
-def _check_mask(owner, inputs, mask):
-    mask_shape = tuple(mask.shape)
-    steps = inputs.shape[1]
-    if len(mask_shape) != 2 or (
-        mask_shape[1] is not None
-        and steps is not None
-        and mask_shape[1] != steps
-    ):
-        raise ValueError(
-            f"{owner}: expected a mask of shape (batch, {steps}), got shape "
-            f"{mask_shape}."
         )
 
 
@@ -334,14 +256,14 @@ class WaveNetBlock(_ConvArguments):
         x = inputs
         keep = None
         if mask is not None:
-            _check_mask(self._owner(), inputs, mask)
+            check_mask_shape(self._owner(), inputs, mask)
             mask = ops.cast(mask, "bool")
             keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
             x = x * keep
         if self.gated:
             residual, skip = self._gated(x)
         else:
-            a = _causal_conv(x, self.kernel, self.dilation_rate)
+            a = causal_conv(x, self.kernel, self.dilation_rate)
             if self.use_bias:
                 a = a + self.bias
             residual = skip = ops.relu(a)
@@ -354,7 +276,7 @@ class WaveNetBlock(_ConvArguments):
         # One convolution for the filter and the gate, one matmul for the
         # residual and the skip 1×1 convolutions.
         kernel = ops.concatenate([self.filter_kernel, self.gate_kernel], -1)
-        a = _causal_conv(x, kernel, self.dilation_rate)
+        a = causal_conv(x, kernel, self.dilation_rate)
         if self.use_bias:
             a = a + ops.concatenate([self.filter_bias, self.gate_bias])
         a_filter, a_gate = ops.split(a, 2, axis=-1)
@@ -489,7 +411,7 @@ class WaveNet(_ConvArguments):
         )
         owner = self._owner()
         self.filters = check_units(owner, filters, "filters")
-        self.dilations = _check_dilations(owner, dilations)
+        self.dilations = check_dilations(owner, dilations)
         self.kernel_size = check_units(owner, kernel_size, "kernel_size")
         self.gated = _check_gated(owner, gated)
         self.return_sequences = bool(return_sequences)
@@ -523,7 +445,7 @@ class WaveNet(_ConvArguments):
         channels = self.blocks[0].input_channels
         _check_inputs(self._owner(), inputs.shape, channels)
         if mask is not None:
-            _check_mask(self._owner(), inputs, mask)
+            check_mask_shape(self._owner(), inputs, mask)
             mask = ops.cast(mask, "bool")
         h, total = inputs, None
         for block in self.blocks:

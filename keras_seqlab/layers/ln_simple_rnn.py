@@ -6,11 +6,11 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
-from keras_seqlab._export import seqlab_export
-from keras_seqlab._validation import check_choice
-from keras_seqlab._validation import check_positive_float
-from keras_seqlab.recurrent import CellRNN
-from keras_seqlab.recurrent import RecurrentCell
+from keras_seqlab.layers.recurrent import CellRNN
+from keras_seqlab.layers.recurrent import RecurrentCell
+from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_choice
+from keras_seqlab.utils.validation import check_positive_float
 
 FORMS = ("textbook", "addons")
 _DEFAULT_EPSILON = {"textbook": 1e-3, "addons": 1e-5}

@@ -3,10 +3,10 @@
 from keras import activations
 from keras import ops
 
-from keras_seqlab._export import seqlab_export
-from keras_seqlab._validation import check_choice
-from keras_seqlab.recurrent import CellRNN
-from keras_seqlab.recurrent import RecurrentCell
+from keras_seqlab.layers.recurrent import CellRNN
+from keras_seqlab.layers.recurrent import RecurrentCell
+from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_choice
 
 VARIANTS = ("reset_after", "reset_before", "mgu", "gru1", "gru2", "gru3")
 

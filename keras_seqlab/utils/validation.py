@@ -73,3 +73,60 @@ def check_step_shape(owner, shape):
             f"{owner}: expected step inputs of shape (batch, features) with "
             f"a defined feature dimension, got shape {shape}."
         )
+
+
+def layer_owner(layer):
+    """How errors name a layer: its class and its name."""
+    return f"{layer.__class__.__name__} '{layer.name}'"
+
+
+def check_sequence_call(layer, inputs, mask, features):
+    """Rank, feature size and mask length of a call, on static shapes."""
+    owner = layer_owner(layer)
+    shape = tuple(inputs.shape)
+    check_sequence_shape(owner, shape)
+    if features is not None and shape[-1] != features:
+        raise ValueError(
+            f"{owner}: expected {features} features (the size it was built "
+            f"with), got shape {shape}."
+        )
+    if mask is None:
+        return
+    mask_shape = tuple(mask.shape)
+    if len(mask_shape) != 2 or (
+        mask_shape[1] is not None
+        and shape[1] is not None
+        and mask_shape[1] != shape[1]
+    ):
+        raise ValueError(
+            f"{owner}: expected a mask of shape (batch, {shape[1]}) for "
+            f"inputs of shape {shape}, got shape {mask_shape}."
+        )
+
+
+def check_mask_shape(owner, inputs, mask):
+    """Raises unless `mask` is (batch, timesteps) for these inputs."""
+    mask_shape = tuple(mask.shape)
+    steps = inputs.shape[1]
+    if len(mask_shape) != 2 or (
+        mask_shape[1] is not None
+        and steps is not None
+        and mask_shape[1] != steps
+    ):
+        raise ValueError(
+            f"{owner}: expected a mask of shape (batch, {steps}), got shape "
+            f"{mask_shape}."
+        )
+
+
+def check_non_negative(owner, name, value):
+    """Returns `value` as an int; raises unless it is an integer >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < 0
+    ):
+        raise ValueError(
+            f"{owner}: `{name}` must be a non-negative integer, got {value!r}."
+        )
+    return int(value)

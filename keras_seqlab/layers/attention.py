@@ -1,5 +1,4 @@
-"""Attention over time: a Transformer block, attention pooling and the
-sinusoidal positional encoding."""
+"""Attention over time: a Transformer block and attention pooling."""
 
 import keras
 from keras import constraints
@@ -8,39 +7,13 @@ from keras import layers
 from keras import ops
 from keras import regularizers
 
-from keras_seqlab._export import seqlab_export
-from keras_seqlab._validation import check_positive_float
-from keras_seqlab._validation import check_rate
-from keras_seqlab._validation import check_sequence_shape
-from keras_seqlab._validation import check_units
-
-
-def _owner(layer):
-    return f"{layer.__class__.__name__} '{layer.name}'"
-
-
-def _check_call(layer, inputs, mask, features):
-    """Rank, feature size and mask length of a call, on static shapes."""
-    owner = _owner(layer)
-    shape = tuple(inputs.shape)
-    check_sequence_shape(owner, shape)
-    if features is not None and shape[-1] != features:
-        raise ValueError(
-            f"{owner}: expected {features} features (the size it was built "
-            f"with), got shape {shape}."
-        )
-    if mask is None:
-        return
-    mask_shape = tuple(mask.shape)
-    if len(mask_shape) != 2 or (
-        mask_shape[1] is not None
-        and shape[1] is not None
-        and mask_shape[1] != shape[1]
-    ):
-        raise ValueError(
-            f"{owner}: expected a mask of shape (batch, {shape[1]}) for "
-            f"inputs of shape {shape}, got shape {mask_shape}."
-        )
+from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_positive_float
+from keras_seqlab.utils.validation import check_rate
+from keras_seqlab.utils.validation import check_sequence_call
+from keras_seqlab.utils.validation import check_sequence_shape
+from keras_seqlab.utils.validation import check_units
+from keras_seqlab.utils.validation import layer_owner
 
 
 def _zero_padding(values, mask):
@@ -208,7 +181,7 @@ class AttentionBlock(layers.Layer):
 
     def build(self, inputs_shape):
         inputs_shape = tuple(inputs_shape)
-        check_sequence_shape(_owner(self), inputs_shape)
+        check_sequence_shape(layer_owner(self), inputs_shape)
         self._features = inputs_shape[-1]
         self._attention.build(inputs_shape, inputs_shape)
         self._attention_norm.build(inputs_shape)
@@ -223,7 +196,7 @@ class AttentionBlock(layers.Layer):
     def call(
         self, inputs, mask=None, training=None, return_attention_scores=False
     ):
-        _check_call(self, inputs, mask, self._features)
+        check_sequence_call(self, inputs, mask, self._features)
         source, attention_mask = inputs, None
         if mask is not None:
             mask = ops.cast(mask, "bool")
@@ -288,7 +261,7 @@ class AttentionBlock(layers.Layer):
         self, inputs, mask=None, training=None, return_attention_scores=False
     ):
         features = getattr(self, "_features", None)
-        _check_call(self, inputs, mask, features)
+        check_sequence_call(self, inputs, mask, features)
         outputs = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
         if not return_attention_scores:
             return outputs
@@ -396,7 +369,7 @@ class AttentionPooling(layers.Layer):
 
     def build(self, inputs_shape):
         inputs_shape = tuple(inputs_shape)
-        check_sequence_shape(_owner(self), inputs_shape)
+        check_sequence_shape(layer_owner(self), inputs_shape)
         self._features = inputs_shape[-1]
         self.kernel = self.add_weight(
             shape=(self._features, self.units),
@@ -421,7 +394,7 @@ class AttentionPooling(layers.Layer):
         )
 
     def call(self, inputs, mask=None, return_attention_weights=False):
-        _check_call(self, inputs, mask, self._features)
+        check_sequence_call(self, inputs, mask, self._features)
         if mask is not None:
             mask = ops.cast(mask, "bool")
             inputs = _zero_padding(inputs, mask)
@@ -445,7 +418,7 @@ class AttentionPooling(layers.Layer):
         self, inputs, mask=None, return_attention_weights=False
     ):
         features = getattr(self, "_features", None)
-        _check_call(self, inputs, mask, features)
+        check_sequence_call(self, inputs, mask, features)
         context = keras.KerasTensor(
             (inputs.shape[0], inputs.shape[-1]), dtype=self.compute_dtype
         )
@@ -466,78 +439,4 @@ class AttentionPooling(layers.Layer):
             config[f"{name}_constraint"] = constraints.serialize(
                 getattr(self, f"{name}_constraint")
             )
-        return {**super().get_config(), **config}
-
-
-@seqlab_export
-class PositionalEncoding(layers.Layer):
-    """Adds the sinusoidal positional encoding (Vaswani et al. 2017).
-
-        PE[t, 2i]   = sin(t / max_wavelength^(2i/d))
-        PE[t, 2i+1] = cos(t / max_wavelength^(2i/d))
-        y[:, t] = x[:, t] + PE[t]          (t = 0 … T-1)
-
-    d is the feature size; for an odd d the last column is a sine. The
-    encoding is computed at call time from the actual length, so any
-    sequence length works, also one unknown when the model is built.
-    Attention is order-blind: this is what tells it where a step is.
-    Masks pass through unchanged; positions count from the first step,
-    padded or not (pad on the right to start real steps at 0).
-
-    Args:
-        max_wavelength: positive number, 10000 in the paper.
-
-    Call arguments:
-        inputs: `(batch, timesteps, d)`.
-        mask: optional `(batch, timesteps)`, passed on.
-
-    Example:
-
-    >>> inputs = keras.Input((None, 4))
-    >>> outputs = keras_seqlab.PositionalEncoding()(inputs)
-    >>> keras.Model(inputs, outputs)(np.zeros((1, 3, 4))).shape
-    (1, 3, 4)
-    """
-
-    def __init__(self, max_wavelength=10000.0, **kwargs):
-        super().__init__(**kwargs)
-        self.max_wavelength = check_positive_float(
-            self.__class__.__name__, "max_wavelength", max_wavelength
-        )
-        self.supports_masking = True
-
-    def build(self, inputs_shape):
-        inputs_shape = tuple(inputs_shape)
-        check_sequence_shape(_owner(self), inputs_shape)
-        depth = self._features = inputs_shape[-1]
-        self._frequencies = [
-            1.0 / self.max_wavelength ** (2 * (j // 2) / depth)
-            for j in range(depth)
-        ]
-        self._even_columns = [j % 2 == 0 for j in range(depth)]
-
-    def call(self, inputs, mask=None):
-        _check_call(self, inputs, mask, self._features)
-        positions = ops.cast(ops.arange(ops.shape(inputs)[1]), "float32")
-        frequencies = ops.convert_to_tensor(self._frequencies, "float32")
-        angles = positions[:, None] * frequencies[None, :]
-        encoding = ops.where(
-            ops.convert_to_tensor(self._even_columns)[None, :],
-            ops.sin(angles),
-            ops.cos(angles),
-        )
-        return inputs + ops.cast(encoding, inputs.dtype)[None]
-
-    def compute_mask(self, inputs, mask=None):
-        return mask
-
-    def compute_output_shape(self, inputs_shape):
-        return tuple(inputs_shape)
-
-    def compute_output_spec(self, inputs, mask=None):
-        _check_call(self, inputs, mask, getattr(self, "_features", None))
-        return keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
-
-    def get_config(self):
-        config = {"max_wavelength": self.max_wavelength}
         return {**super().get_config(), **config}

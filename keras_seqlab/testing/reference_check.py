@@ -22,10 +22,10 @@ import numpy as np
 from keras import ops
 
 from keras_seqlab import reference
-from keras_seqlab.gru_variants import VARIANTS
-from keras_seqlab.gru_variants import GRUVariant
-from keras_seqlab.ln_simple_rnn import LNSimpleRNN
-from keras_seqlab.peephole_lstm import PeepholeLSTM
+from keras_seqlab.layers.gru_variants import VARIANTS
+from keras_seqlab.layers.gru_variants import GRUVariant
+from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
+from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
 
 TOLERANCE = 1e-5
 

@@ -11,17 +11,17 @@ numbers up to float rounding, masks, initial states and `go_backwards`
 included.
 """
 
-import functools
-
 import keras
 from keras import ops
 
-from keras_seqlab._export import seqlab_export
-from keras_seqlab._validation import check_choice
-from keras_seqlab._validation import check_rate
-from keras_seqlab._validation import check_units
-from keras_seqlab.recurrent import CellRNN
-from keras_seqlab.recurrent import RecurrentCell
+from keras_seqlab.layers.recurrent import CellRNN
+from keras_seqlab.layers.recurrent import RecurrentCell
+from keras_seqlab.layers.scan import accelerator_present
+from keras_seqlab.layers.scan import linear_scan
+from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_choice
+from keras_seqlab.utils.validation import check_rate
+from keras_seqlab.utils.validation import check_units
 
 MODES = ("auto", "sequential", "parallel")
 
@@ -212,89 +212,6 @@ class MinLSTMCell(_MinRNNCell):
         return ops.sigmoid(log_ratio), ops.sigmoid(-log_ratio) * x_h
 
 
-# -- the parallel scan ---------------------------------------------------------
-
-
-def _combine(earlier, later):
-    """(a1, b1) ∘ (a2, b2) = (a1 a2, a2 b1 + b2): two steps as one."""
-    a1, b1 = earlier
-    a2, b2 = later
-    return a1 * a2, a2 * b1 + b2
-
-
-def _pairwise_scan(a, b):
-    """The b part of the inclusive scan of `_combine` along axis 1.
-
-    The work-efficient recursion (Blelloch 1990; what
-    `jax.lax.associative_scan` does): combine neighbouring pairs, scan the
-    half-length sequence of pairs, which gives the odd positions, then one
-    combination more gives the even ones. O(T) work, 2 log2(T) levels. The
-    pairs come from reshapes of static size (T is known when this runs), so
-    shapes stay static with an unknown batch size, and the dtype and device
-    are those of the inputs.
-    """
-    steps = a.shape[1]
-    if steps == 1:
-        return b
-    if steps % 2:
-        # Pad with the identity pair (1, 0), which changes no prefix.
-        a = ops.concatenate([a, ops.ones_like(a[:, :1])], axis=1)
-        b = ops.concatenate([b, ops.zeros_like(b[:, :1])], axis=1)
-        return _pairwise_scan(a, b)[:, :steps]
-    units = a.shape[2]
-    pairs = (-1, steps // 2, 2, units)
-    a = ops.reshape(a, pairs)
-    b = ops.reshape(b, pairs)
-    a_even, a_odd = a[:, :, 0], a[:, :, 1]
-    b_even, b_odd = b[:, :, 0], b[:, :, 1]
-    # h at positions 1, 3, 5, ...: the scan of the combined pairs.
-    odd = _pairwise_scan(a_even * a_odd, a_odd * b_even + b_odd)
-    # h at positions 0, 2, 4, ...: one more step from the odd ones.
-    even = ops.concatenate(
-        [b_even[:, :1], a_even[:, 1:] * odd[:, :-1] + b_even[:, 1:]], axis=1
-    )
-    return ops.reshape(ops.stack([even, odd], axis=2), (-1, steps, units))
-
-
-def linear_scan(a, b):
-    """All h_t of h_t = a_t ⊙ h_{t-1} + b_t, h_0 = 0, along axis 1.
-
-    `a` and `b` are (batch, T, H) with T and H known. On JAX this is
-    `keras.ops.associative_scan` (`jax.lax.associative_scan`). On
-    TensorFlow and PyTorch it is the same recursion written in `keras.ops`
-    (`_pairwise_scan`), because Keras 3.15's `associative_scan` there
-    loses the rank with an unknown batch size, fails with an unknown
-    number of steps and fails to compile under XLA with an unknown batch
-    size (TensorFlow), and returns float32 for float16, bfloat16 and
-    float64 inputs while building every level in host memory (PyTorch).
-    """
-    if keras.backend.backend() == "jax":
-        return ops.associative_scan(_combine, (a, b), axis=1)[1]
-    return _pairwise_scan(a, b)
-
-
-# -- the mode ------------------------------------------------------------------
-
-
-@functools.cache
-def _accelerator_present(backend):
-    """Whether the backend computes on a GPU/TPU/... by default."""
-    if backend == "torch":
-        # keras.distribution.list_devices has no torch implementation;
-        # Keras's torch backend creates tensors on its default device.
-        return ops.zeros(()).device.type != "cpu"  # backend-guarded
-    try:
-        devices = keras.distribution.list_devices()
-    except (AttributeError, NotImplementedError, RuntimeError, ValueError):
-        return False
-    return any(not str(d).lower().startswith("cpu") for d in devices)
-
-
-def accelerator_present():
-    """Whether the current backend's default device is not the CPU."""
-    return _accelerator_present(keras.backend.backend())
-
-
 class _MinRNN(CellRNN):
     """Shared base of `MinGRU` and `MinLSTM`: the mode and the scan."""
 
@@ -359,12 +276,10 @@ class _MinRNN(CellRNN):
             return self.mode
         return "parallel" if accelerator_present() else "sequential"
 
-    def inner_loop(self, sequences, initial_state, mask, training=False):
+    def time_loop(self, sequences, initial_state, mask, training):
         if self.resolved_mode == "parallel" and self._scan_applies(sequences):
             return self._parallel_loop(sequences, initial_state, mask, training)
-        return super().inner_loop(
-            sequences, initial_state, mask, training=training
-        )
+        return super().time_loop(sequences, initial_state, mask, training)
 
     def _scan_applies(self, sequences):
         # The scan unrolls log2(T) levels at trace time. JAX and PyTorch
@@ -374,19 +289,15 @@ class _MinRNN(CellRNN):
     def _parallel_loop(self, sequences, initial_state, mask, training):
         """The whole sequence at once: (a_t, b_t) for every t, then a scan."""
         cell = self.cell
-        if training and cell.dropout > 0:
-            dropout_mask = cell._mask("_dropout_mask", "dropout")
-            sequences = sequences * dropout_mask[:, None, :]
+        sequences = cell.drop_inputs(sequences, training)
         a, b = cell.coefficients(cell.project_inputs(sequences))
         h0 = initial_state[0]
-        if mask is not None:
-            mask = ops.cast(mask, "bool")
         if self.go_backwards:
             a, b = ops.flip(a, axis=1), ops.flip(b, axis=1)
-            if mask is not None:
-                mask = ops.flip(mask, axis=1)
         if mask is not None:
-            real = mask[:, :, None]
+            real = ops.cast(mask, "bool")[:, :, None]
+            if self.go_backwards:
+                real = ops.flip(real, axis=1)
             a = ops.where(real, a, ops.ones_like(a))
             b = ops.where(real, b, ops.zeros_like(b))
         dtype = keras.backend.standardize_dtype(a.dtype)
@@ -401,14 +312,11 @@ class _MinRNN(CellRNN):
         states = ops.cast(linear_scan(a, b), dtype)
         final_state = states[:, -1]
         outputs = states
-        if mask is not None:
-            if self.zero_output_for_mask:
-                shown = real
-            else:
-                # Masked steps repeat the previous output, which is the
-                # carried state, except before the first real step: zeros.
-                shown = ops.cumsum(ops.cast(real, "int32"), axis=1) > 0
-            outputs = ops.where(shown, states, ops.zeros_like(states))
+        # Masked steps repeat the previous output, which is the carried
+        # state; SeqlabRNN.inner_loop applies the mask rule (zeros before
+        # the first real step) to what this returns.
+        if mask is not None and self.zero_output_for_mask:
+            outputs = ops.where(real, states, ops.zeros_like(states))
         last_output = outputs[:, -1]
         if not self.return_sequences:
             outputs = last_output[:, None, :]

@@ -6,9 +6,9 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
-from keras_seqlab._export import seqlab_export
-from keras_seqlab.recurrent import CellRNN
-from keras_seqlab.recurrent import RecurrentCell
+from keras_seqlab.layers.recurrent import CellRNN
+from keras_seqlab.layers.recurrent import RecurrentCell
+from keras_seqlab.utils.export import seqlab_export
 
 _PEEPHOLES = (
     "input_gate_peephole_weights",

@@ -16,11 +16,13 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
-from keras_seqlab._export import seqlab_export
-from keras_seqlab._validation import check_rate
-from keras_seqlab._validation import check_sequence_shape
-from keras_seqlab._validation import check_step_shape
-from keras_seqlab._validation import check_units
+from keras_seqlab.layers import loop
+from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_mask_shape
+from keras_seqlab.utils.validation import check_rate
+from keras_seqlab.utils.validation import check_sequence_shape
+from keras_seqlab.utils.validation import check_step_shape
+from keras_seqlab.utils.validation import check_units
 
 
 class RecurrentCell(keras.layers.Layer):
@@ -109,8 +111,7 @@ class RecurrentCell(keras.layers.Layer):
     def call(self, inputs, states, training=False):
         if not isinstance(states, (list, tuple)):
             states = [states]
-        if training and self.dropout > 0:
-            inputs = inputs * self._mask("_dropout_mask", "dropout")
+        inputs = self.drop_inputs(inputs, training)
         return self.recurrent_step(
             self.project_inputs(inputs), list(states), training=training
         )
@@ -173,6 +174,18 @@ class RecurrentCell(keras.layers.Layer):
             regularizer=self.bias_regularizer,
             constraint=self.bias_constraint,
         )
+
+    def drop_inputs(self, inputs, training):
+        """Input dropout of one step `(batch, D)` or a sequence `(batch, T, D)`.
+
+        The same mask (drawn once per sequence) multiplies every step.
+        """
+        if not training or self.dropout == 0:
+            return inputs
+        mask = self._mask("_dropout_mask", "dropout")
+        if len(inputs.shape) == 3:
+            mask = mask[:, None, :]
+        return inputs * mask
 
     def recurrent_input(self, h, training):
         """The previous output as the recurrent matmul sees it."""
@@ -253,25 +266,11 @@ class RecurrentCell(keras.layers.Layer):
         return {**super().get_config(), **config}
 
 
-def _cells_of(cell):
+def cells_of(cell):
     """The cell itself, or the cells of a `StackedRNNCells`, flattened."""
     if isinstance(cell, keras.layers.StackedRNNCells):
-        return [c for inner in cell.cells for c in _cells_of(inner)]
+        return [c for inner in cell.cells for c in cells_of(inner)]
     return [cell]
-
-
-def _zero_before_first_step(outputs, last_output, mask, go_backwards):
-    """Zeros the outputs of masked steps that precede every real step.
-
-    Keras's TensorFlow and PyTorch loops output zeros there, its JAX loop the
-    initial state; this makes all three give zeros.
-    """
-    order_mask = ops.flip(mask, axis=1) if go_backwards else mask
-    seen = ops.cumsum(ops.cast(order_mask, "int32"), axis=1) > 0
-    outputs = ops.where(seen[:, :, None], outputs, ops.zeros_like(outputs))
-    any_step = ops.any(mask, axis=1)[:, None]
-    last_output = ops.where(any_step, last_output, ops.zeros_like(last_output))
-    return outputs, last_output
 
 
 @seqlab_export
@@ -318,8 +317,8 @@ class SeqlabRNN(keras.layers.RNN):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         if mask is not None:
-            self._check_mask(sequences, mask)
-        cells = [c for c in _cells_of(self.cell) if _has_dropout(c)]
+            check_mask_shape(self._owner(), sequences, mask)
+        cells = [c for c in cells_of(self.cell) if _has_dropout(c)]
         if training:
             for cell in cells:
                 cell.prepare_dropout_masks(sequences[:, 0, :])
@@ -334,115 +333,37 @@ class SeqlabRNN(keras.layers.RNN):
             for cell in cells:
                 cell.clear_dropout_masks()
 
-    def _check_mask(self, sequences, mask):
-        mask_shape = tuple(mask.shape)
-        if len(mask_shape) != 2 or (
-            mask_shape[1] is not None
-            and sequences.shape[1] is not None
-            and mask_shape[1] != sequences.shape[1]
-        ):
-            raise ValueError(
-                f"{self._owner()}: expected a mask of shape (batch, "
-                f"{sequences.shape[1]}), got shape {mask_shape}."
-            )
-
     def inner_loop(self, sequences, initial_state, mask, training=False):
+        last_output, outputs, states = self.time_loop(
+            sequences, initial_state, mask, training
+        )
+        if mask is not None and not self.zero_output_for_mask:
+            sequence, last_output = loop.zero_before_first_step(
+                outputs if self.return_sequences else None,
+                last_output,
+                mask,
+                self.go_backwards,
+            )
+            if self.return_sequences:
+                outputs = sequence
+        return last_output, outputs, states
+
+    def time_loop(self, sequences, initial_state, mask, training):
+        """The loop itself: `(last_output, outputs, states)`.
+
+        The one hook for a layer with a loop of its own (the parallel scan
+        of `MinGRU`/`MinLSTM`); `inner_loop` applies the mask rule to
+        whatever it returns.
+        """
         if keras.backend.backend() == "torch" and isinstance(
             self.cell, RecurrentCell
         ):
-            last_output, outputs, states = self._unstacked_loop(
-                sequences, initial_state, mask, training
+            return loop.torch_loop(
+                self, sequences, initial_state, mask, training
             )
-        else:
-            last_output, outputs, states = super().inner_loop(
-                sequences, initial_state, mask, training=training
-            )
-        if mask is not None and not self.zero_output_for_mask:
-            if self.return_sequences:
-                outputs, last_output = _zero_before_first_step(
-                    outputs, last_output, mask, self.go_backwards
-                )
-            else:
-                any_step = ops.any(mask, axis=1)[:, None]
-                last_output = ops.where(
-                    any_step, last_output, ops.zeros_like(last_output)
-                )
-        return last_output, outputs, states
-
-    def _unstacked_loop(self, sequences, initial_state, mask, training):
-        """The PyTorch path: hoisted `x W`, a Python loop over time steps."""
-        cell = self.cell
-        if training and cell.dropout > 0:
-            sequences = (
-                sequences * cell._mask("_dropout_mask", "dropout")[:, None, :]
-            )
-        # Projected chunk by chunk: one (batch, T, units) tensor and its
-        # gradient would come in large fresh allocations at long T.
-        projections = [
-            cell.project_inputs(chunk)
-            for chunk in _time_chunks(sequences, cell)
-        ]
-        steps = [s for p in projections for s in ops.unstack(p, axis=1)]
-        masks = [None] * len(steps)
-        if mask is not None:
-            masks = ops.unstack(ops.cast(mask, "bool")[:, :, None], axis=1)
-        order = range(len(steps))
-        if self.go_backwards:
-            order = reversed(order)
-        # Subnormal gradients slow the backward pass down many times; see
-        # keras_seqlab/_torch_denormal.py.
-        from keras_seqlab import _torch_denormal  # backend-guarded: torch
-
-        _torch_denormal.reset_if_left_on()
-        flush_denormals = _torch_denormal.applies(projections)
-        # Copies keep autograd valid when stateful layers assign in place.
-        states = [ops.copy(s) for s in initial_state]
-        outputs = []
-        for t in order:
-            output, new_states = cell.recurrent_step(
-                steps[t], states, training=training
-            )
-            if masks[t] is not None:
-                new_states = [
-                    ops.where(masks[t], n, s)
-                    for n, s in zip(new_states, states)
-                ]
-                if self.zero_output_for_mask or not outputs:
-                    previous = ops.zeros_like(output)
-                else:
-                    previous = outputs[-1]
-                output = ops.where(masks[t], output, previous)
-            states = list(new_states)
-            outputs.append(output)
-        last_output = outputs[-1]
-        if self.return_sequences:
-            outputs = ops.stack(outputs, axis=1)
-        else:
-            outputs = last_output[:, None, :]
-        if flush_denormals:
-            _torch_denormal.watch(projections, [last_output, outputs, *states])
-        return last_output, outputs, states
-
-
-# The PyTorch loop projects x W + b in chunks of time steps of at most
-# this many bytes. Measured (torch 2.13, CPU, 1 thread, batch 64, H=64):
-# a (64, 512, 256) float32 projection (32 MiB) and its gradient each cost
-# about 30 ms a step in fresh memory, as much as the arithmetic around them.
-_CHUNK_BYTES = 4 * 2**20
-
-
-def _time_chunks(sequences, cell):
-    """`sequences` split along time into chunks whose projection is small."""
-    batch, steps = sequences.shape[0], sequences.shape[1]
-    kernel = getattr(cell, "kernel", None)
-    width = kernel.shape[-1] if kernel is not None else cell.units
-    dtype = keras.backend.standardize_dtype(sequences.dtype)
-    itemsize = {"float64": 8, "float16": 2, "bfloat16": 2}.get(dtype, 4)
-    per_step = max(1, (batch or 1) * width * itemsize)
-    length = max(1, _CHUNK_BYTES // per_step)
-    if steps <= length:
-        return [sequences]
-    return ops.split(sequences, list(range(length, steps, length)), axis=1)
+        return super().inner_loop(
+            sequences, initial_state, mask, training=training
+        )
 
 
 def _has_dropout(cell):

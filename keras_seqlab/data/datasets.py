@@ -23,7 +23,7 @@ import pathlib
 
 import numpy as np
 
-from keras_seqlab._validation import check_units
+from keras_seqlab.utils.validation import check_units
 
 WEATHER_FILE = "weather_prediction_dataset_light.csv"
 WEATHER_LOCATIONS = (
@@ -395,7 +395,7 @@ def load_csv(
 
 def weather_path():
     """The bundled CSV file, as an `importlib.resources` traversable."""
-    return importlib.resources.files("keras_seqlab") / "data" / WEATHER_FILE
+    return importlib.resources.files("keras_seqlab.data") / WEATHER_FILE
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,203 @@
+"""`seqlab compare`: train every architecture on one data set and rank them.
+
+    plan = prepare(Settings(dataset="weather"), models=["lstm", "gru"])
+    results = execute(plan, out="seqlab-compare")
+    print(format_leaderboard(results))
+
+Every model is trained and scored by `training.fit_and_score` (the same
+seed for each, early stopping, best weights restored); the persistence
+baseline has no weights and is only evaluated. Models are ranked by their
+validation score; the test score is reported beside it. The data sets and
+tasks are those of `keras_seqlab.experiments.tasks`.
+"""
+
+import json
+import math
+import pathlib
+import sys
+import time
+
+import keras
+
+from keras_seqlab.experiments import interrupt
+from keras_seqlab.experiments import plots as plotting
+from keras_seqlab.experiments.reports import format_leaderboard
+from keras_seqlab.experiments.settings import Settings
+from keras_seqlab.experiments.tasks import label
+from keras_seqlab.experiments.tasks import prepare
+from keras_seqlab.experiments.training import fit_and_score
+from keras_seqlab.models import supported_heads
+
+DEFAULT_OUT = "seqlab-compare"
+
+__all__ = ["DEFAULT_OUT", "execute", "format_leaderboard", "prepare", "run"]
+
+
+def run(
+    settings=None,
+    models=None,
+    out=None,
+    plots=True,
+    progress=sys.stderr,
+    **fields,
+):
+    """Trains and ranks the models; returns the results (a dict).
+
+    Args:
+        settings: a `Settings`, or None to make one from `**fields`
+            (`dataset`, `csv`, `target`, `epochs`, ...; see `Settings`).
+        models: names (a list or a comma-separated string) from
+            `keras_seqlab.models.names()`; None for every one.
+        out: folder to write `results.json`, `leaderboard.txt` and the
+            PNG plots into (created); None writes nothing.
+        plots: draw the plots (needs matplotlib; skipped with a note if
+            it is missing).
+        progress: stream for progress lines (None: silent).
+
+    Returns:
+        The `results.json` content: settings, per task the ranked results
+        (`val_mse`, `test_mse`, `val_rmse`/`test_rmse` in original units
+        for tables, `params`, `epochs`, `train_seconds`, `history`), the
+        skipped models and the plot files.
+
+    Raises:
+        SettingsError: bad settings or data (before anything trains).
+    """
+    if settings is None:
+        settings = Settings(**fields)
+    elif fields:
+        raise TypeError(
+            "compare.run: pass either `settings` or setting keywords, got "
+            f"both (settings and {', '.join(sorted(fields))})."
+        )
+    plan = prepare(settings, models)
+    return execute(plan, out=out, plots=plots, progress=progress)
+
+
+def _sort_key(score):
+    return math.inf if math.isnan(score) else score
+
+
+def _run_task(plan, task, counter, progress):
+    """Trains and scores every model on one task, ranked by val metric.
+
+    Returns the task's results entry, its test forecasts by model and the
+    count of models done so far (`counter` is (done, total)).
+    """
+    metric = plan.metric
+    done, total = counter
+    entry = {
+        "task": task.name,
+        "head": task.head,
+        "horizon": task.horizon,
+        "description": task.describe(),
+        "samples": {
+            "train": len(task.train[0]),
+            "val": len(task.val[0]),
+            "test": len(task.test[0]),
+        },
+        "results": [],
+        "skipped": [],
+    }
+    forecasts = {}
+    for name in plan.models:
+        if task.head not in supported_heads(name):
+            entry["skipped"].append(
+                {"model": name, "reason": f"no {task.head} head"}
+            )
+            continue
+        done += 1
+        line = f"[{done}/{total}] {task.name} {label(name)}"
+        if progress is not None:
+            doing = "evaluating" if name == "persistence" else "training"
+            print(f"{line}: {doing}", file=progress, flush=True)
+        result, _, test_predictions = fit_and_score(
+            plan,
+            task,
+            name,
+            units=plan.settings.units,
+            progress=progress,
+            prefix=line + " ",
+        )
+        forecasts[name] = test_predictions
+        entry["results"].append(result)
+        if progress is not None:
+            print(
+                f"{line}: val {metric} {result['val_' + metric]:.5g}, "
+                f"{result['params']:,} params, "
+                f"{result['train_seconds']:.1f} s",
+                file=progress,
+                flush=True,
+            )
+    entry["results"].sort(key=lambda r: _sort_key(r["val_" + metric]))
+    for rank, result in enumerate(entry["results"], 1):
+        result["rank"] = rank
+    return entry, forecasts, done
+
+
+def execute(plan, out=None, plots=True, progress=sys.stderr):
+    """Runs a `prepare`d plan; see `run`."""
+    start = time.perf_counter()
+    s = plan.settings
+    total = sum(
+        1
+        for task in plan.tasks
+        for name in plan.models
+        if task.head in supported_heads(name)
+    )
+    results = {
+        "dataset": plan.dataset,
+        "description": plan.description,
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "metric": plan.metric,
+        "unit": plan.unit,
+        "target": plan.target_name,
+        "settings": {
+            "window": s.window,
+            "horizon": s.horizon,
+            "epochs": s.epochs,
+            "batch_size": s.batch_size,
+            "patience": s.patience,
+            "units": s.units,
+            "limit": s.limit,
+            "seed": s.seed,
+            "models": list(plan.models),
+        },
+        "tasks": [],
+        "plots": [],
+        "notes": [],
+    }
+    if progress is not None:
+        print(f"seqlab compare: {plan.description}", file=progress, flush=True)
+    forecasts = {}
+    done = 0
+    with interrupt.sticky():
+        for task in plan.tasks:
+            entry, forecasts[task.name], done = _run_task(
+                plan, task, (done, total), progress
+            )
+            results["tasks"].append(entry)
+    results["total_seconds"] = round(time.perf_counter() - start, 1)
+    if out is not None:
+        _write(plan, results, forecasts, pathlib.Path(out), plots)
+    return results
+
+
+def _write(plan, results, forecasts, folder, draw_plots):
+    folder.mkdir(parents=True, exist_ok=True)
+    if draw_plots:
+        drawn = plotting.draw(plan, results, forecasts, folder)
+        if drawn is None:
+            results["notes"].append(
+                "matplotlib is not installed: skipped the plots "
+                "(pip install matplotlib)."
+            )
+        else:
+            results["plots"] = drawn
+    (folder / "leaderboard.txt").write_text(
+        format_leaderboard(results) + "\n", encoding="utf-8"
+    )
+    (folder / "results.json").write_text(
+        json.dumps(results, indent=1) + "\n", encoding="utf-8"
+    )

@@ -1,0 +1,138 @@
+"""The PNG plots of a comparison: learning curves and test forecasts.
+
+matplotlib is optional: `draw` returns None without it. No pyplot: an
+interactive session's global backend stays as it is.
+"""
+
+import numpy as np
+
+from keras_seqlab.experiments.training import last_step
+
+
+def _figure():
+    """A matplotlib Figure on the Agg canvas, or None without matplotlib.
+
+    No pyplot: the global backend of an interactive session stays as is.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+
+    def make(**kwargs):
+        figure = Figure(**kwargs)
+        FigureCanvasAgg(figure)
+        return figure
+
+    return make
+
+
+def _best_model(entry):
+    for result in entry["results"]:
+        if result["model"] != "persistence":
+            return result["model"]
+    return None
+
+
+def draw(plan, results, forecasts, folder):
+    """Writes the PNGs; returns their names, or None without matplotlib."""
+    make = _figure()
+    if make is None:
+        return None
+    names = []
+    for task, entry in zip(plan.tasks, results["tasks"]):
+        path = folder / f"learning_curves_{task.name}.png"
+        if _learning_curves(make, entry, path):
+            names.append(path.name)
+        path = folder / f"forecast_{task.name}.png"
+        _forecast_plot(make, plan, task, entry, forecasts[task.name], path)
+        names.append(path.name)
+    return names
+
+
+def _learning_curves(make, entry, path):
+    from matplotlib import colormaps
+    from matplotlib.ticker import MaxNLocator
+
+    trained = [r for r in entry["results"] if r["history"]]
+    if not trained:
+        return False
+    figure = make(figsize=(9, 5), layout="constrained")
+    axes = figure.subplots()
+    colors = colormaps["tab20"]
+    for i, r in enumerate(trained):
+        epochs = range(1, len(r["history"]["val_loss"]) + 1)
+        axes.plot(
+            epochs,
+            r["history"]["val_loss"],
+            label=r["label"],
+            color=colors(i % 20),
+            linestyle=("-", "--", ":")[i // 20 % 3],
+        )
+    for r in entry["results"]:
+        if r["model"] == "persistence":
+            axes.axhline(
+                r["val_mse"], color="black", linestyle="--", label="persistence"
+            )
+    axes.set_yscale("log")
+    axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel("validation loss (MSE)")
+    axes.set_title(f"{entry['task']}: {entry['description']}", fontsize=10)
+    figure.legend(loc="outside right upper", fontsize="small")
+    figure.savefig(path, dpi=100)
+    return True
+
+
+def _original(plan, values):
+    if plan.scaler is None:
+        return values
+    return plan.scaler.inverse_transform(values, columns=plan.target_index)
+
+
+def _forecast_plot(make, plan, task, entry, forecasts, path):
+    best = _best_model(entry)
+    shown = [m for m in ("persistence", best) if m in forecasts]
+    truth = _original(plan, last_step(task, task.test[1]))
+    unit = f" ({plan.unit})" if plan.unit else ""
+    if plan.dataset != "synthetic" and task.horizon == 1:
+        figure = make(figsize=(10, 4), layout="constrained")
+        axes = figure.subplots()
+        count = min(120, len(truth))
+        x = (
+            task.test_dates[:count]
+            if task.test_dates is not None
+            else np.arange(count)
+        )
+        axes.plot(x, truth[:count, 0], color="black", label="truth")
+        for name in shown:
+            axes.plot(
+                x, _original(plan, forecasts[name])[:count, 0], label=name
+            )
+        axes.set_ylabel(plan.target_name + unit)
+        axes.set_title(f"test split: next-step forecast of {plan.target_name}")
+        axes.legend(fontsize="small")
+        figure.savefig(path, dpi=100)
+        return
+    samples = min(3, len(truth))
+    figure = make(figsize=(10, 3 * samples), layout="constrained")
+    grid = figure.subplots(samples, 1, squeeze=False)[:, 0]
+    window = plan.settings.window
+    for i, axes in enumerate(grid):
+        history = _original(plan, task.test[0][i, :, plan.target_index])
+        steps = np.arange(window)
+        future = np.arange(window, window + task.horizon)
+        axes.plot(steps, history, color="gray", label="input window")
+        axes.plot(future, truth[i], "o-", color="black", label="truth")
+        for name in shown:
+            guess = _original(plan, forecasts[name])[i]
+            axes.plot(future, guess, "x--", label=name)
+        axes.set_ylabel(plan.target_name + unit)
+        if i == 0:
+            axes.set_title(
+                f"{task.name}: test samples, {task.describe()}", fontsize=10
+            )
+            axes.legend(fontsize="small")
+    grid[-1].set_xlabel("step")
+    figure.savefig(path, dpi=100)

@@ -1,0 +1,86 @@
+"""Text reports: the leaderboard of a comparison and aligned tables."""
+
+
+def format_table(header, rows, align=None):
+    """Rows of strings as aligned columns, two spaces apart.
+
+    `align` gives `"<"` (left) or `">"` (right) per column; default right.
+    """
+    align = align or ">" * len(header)
+    widths = [
+        max(len(row[i]) for row in [header, *rows]) for i in range(len(header))
+    ]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(w) if a == "<" else cell.rjust(w)
+            for cell, w, a in zip(row, widths, align)
+        ).rstrip()
+        for row in [header, *rows]
+    )
+
+
+def format_leaderboard(results):
+    """The results as text: one ranked table per task."""
+    metric = results["metric"]
+    unit = f" ({results['unit']})" if results.get("unit") else ""
+    score = metric.upper() + unit
+    settings = results["settings"]
+    lines = [
+        f"seqlab compare: {results['description']}",
+        (
+            f"keras {results['keras']}, backend {results['backend']}, seed "
+            f"{settings['seed']}, at most {_epochs(settings['epochs'])} "
+            f"(early stopping on val loss, patience {settings['patience']}, "
+            f"best weights restored), batch {settings['batch_size']}, "
+            f"units {settings['units']}"
+            + (f", limit {settings['limit']}" if settings["limit"] else "")
+        ),
+    ]
+    header = [
+        "rank",
+        "model",
+        "params",
+        f"val {score}",
+        f"test {score}",
+        "epochs",
+        "train s",
+    ]
+    for entry in results["tasks"]:
+        samples = entry["samples"]
+        lines += [
+            "",
+            (
+                f"{entry['task']}: {entry['description']} ({entry['head']}, "
+                f"horizon {entry['horizon']}; train/val/test "
+                f"{samples['train']}/{samples['val']}/{samples['test']})"
+            ),
+        ]
+        rows = [
+            [
+                str(r["rank"]),
+                r["label"],
+                f"{r['params']:,}",
+                f"{r['val_' + metric]:.5g}",
+                f"{r['test_' + metric]:.5g}",
+                f"{r['best_epoch']}/{r['epochs']}" if r["epochs"] else "-",
+                f"{r['train_seconds']:.1f}",
+            ]
+            for r in entry["results"]
+        ]
+        lines.append(format_table(header, rows, "><>>>>>"))
+        for s in entry["skipped"]:
+            lines.append(f"      skipped {s['model']}: {s['reason']}")
+    lines += ["", "epochs: best/run. " + _ranking_note(results)]
+    lines += results.get("notes", [])
+    return "\n".join(lines)
+
+
+def _epochs(count):
+    return f"{count} epoch" + ("" if count == 1 else "s")
+
+
+def _ranking_note(results):
+    note = "Ranked by the validation score."
+    if results["metric"] == "rmse":
+        note += " RMSE in the target's original units (inverse-scaled)."
+    return note

@@ -1,0 +1,148 @@
+"""The settings of an experiment, checked once, in the library's own words.
+
+`Settings` holds what `seqlab compare` and `seqlab tune` share: the data
+(which data set, columns, window, horizon, how many windows) and the
+training (epochs, batch size, patience, width, seed). `validated()`
+returns a checked copy with the defaults filled in, or raises a
+`SettingsError` naming the setting(s) at fault. Messages name settings
+as `name` in backticks; `SettingsError.fields` lists them, so a command
+line can print its own flag for each (`keras_seqlab.cli`).
+"""
+
+import dataclasses
+import numbers
+
+DATASETS = ("synthetic", "weather", "csv")
+DEFAULT_WINDOW = {"synthetic": 50, "weather": 30, "csv": 30}
+
+
+class SettingsError(ValueError):
+    """A bad setting or data; `fields` names the settings at fault."""
+
+    def __init__(self, message, *fields):
+        super().__init__(message)
+        self.fields = fields
+
+
+def positive_int(name, value):
+    """`value` as an int; a `SettingsError` unless it is an integer > 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value <= 0
+    ):
+        raise SettingsError(
+            f"`{name}` must be a positive integer, got {value}.", name
+        )
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The data and training settings of one experiment.
+
+    Attributes:
+        dataset: `"synthetic"` (the default), `"weather"` or `"csv"`.
+        csv: path of a CSV file (implies `dataset="csv"`).
+        target: the column to forecast (required with `csv`; default
+            `"BASEL_sunshine"` for the weather data).
+        columns: the input columns of a CSV or weather table (default:
+            every column but the date column; BASEL's for the weather).
+        date_column: the date column of a CSV file.
+        window: input length (default 50 synthetic, 30 otherwise).
+        horizon: steps forecast; None runs the default tasks (synthetic:
+            1 and 10; tables: 1).
+        limit: at most this many windows (series) per split.
+        seed: the seed set before each model is built.
+        epochs: the most epochs per model (early stopping may stop sooner).
+        batch_size, patience, units: training batch size, early-stopping
+            patience, width of every model.
+    """
+
+    dataset: str | None = None
+    csv: str | None = None
+    target: str | None = None
+    columns: tuple | None = None
+    date_column: str | None = None
+    window: int | None = None
+    horizon: int | None = None
+    limit: int | None = None
+    seed: int = 42
+    epochs: int = 20
+    batch_size: int = 32
+    patience: int = 5
+    units: int = 32
+
+    def validated(self):
+        """A checked copy with `dataset` and `window` resolved."""
+        dataset = self.dataset
+        if self.csv is not None:
+            if dataset not in (None, "csv"):
+                raise SettingsError(
+                    "pass either `dataset` or `csv`, not both.",
+                    "dataset",
+                    "csv",
+                )
+            dataset = "csv"
+        dataset = dataset or "synthetic"
+        if dataset not in DATASETS:
+            raise SettingsError(
+                f"unknown dataset {dataset!r}; expected one of "
+                f"{', '.join(DATASETS)}.",
+                "dataset",
+            )
+        if dataset == "csv" and self.csv is None:
+            raise SettingsError("the csv dataset needs `csv` PATH.", "csv")
+        if dataset == "csv" and not self.target:
+            raise SettingsError(
+                "`csv` needs `target` COLUMN (the column to forecast).",
+                "csv",
+                "target",
+            )
+        if dataset == "synthetic" and (
+            self.target or self.columns or self.date_column
+        ):
+            raise SettingsError(
+                "`target`, `columns` and `date_column` apply to `csv` and "
+                "`dataset` weather only.",
+                "target",
+                "columns",
+                "date_column",
+                "csv",
+                "dataset",
+            )
+        if isinstance(self.target, (list, tuple)):
+            raise SettingsError(
+                "an experiment forecasts one target column.", "target"
+            )
+        columns = self.columns
+        if columns is not None:
+            columns = tuple(columns)
+        window = self.window
+        if window is None:
+            window = DEFAULT_WINDOW[dataset]
+        optional = {
+            name: None if value is None else positive_int(name, value)
+            for name, value in (
+                ("horizon", self.horizon),
+                ("limit", self.limit),
+            )
+        }
+        if isinstance(self.seed, bool) or not isinstance(
+            self.seed, numbers.Integral
+        ):
+            raise SettingsError(
+                f"`seed` must be an integer, got {self.seed!r}.", "seed"
+            )
+        return dataclasses.replace(
+            self,
+            dataset=dataset,
+            columns=columns,
+            window=positive_int("window", window),
+            seed=int(self.seed),
+            epochs=positive_int("epochs", self.epochs),
+            batch_size=positive_int("batch_size", self.batch_size),
+            patience=positive_int("patience", self.patience),
+            units=positive_int("units", self.units),
+            **optional,
+        )

@@ -1,0 +1,278 @@
+"""The forecasting tasks of an experiment: data loaded, split and windowed.
+
+Three data sets:
+
+- `"synthetic"` (the default): 10,000 series of `synthetic_series`
+  (window 50 plus the horizon), split 70/20/10 by series; three tasks:
+  the next value (`many_to_one`), the next 10 values from the window
+  (`seq_to_vector`) and the next 10 values at every step (`seq_to_seq`,
+  scored on the last step's forecast, as the textbook does). MSE.
+- `"weather"`: next-day BASEL sunshine from the 9 BASEL columns of the
+  bundled weather data, 30-day windows, an 80/10/10 temporal split of
+  the days, a standard scaler fit on the training days only; RMSE in
+  hours (predictions brought back to the original units).
+- `"csv"`: a user's file and target column, as for the weather data.
+
+`prepare(settings, models)` returns a `Plan`: the tasks, the models to
+run and what scoring needs (scaler, target column, unit).
+"""
+
+import dataclasses
+
+import numpy as np
+
+from keras_seqlab.data import datasets
+from keras_seqlab.data.scaling import Scaler
+from keras_seqlab.data.splits import temporal_split
+from keras_seqlab.data.windows import make_windows
+from keras_seqlab.experiments.settings import Settings
+from keras_seqlab.experiments.settings import SettingsError
+from keras_seqlab.models import names as model_names
+
+SYNTHETIC_SERIES = 10_000
+SYNTHETIC_HORIZON = 10
+WEATHER_LOCATION = "BASEL"
+WEATHER_TARGET = "BASEL_sunshine"
+# Options that make a registry entry worth comparing with its neighbours:
+# the default GRU variant ("reset_after") is `keras.layers.GRU` itself.
+COMPARE_OPTIONS = {"gru_variant": {"variant": "mgu"}}
+TASK_TEXT = {
+    "many_to_one": "the next value",
+    "seq_to_vector": "the next {h} values, one vector per window",
+    "seq_to_seq": (
+        "the next {h} values at every step; scored on the last step's forecast"
+    ),
+}
+
+
+@dataclasses.dataclass
+class Task:
+    """One forecasting problem: a head, a horizon and its three splits."""
+
+    head: str
+    horizon: int
+    train: tuple
+    val: tuple
+    test: tuple
+    test_dates: np.ndarray | None = None
+
+    @property
+    def name(self):
+        return "one_step" if self.head == "many_to_one" else self.head
+
+    def describe(self):
+        return TASK_TEXT[self.head].format(h=self.horizon)
+
+
+@dataclasses.dataclass
+class Plan:
+    """Everything an experiment needs: data, tasks, models and settings."""
+
+    dataset: str
+    description: str
+    tasks: list
+    models: list
+    features: int
+    target_index: int
+    target_name: str
+    scaler: Scaler | None
+    unit: str | None
+    settings: Settings
+
+    @property
+    def metric(self):
+        """`"rmse"` (original units) for scaled tables, else `"mse"`."""
+        return "rmse" if self.scaler is not None else "mse"
+
+
+def label(name, options=None):
+    """How results name a model: its name and options (`gru_variant(mgu)`).
+
+    `options` default to the model's `COMPARE_OPTIONS`.
+    """
+    if options is None:
+        options = COMPARE_OPTIONS.get(name)
+    if not options:
+        return name
+    return f"{name}({','.join(str(v) for v in options.values())})"
+
+
+def choose_models(models):
+    """The names to run, from a list or a comma-separated string."""
+    known = model_names()
+    if models is None:
+        return list(known)
+    if isinstance(models, str):
+        models = models.split(",")
+    wanted = [m.strip() for m in models if m.strip()]
+    if not wanted:
+        raise SettingsError("`models` names no model.", "models")
+    unknown = [m for m in wanted if m not in known]
+    if unknown:
+        raise SettingsError(
+            f"unknown model(s) {', '.join(map(repr, unknown))}; the "
+            f"models are {', '.join(known)}.",
+            "models",
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def cap(split, limit, last=False):
+    """At most `limit` samples of `(x, y)`; the last ones if `last`."""
+    if limit is None or len(split[0]) <= limit:
+        return split
+    part = slice(-limit, None) if last else slice(0, limit)
+    return tuple(a[part] for a in split)
+
+
+def horizons(horizon, defaults):
+    """(head, horizon) pairs: one step, or seq-to-vector and seq-to-seq."""
+    pairs = []
+    for h in defaults if horizon is None else [horizon]:
+        if h == 1:
+            pairs.append(("many_to_one", 1))
+        else:
+            pairs += [("seq_to_vector", h), ("seq_to_seq", h)]
+    return pairs
+
+
+def _synthetic_tasks(window, horizon, limit, seed):
+    pairs = horizons(horizon, (1, SYNTHETIC_HORIZON))
+    longest = max(h for _, h in pairs)
+    series = datasets.synthetic_series(
+        SYNTHETIC_SERIES, window + longest, seed=seed
+    )[..., 0]
+    # One column per series: make_windows gives each series' one window.
+    columns = series.T
+    tasks = []
+    for head, h in pairs:
+        x, y = make_windows(
+            columns[: window + h], window, h, seq2seq=head == "seq_to_seq"
+        )
+        x = np.ascontiguousarray(x[0].T[..., np.newaxis])
+        y = np.ascontiguousarray(np.moveaxis(y[0], -1, 0))
+        train, val, test = temporal_split((x, y), val=0.2, test=0.1)
+        tasks.append(
+            Task(head, h, cap(train, limit), cap(val, limit), cap(test, limit))
+        )
+    description = (
+        f"synthetic: {SYNTHETIC_SERIES} series of {window + longest} steps "
+        f"(datasets.synthetic_series, seed {seed}), split 70/20/10 by "
+        f"series, window {window}"
+    )
+    return tasks, description
+
+
+def _load_table(dataset, csv, target, columns, date_column):
+    if dataset == "weather":
+        target = target or WEATHER_TARGET
+        if columns is not None:
+            return datasets.load_weather(columns=columns, target=target)
+        return datasets.load_weather(WEATHER_LOCATION, target=target)
+    return datasets.load_csv(
+        csv, target=target, columns=columns, date_column=date_column
+    )
+
+
+def _table_tasks(data, window, horizon, limit):
+    """Row-split, train-fit scaling and windows of a loaded table."""
+    target = data.targets
+    train, val, test = temporal_split(data.values, val=0.1, test=0.1)
+    scaler = Scaler("standard").fit(train)
+    test_start = len(data.values) - len(test)
+    tasks = []
+    for head, h in horizons(horizon, (1,)):
+        splits = []
+        for rows in (train, val, test):
+            try:
+                splits.append(
+                    make_windows(
+                        scaler.transform(rows),
+                        window,
+                        h,
+                        targets=target,
+                        seq2seq=head == "seq_to_seq",
+                    )
+                )
+            except ValueError as error:
+                raise SettingsError(
+                    f"the split of {len(rows)} rows is too short for "
+                    f"window {window} and horizon {h}: {error}",
+                    "window",
+                    "horizon",
+                ) from None
+        dates = None
+        if data.dates is not None:
+            count = len(splits[2][0])
+            first = test_start + window
+            dates = data.dates[first : first + count]
+            if limit is not None:
+                dates = dates[:limit]
+        tasks.append(
+            Task(
+                head,
+                h,
+                cap(splits[0], limit, last=True),
+                cap(splits[1], limit),
+                cap(splits[2], limit),
+                dates,
+            )
+        )
+    rows = f"{len(train)}/{len(val)}/{len(test)} rows"
+    return tasks, scaler, rows
+
+
+def prepare(settings, models=None):
+    """Loads and windows the data of checked `settings`; returns a `Plan`.
+
+    Args:
+        settings: a `Settings` (validated here).
+        models: names (a list or a comma-separated string) from
+            `keras_seqlab.models.names()`; None for every one.
+
+    Raises:
+        SettingsError: (a `ValueError`) for any bad setting or data.
+    """
+    settings = settings.validated()
+    names = choose_models(models)
+    s = settings
+    if s.dataset == "synthetic":
+        tasks, description = _synthetic_tasks(
+            s.window, s.horizon, s.limit, s.seed
+        )
+        return Plan(
+            s.dataset, description, tasks, names, 1, 0, "value", None, None, s
+        )
+    try:
+        data = _load_table(
+            s.dataset,
+            s.csv,
+            s.target,
+            None if s.columns is None else list(s.columns),
+            s.date_column,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        raise SettingsError(str(error)) from None
+    tasks, scaler, rows = _table_tasks(data, s.window, s.horizon, s.limit)
+    target_name = data.columns[data.targets]
+    unit = "h" if s.dataset == "weather" and "sunshine" in target_name else None
+    source = data.source
+    if s.dataset == "weather":
+        source = "the bundled weather data (Huber et al., CC-BY 4.0)"
+    description = (
+        f"{s.dataset}: {target_name} from {len(data.columns)} column(s) of "
+        f"{source}, split 80/10/10 in time ({rows}), scaler fit on the "
+        f"training rows, window {s.window}"
+    )
+    return Plan(
+        s.dataset,
+        description,
+        tasks,
+        names,
+        len(data.columns),
+        data.targets,
+        target_name,
+        scaler,
+        unit,
+        s,
+    )

@@ -1,0 +1,54 @@
+"""Layers: the recurrent cells and layers, WaveNet, attention, persistence.
+
+Every class here is registered for `.keras` serialization under the
+package name `keras_seqlab`. `recurrent` holds the base classes, `loop`
+the time loop (the mask rule and the PyTorch loop) they all share.
+"""
+
+from keras_seqlab.layers.attention import AttentionBlock
+from keras_seqlab.layers.attention import AttentionPooling
+from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.gru_variants import VARIANTS as GRU_VARIANTS
+from keras_seqlab.layers.gru_variants import GRUVariant
+from keras_seqlab.layers.gru_variants import GRUVariantCell
+from keras_seqlab.layers.ln_simple_rnn import LayerNormSimpleRNNCell
+from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
+from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNNCell
+from keras_seqlab.layers.min_rnn import MinGRU
+from keras_seqlab.layers.min_rnn import MinGRUCell
+from keras_seqlab.layers.min_rnn import MinLSTM
+from keras_seqlab.layers.min_rnn import MinLSTMCell
+from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
+from keras_seqlab.layers.peephole_lstm import PeepholeLSTMCell
+from keras_seqlab.layers.persistence import Persistence
+from keras_seqlab.layers.positional import PositionalEncoding
+from keras_seqlab.layers.recurrent import CellRNN
+from keras_seqlab.layers.recurrent import RecurrentCell
+from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.layers.wavenet import WaveNet
+from keras_seqlab.layers.wavenet import WaveNetBlock
+
+__all__ = [
+    "AttentionBlock",
+    "AttentionPooling",
+    "CellRNN",
+    "GRUVariant",
+    "GRUVariantCell",
+    "GRU_VARIANTS",
+    "LNSimpleRNN",
+    "LNSimpleRNNCell",
+    "LayerNormSimpleRNNCell",
+    "MinGRU",
+    "MinGRUCell",
+    "MinLSTM",
+    "MinLSTMCell",
+    "PeepholeLSTM",
+    "PeepholeLSTMCell",
+    "Persistence",
+    "PositionalEncoding",
+    "RecurrentCell",
+    "SeqlabRNN",
+    "WaveNet",
+    "WaveNetBlock",
+    "receptive_field",
+]

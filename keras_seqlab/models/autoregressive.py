@@ -1,0 +1,116 @@
+"""Multi-step forecasts from a one-step model, its predictions fed back."""
+
+import numpy as np
+
+from keras_seqlab.utils.validation import check_units
+
+
+def _future_row(owner, future_inputs, step, window, batch, features):
+    if callable(future_inputs):
+        row = future_inputs(step, window)
+    else:
+        row = future_inputs[:, step]
+    row = np.asarray(row, dtype=window.dtype)
+    if row.shape != (batch, features):
+        raise ValueError(
+            f"{owner}: `future_inputs` gave shape {row.shape} for step "
+            f"{step}, expected {(batch, features)}."
+        )
+    return row.copy()
+
+
+def forecast_autoregressive(
+    model, history, steps, target_index=0, future_inputs=None
+):
+    """Multi-step forecast from a one-step model, feeding predictions back.
+
+    Starting from the window `history[:, -T:]`, predict the next value,
+    append it as the target column of a new last row, drop the first row,
+    and repeat `steps` times (the window slides, so every call has the
+    same shape). For a univariate series that is all there is. With
+    several input features the other columns' future values are unknown:
+    pass them through `future_inputs` (the target column of what it gives
+    is replaced by the prediction).
+
+    Args:
+        model: a one-step forecaster: one value per sample, output
+            `(batch, 1)` or `(batch,)` (e.g. the `"many_to_one"` head).
+        history: `(batch, T, features)` windows (or `(batch, T)` for one
+            feature); the model's input length if it has a fixed one.
+        steps: positive integer, the number of steps to forecast.
+        target_index: the input column the model forecasts.
+        future_inputs: for `features > 1`: an array `(batch, steps,
+            features)` of the future input rows, or a callable
+            `f(step, window) -> (batch, features)` with `window` the
+            current `(batch, T, features)` input.
+
+    Returns:
+        float array `(batch, steps)`: the forecasts.
+
+    Raises:
+        ValueError: multivariate inputs without `future_inputs`, a model
+            that does not output one value per sample, bad shapes.
+
+    Example:
+
+    >>> model = keras_seqlab.build("persistence", (5, 1))
+    >>> history = np.ones((2, 5, 1))
+    >>> keras_seqlab.forecast_autoregressive(model, history, 3).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    owner = "forecast_autoregressive"
+    steps = check_units(owner, steps, "steps")
+    window = np.array(history, dtype="float32")
+    if window.ndim == 2:
+        window = window[..., np.newaxis]
+    if window.ndim != 3:
+        raise ValueError(
+            f"{owner}: `history` must be (batch, timesteps, features), got "
+            f"shape {np.shape(history)}."
+        )
+    batch, length, features = window.shape
+    if not -features <= target_index < features:
+        raise ValueError(
+            f"{owner}: target_index {target_index} is out of range for "
+            f"{features} feature(s)."
+        )
+    wanted = tuple(model.inputs[0].shape)[1] if model.inputs else None
+    if wanted is not None:
+        if length < wanted:
+            raise ValueError(
+                f"{owner}: the model takes windows of {wanted} steps, "
+                f"`history` has {length}."
+            )
+        window = window[:, length - wanted :].copy()
+    if features > 1 and future_inputs is None:
+        raise ValueError(
+            f"{owner}: the inputs have {features} features; the forecasts "
+            f"only supply the target column ({target_index}), the others' "
+            "future values are unknown. Pass `future_inputs` (an array "
+            "(batch, steps, features) or a callable) to supply them."
+        )
+    if future_inputs is not None and not callable(future_inputs):
+        future_inputs = np.asarray(future_inputs, dtype="float32")
+        if future_inputs.ndim != 3 or future_inputs.shape[1] < steps:
+            raise ValueError(
+                f"{owner}: `future_inputs` must be (batch, >= {steps}, "
+                f"{features}), got shape {future_inputs.shape}."
+            )
+    forecasts = np.empty((batch, steps), dtype="float32")
+    for step in range(steps):
+        prediction = np.asarray(model.predict_on_batch(window))
+        if prediction.size != batch:
+            raise ValueError(
+                f"{owner}: needs a one-step model (one value per sample); "
+                f"the model outputs shape {prediction.shape}."
+            )
+        forecasts[:, step] = prediction.reshape(batch)
+        if future_inputs is None:
+            row = np.zeros((batch, features), dtype="float32")
+        else:
+            row = _future_row(
+                owner, future_inputs, step, window, batch, features
+            )
+        row[:, target_index] = forecasts[:, step]
+        window = np.concatenate([window[:, 1:], row[:, np.newaxis]], axis=1)
+    return forecasts

@@ -1,0 +1,113 @@
+"""The pieces builders share: inputs, the output head, recurrent stacks."""
+
+import keras
+from keras import layers
+
+from keras_seqlab.layers.gru_variants import GRUVariant
+from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
+from keras_seqlab.layers.min_rnn import MinGRU
+from keras_seqlab.layers.min_rnn import MinLSTM
+from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
+from keras_seqlab.utils.validation import check_choice
+
+RECURRENT_CELLS = (
+    "simple_rnn",
+    "lstm",
+    "gru",
+    "ln_simple_rnn",
+    "peephole_lstm",
+    "gru_variant",
+    "min_gru",
+    "min_lstm",
+)
+
+
+def model_inputs(spec):
+    """The `keras.Input` of a builder's model."""
+    return keras.Input(spec.input_shape, name="inputs")
+
+
+def output_head(x, spec):
+    """Dense output layer and reshape to the head's shape (see module doc).
+
+    `x` is `(batch, F)`, or `(batch, T, F)` for the seq-to-seq head (a Dense
+    on a 3-D input is the same Dense at every step).
+    """
+    if spec.head == "many_to_one":
+        return layers.Dense(spec.n_targets, name="head")(x)
+    y = layers.Dense(spec.horizon * spec.n_targets, name="head")(x)
+    if spec.n_targets == 1:
+        return y
+    if spec.head == "seq_to_vector":
+        return layers.Reshape((spec.horizon, spec.n_targets))(y)
+    return layers.Reshape((-1, spec.horizon, spec.n_targets))(y)
+
+
+def recurrent_layer(
+    cell,
+    units,
+    return_sequences=False,
+    dropout=0.0,
+    recurrent_dropout=0.0,
+    name=None,
+    **options,
+):
+    """One recurrent layer by cell name (see `RECURRENT_CELLS`).
+
+    Args:
+        cell: `"simple_rnn"`, `"lstm"`, `"gru"` (Keras's layers),
+            `"ln_simple_rnn"`, `"peephole_lstm"`, `"gru_variant"`,
+            `"min_gru"` or `"min_lstm"` (keras_seqlab's).
+        units, return_sequences, dropout, recurrent_dropout, name: passed
+            to the layer.
+        **options: further constructor arguments of that layer, e.g.
+            `activation="relu"` or `variant="mgu"`.
+
+    Returns:
+        The layer (not yet called).
+    """
+    check_choice("recurrent_layer", "cell", cell, RECURRENT_CELLS)
+    common = dict(
+        return_sequences=return_sequences,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        name=name,
+        **options,
+    )
+    if cell == "simple_rnn":
+        return layers.SimpleRNN(units, **common)
+    if cell == "lstm":
+        return layers.LSTM(units, **common)
+    if cell == "gru":
+        return layers.GRU(units, **common)
+    classes = {
+        "ln_simple_rnn": LNSimpleRNN,
+        "peephole_lstm": PeepholeLSTM,
+        "gru_variant": GRUVariant,
+        "min_gru": MinGRU,
+        "min_lstm": MinLSTM,
+    }
+    return classes[cell](units, **common)
+
+
+def recurrent_stack(x, spec, cell, depth, **options):
+    """`depth` recurrent layers; the last returns sequences for seq_to_seq."""
+    for i in range(depth):
+        x = recurrent_layer(
+            cell,
+            spec.units,
+            return_sequences=spec.sequences or i < depth - 1,
+            dropout=spec.dropout,
+            recurrent_dropout=spec.recurrent_dropout,
+            name=f"{cell}_{i}",
+            **options,
+        )(x)
+    return x
+
+
+def recurrent_model(name, spec, cell, default_depth=1, **options):
+    inputs = model_inputs(spec)
+    x = recurrent_stack(
+        inputs, spec, cell, spec.layers_deep(default_depth), **options
+    )
+    return keras.Model(inputs, output_head(x, spec), name=name)

@@ -1,0 +1,1 @@
+"""Test harnesses: every layer against the reference, and layer checks."""

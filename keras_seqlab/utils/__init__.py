@@ -1,0 +1,1 @@
+"""Small helpers every layer of the package uses: registration, checks."""
