@@ -12,7 +12,8 @@ Modules:
     autodiff     scalar reverse-mode autodiff (Value, backward, lift, ...)
     linalg       vector and matrix helpers on lists (vecmat, layer_norm, ...)
     activations  scalar activations by Keras name (Keras 3 hard_sigmoid)
-    cells        one step function per cell, ``STEPS`` by name
+    cells        one step function per cell; ``STEPS``: every step
+                 (min_rnn's too) by its Keras layer's name
     sequence     ``run_sequence``/``run_batch``: Keras RNN loop semantics
     min_rnn      minGRU / minLSTM steps and the linear recurrence they solve
     attention    softmax, multi-head attention, the attention block,
@@ -76,7 +77,6 @@ from .linalg import split
 from .linalg import sub
 from .linalg import vecmat
 from .linalg import zeros
-from .min_rnn import MIN_RNN_STEPS
 from .min_rnn import linear_recurrence
 from .min_rnn import min_gru_coefficients
 from .min_rnn import min_gru_step
@@ -92,7 +92,6 @@ from .windows import make_windows
 
 __all__ = [
     "ACTIVATIONS",
-    "MIN_RNN_STEPS",
     "STEPS",
     "Value",
     "activation",

@@ -28,6 +28,8 @@ from .linalg import mul
 from .linalg import one_minus
 from .linalg import split
 from .linalg import vecmat
+from .min_rnn import min_gru_step
+from .min_rnn import min_lstm_step
 
 
 def _states(states, count, cell):
@@ -386,17 +388,26 @@ def gru3_step(
 
 STEPS = {
     "simple_rnn": simple_rnn_step,
-    "ln_simple_rnn": ln_simple_rnn_step,
-    "ln_simple_rnn_addons": ln_simple_rnn_addons_step,
     "lstm": lstm_step,
+    "ln_simple_rnn.textbook": ln_simple_rnn_step,
+    "ln_simple_rnn.addons": ln_simple_rnn_addons_step,
     "peephole_lstm": peephole_lstm_step,
-    "gru_reset_after": gru_reset_after_step,
-    "gru_reset_before": gru_reset_before_step,
-    "mgu": mgu_step,
-    "gru1": gru1_step,
-    "gru2": gru2_step,
-    "gru3": gru3_step,
+    "gru_variant.reset_after": gru_reset_after_step,
+    "gru_variant.reset_before": gru_reset_before_step,
+    "gru_variant.mgu": mgu_step,
+    "gru_variant.gru1": gru1_step,
+    "gru_variant.gru2": gru2_step,
+    "gru_variant.gru3": gru3_step,
+    "min_gru": min_gru_step,
+    "min_lstm": min_lstm_step,
 }
+"""Every step function by the name of its Keras layer.
+
+The key is the layer's builder name (``keras_seqlab.models``), followed by
+``.variant`` or ``.form`` where the layer has one (``GRUVariant(variant=
+"mgu")`` is ``"gru_variant.mgu"``, ``LNSimpleRNN(form="addons")`` is
+``"ln_simple_rnn.addons"``).
+"""
 
 _TWO_STATES = ("lstm", "peephole_lstm")
 

@@ -161,6 +161,3 @@ def linear_recurrence(coefficients, h0, mask=None):
             h = add(mul(a, h), b)
         states.append(h)
     return states
-
-
-MIN_RNN_STEPS = {"min_gru": min_gru_step, "min_lstm": min_lstm_step}

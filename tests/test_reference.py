@@ -97,14 +97,14 @@ SHAPES = {
         "recurrent_kernel": (H, H),
         "bias": (H,),
     },
-    "ln_simple_rnn": {
+    "ln_simple_rnn.textbook": {
         "kernel": (D, H),
         "recurrent_kernel": (H, H),
         "bias": (H,),
         "gamma": (H,),
         "beta": (H,),
     },
-    "ln_simple_rnn_addons": {
+    "ln_simple_rnn.addons": {
         "kernel": (D, H),
         "recurrent_kernel": (H, H),
         "gamma": (H,),
@@ -123,36 +123,38 @@ SHAPES = {
         "forget_gate_peephole_weights": (H,),
         "output_gate_peephole_weights": (H,),
     },
-    "gru_reset_after": {
+    "gru_variant.reset_after": {
         "kernel": (D, 3 * H),
         "recurrent_kernel": (H, 3 * H),
         "bias": (2, 3 * H),
     },
-    "gru_reset_before": {
+    "gru_variant.reset_before": {
         "kernel": (D, 3 * H),
         "recurrent_kernel": (H, 3 * H),
         "bias": (3 * H,),
     },
-    "mgu": {
+    "gru_variant.mgu": {
         "kernel": (D, 2 * H),
         "recurrent_kernel": (H, 2 * H),
         "bias": (2 * H,),
     },
-    "gru1": {
+    "gru_variant.gru1": {
         "kernel": (D, H),
         "recurrent_kernel": (H, 3 * H),
         "bias": (3 * H,),
     },
-    "gru2": {
+    "gru_variant.gru2": {
         "kernel": (D, H),
         "recurrent_kernel": (H, 3 * H),
         "bias": (H,),
     },
-    "gru3": {
+    "gru_variant.gru3": {
         "kernel": (D, H),
         "recurrent_kernel": (H, H),
         "bias": (3 * H,),
     },
+    "min_gru": {"kernel": (D, 2 * H), "bias": (2 * H,)},
+    "min_lstm": {"kernel": (D, 3 * H), "bias": (3 * H,)},
 }
 
 
@@ -468,16 +470,18 @@ def test_unknown_activation_lists_the_known_names():
 
 STEP_OPTIONS = {
     "simple_rnn": [{}, {"activation": "relu"}],
-    "ln_simple_rnn": [{}, {"epsilon": 1e-5, "activation": "sigmoid"}],
-    "ln_simple_rnn_addons": [{}, {"epsilon": 1e-3}],
+    "ln_simple_rnn.textbook": [{}, {"epsilon": 1e-5, "activation": "sigmoid"}],
+    "ln_simple_rnn.addons": [{}, {"epsilon": 1e-3}],
     "lstm": [{}, {"recurrent_activation": "hard_sigmoid"}],
     "peephole_lstm": [{}, {"activation": "relu"}],
-    "gru_reset_after": [{}, {"recurrent_activation": "hard_sigmoid"}],
-    "gru_reset_before": [{}, {"activation": "linear"}],
-    "mgu": [{}, {"activation": "relu"}],
-    "gru1": [{}, {"recurrent_activation": "hard_sigmoid"}],
-    "gru2": [{}],
-    "gru3": [{}],
+    "gru_variant.reset_after": [{}, {"recurrent_activation": "hard_sigmoid"}],
+    "gru_variant.reset_before": [{}, {"activation": "linear"}],
+    "gru_variant.mgu": [{}, {"activation": "relu"}],
+    "gru_variant.gru1": [{}, {"recurrent_activation": "hard_sigmoid"}],
+    "gru_variant.gru2": [{}],
+    "gru_variant.gru3": [{}],
+    "min_gru": [{}],
+    "min_lstm": [{}],
 }
 
 
@@ -510,7 +514,7 @@ def test_step_gradients_match_finite_differences(name):
         assert checked == n_params + D + H * len(states)
 
 
-@pytest.mark.parametrize("name", sorted(set(SHAPES) - {"gru3"}))
+@pytest.mark.parametrize("name", sorted(set(SHAPES) - {"gru_variant.gru3"}))
 def test_step_gradients_without_bias(name):
     step = reference.STEPS[name]
     rng = random.Random(7)
@@ -600,17 +604,23 @@ def test_peephole_output_gate_sees_the_new_cell_state():
 
 
 @pytest.mark.parametrize(
-    "name", ["gru_reset_after", "gru_reset_before", "gru1", "gru3"]
+    "name",
+    [
+        "gru_variant.reset_after",
+        "gru_variant.reset_before",
+        "gru_variant.gru1",
+        "gru_variant.gru3",
+    ],
 )
 def test_gru_with_saturated_update_gate_keeps_h(name):
     rng = random.Random(5)
     params = _random_params(name, rng)
     bias = params["bias"]
-    if name == "gru_reset_after":
+    if name == "gru_variant.reset_after":
         bias[0][:H] = [60.0] * H
     else:
         bias[:H] = [60.0] * H
-    if name in ("gru1",):
+    if name in ("gru_variant.gru1",):
         params["recurrent_kernel"] = [[0.0] * (3 * H) for _ in range(H)]
     h = [0.7, -0.2]
     output, (h_new,) = reference.STEPS[name](params, _vector(rng, D), [h])
@@ -664,7 +674,7 @@ def test_gru_reset_after_and_before_known_values():
 
 def test_gru_reset_after_equals_reset_before_when_reset_is_one():
     rng = random.Random(6)
-    before = _random_params("gru_reset_before", rng)
+    before = _random_params("gru_variant.reset_before", rng)
     before["bias"][H : 2 * H] = [60.0] * H  # r = σ(60) = 1
     after = dict(before)
     after["bias"] = [list(before["bias"]), [0.0] * (3 * H)]
@@ -677,7 +687,7 @@ def test_gru_reset_after_equals_reset_before_when_reset_is_one():
 def test_gru1_gru2_gru3_are_restrictions_of_reset_before():
     rng = random.Random(8)
     x, h = _vector(rng, D), _vector(rng, H)
-    gru1 = _random_params("gru1", rng)
+    gru1 = _random_params("gru_variant.gru1", rng)
     # GRU1 = reset_before with the input kernel of z and r set to zero.
     full = {
         "kernel": [[0.0] * (2 * H) + row for row in gru1["kernel"]],
@@ -710,7 +720,7 @@ def test_gru1_gru2_gru3_are_restrictions_of_reset_before():
 
 
 def test_gru3_known_values():
-    params = _zero_params("gru3")
+    params = _zero_params("gru_variant.gru3")
     params["bias"] = [0.0, 0.0, 0.0, 0.0, 0.5, -1.0]
     h = [0.4, -0.6]
     output, _ = reference.gru3_step(params, [1.0, 2.0, 3.0], [h])
@@ -726,14 +736,14 @@ def test_gru3_known_values():
 
 
 def test_gru3_without_bias_is_an_error():
-    params = _zero_params("gru3")
+    params = _zero_params("gru_variant.gru3")
     params["bias"] = None
     with pytest.raises(ValueError, match="gru3_step needs a bias"):
         reference.gru3_step(params, [0.0] * D, [[0.0] * H])
 
 
 def test_mgu_known_values():
-    params = _zero_params("mgu")
+    params = _zero_params("gru_variant.mgu")
     h = [0.8, -0.4]
     output, _ = reference.mgu_step(params, [1.0, 2.0, 3.0], [h])
     # f = 1/2, h̃ = tanh(0) = 0 -> h_t = h / 2
@@ -753,7 +763,7 @@ def test_mgu_known_values():
 
 def test_ln_simple_rnn_normalizes_the_preactivation():
     rng = random.Random(9)
-    params = _random_params("ln_simple_rnn", rng)
+    params = _random_params("ln_simple_rnn.textbook", rng)
     params["kernel"] = _matrix(rng, D, 5)
     params["recurrent_kernel"] = _matrix(rng, 5, 5)
     params["bias"] = _vector(rng, 5)
@@ -772,7 +782,7 @@ def test_ln_simple_rnn_normalizes_the_preactivation():
 
 
 def test_ln_simple_rnn_known_values():
-    params = _zero_params("ln_simple_rnn")
+    params = _zero_params("ln_simple_rnn.textbook")
     params["recurrent_kernel"] = [[1.0, 0.0], [0.0, 1.0]]
     params["bias"] = [1.0, -1.0]
     params["gamma"] = [2.0, 3.0]
@@ -784,7 +794,7 @@ def test_ln_simple_rnn_known_values():
     expected = [math.tanh(2.0 * scale + 0.1), math.tanh(-3.0 * scale + 0.2)]
     assert output == pytest.approx(expected, abs=1e-15)
     # the Addons form adds its bias after normalizing: a = h U = [0.5, -0.5]
-    addons = _zero_params("ln_simple_rnn_addons")
+    addons = _zero_params("ln_simple_rnn.addons")
     addons["recurrent_kernel"] = params["recurrent_kernel"]
     addons["gamma"] = params["gamma"]
     addons["bias"] = [0.1, 0.2]
@@ -796,7 +806,7 @@ def test_ln_simple_rnn_known_values():
 
 def test_ln_simple_rnn_addons_adds_the_bias_after_normalization():
     rng = random.Random(10)
-    params = _random_params("ln_simple_rnn_addons", rng)
+    params = _random_params("ln_simple_rnn.addons", rng)
     params["gamma"] = [1.0] * H
     output, _ = reference.ln_simple_rnn_addons_step(
         params, _vector(rng, D), [_vector(rng, H)], activation="linear"
@@ -826,7 +836,7 @@ def test_step_rejects_wrong_state_count_and_bias_length():
     params["bias"] = [0.0] * 3
     with pytest.raises(ValueError, match="bias of length 8"):
         reference.lstm_step(params, [0.0] * D, [[0.0] * H, [0.0] * H])
-    gru = _zero_params("gru_reset_after")
+    gru = _zero_params("gru_variant.reset_after")
     gru["bias"] = [0.0] * (3 * H)
     with pytest.raises(ValueError, match=r"shape \(2, 6\)"):
         reference.gru_reset_after_step(gru, [0.0] * D, [[0.0] * H])
@@ -925,7 +935,7 @@ def test_run_sequence_carries_every_state_of_an_lstm():
 
 def test_run_sequence_gradients_through_masked_steps():
     rng = random.Random(13)
-    params = _random_params("gru_reset_after", rng)
+    params = _random_params("gru_variant.reset_after", rng)
     xs = [_vector(rng, D) for _ in range(3)]
     init = [_vector(rng, H)]
     mask = [False, True, False]

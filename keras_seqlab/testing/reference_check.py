@@ -46,17 +46,17 @@ class Case:
 
 CASES = (
     [
-        Case("LNSimpleRNN textbook", LNSimpleRNN, "ln_simple_rnn"),
+        Case("LNSimpleRNN textbook", LNSimpleRNN, "ln_simple_rnn.textbook"),
         Case(
             "LNSimpleRNN addons",
             LNSimpleRNN,
-            "ln_simple_rnn_addons",
+            "ln_simple_rnn.addons",
             {"form": "addons"},
         ),
         Case(
             "LNSimpleRNN relu, eps 1e-2",
             LNSimpleRNN,
-            "ln_simple_rnn",
+            "ln_simple_rnn.textbook",
             {"activation": "relu", "epsilon": 1e-2},
             {"activation": "relu", "epsilon": 1e-2},
         ),
@@ -79,7 +79,7 @@ CASES = (
         Case(
             f"GRUVariant {v}",
             GRUVariant,
-            f"gru_{v}" if "reset" in v else v,
+            f"gru_variant.{v}",
             {"variant": v},
         )
         for v in VARIANTS
@@ -88,7 +88,7 @@ CASES = (
         Case(
             "GRUVariant mgu no bias",
             GRUVariant,
-            "mgu",
+            "gru_variant.mgu",
             {"variant": "mgu", "use_bias": False},
         ),
     ]
