@@ -105,7 +105,7 @@ def shuffled_batches(x, y, batch):
 
 
 def ours_epoch(data, window, batch):
-    from keras_seqlab.data.windows import WindowedSeries
+    from keras_seqlab.data.pydataset import WindowedSeries
 
     dataset = WindowedSeries(
         data, window, targets=0, batch_size=batch, shuffle=True, seed=SEED

@@ -16,12 +16,12 @@ from keras import ops
 from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
-from keras_seqlab.testing import reference_check as check
 from keras_seqlab import reference
 from keras_seqlab.layers.attention import AttentionBlock
 from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.attention import PositionalEncoding
 from keras_seqlab.reference import attention as ref_attention
+from keras_seqlab.testing import reference_check as check
 
 TOL = 1e-5
 BATCH, STEPS, D_MODEL, HEADS, KEY_DIM, FF_DIM = 2, 5, 4, 2, 3, 6

@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 from keras_seqlab import cli
-from keras_seqlab.experiments import compare
 from keras_seqlab import datasets
+from keras_seqlab import models
+from keras_seqlab.experiments import compare
+from keras_seqlab.experiments.settings import Settings
+from keras_seqlab.experiments.tasks import prepare
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
@@ -222,18 +225,16 @@ def test_bad_input_from_the_command_line_has_no_traceback(tmp_path):
 
 
 def test_prepare_defaults_are_the_textbook_setup():
-    plan = compare.prepare(limit=8)
+    plan = prepare(Settings(limit=8))
     assert plan.dataset == "synthetic"
-    assert plan.settings["window"] == 50 and plan.settings["epochs"] == 20
+    assert plan.settings.window == 50 and plan.settings.epochs == 20
     assert [(t.name, t.horizon) for t in plan.tasks] == [
         ("one_step", 1),
         ("seq_to_vector", 10),
         ("seq_to_seq", 10),
     ]
     assert plan.models[0] == "persistence"
-    assert set(plan.models) | {m for m, _ in plan.skipped} == set(
-        compare.model_zoo.names()
-    )
+    assert plan.models == list(models.names())
     one, vector, seq = plan.tasks
     assert one.train[0].shape == (8, 50, 1) and one.train[1].shape == (8, 1)
     assert vector.train[1].shape == (8, 10)
@@ -243,7 +244,7 @@ def test_prepare_defaults_are_the_textbook_setup():
     np.testing.assert_array_equal(seq.test[1][:, -1], vector.test[1])
     np.testing.assert_array_equal(seq.train[1][:, 3, 0], seq.train[0][:, 4, 0])
     np.testing.assert_array_equal(vector.val[1][:, :1], one.val[1])
-    full = compare.prepare()
+    full = prepare(Settings())
     assert [len(s[0]) for s in (full.tasks[0].train, full.tasks[0].val)] == [
         7000,
         2000,

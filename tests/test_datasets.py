@@ -11,9 +11,9 @@ from keras_seqlab import datasets
 from keras_seqlab.data.datasets import load_csv
 from keras_seqlab.data.datasets import load_weather
 from keras_seqlab.data.datasets import synthetic_series
-from keras_seqlab.data.windows import Scaler
+from keras_seqlab.data.scaling import Scaler
+from keras_seqlab.data.splits import temporal_split
 from keras_seqlab.data.windows import make_windows
-from keras_seqlab.data.windows import temporal_split
 
 WEATHER_SHA256 = (
     "d10b70448e6848a66958a18667f4dbf8a4ef13b166f6803a7ab2057c6ec9d438"

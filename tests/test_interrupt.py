@@ -33,10 +33,10 @@ def test_interrupt_swallowed_by_a_gc_callback_is_raised_at_the_next_batch(
     unraisable = []  # what would be printed as "Exception ignored"
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     before = signal.getsignal(signal.SIGINT)
-    stop = _interrupt.StopOnInterrupt()
+    stop = interrupt.StopOnInterrupt()
     swallowed = False
     with pytest.raises(KeyboardInterrupt) as raised:
-        with _interrupt.sticky():
+        with interrupt.sticky():
             stop.on_train_batch_end(0)  # nothing pending yet
             gc.callbacks.append(interrupt_once)
             try:
@@ -57,21 +57,21 @@ def test_interrupt_swallowed_by_a_gc_callback_is_raised_at_the_next_batch(
     "hook", ["on_test_batch_end", "on_predict_batch_end", "on_epoch_end"]
 )
 def test_every_hook_raises_a_recorded_interrupt(hook):
-    stop = _interrupt.StopOnInterrupt()
+    stop = interrupt.StopOnInterrupt()
     with pytest.raises(KeyboardInterrupt) as raised:
-        with _interrupt.sticky():
+        with interrupt.sticky():
             getattr(stop, hook)(0)
             with pytest.raises(KeyboardInterrupt):
-                _interrupt._handler(signal.SIGINT, None)  # what Ctrl-C runs
+                interrupt._handler(signal.SIGINT, None)  # what Ctrl-C runs
             getattr(stop, hook)(1)
     assert any(e.name == hook for e in raised.traceback)
 
 
 def test_an_unchecked_interrupt_is_raised_when_the_block_ends():
     with pytest.raises(KeyboardInterrupt):
-        with _interrupt.sticky():
+        with interrupt.sticky():
             try:
-                _interrupt._handler(signal.SIGINT, None)
+                interrupt._handler(signal.SIGINT, None)
             except KeyboardInterrupt:
                 pass  # as if swallowed where nobody could catch it
 
@@ -81,7 +81,7 @@ def test_sticky_is_a_no_op_off_the_main_thread():
     seen = []
 
     def work():
-        with _interrupt.sticky():
+        with interrupt.sticky():
             seen.append(signal.getsignal(signal.SIGINT))
 
     thread = threading.Thread(target=work)

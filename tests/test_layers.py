@@ -11,9 +11,9 @@ from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
 import keras_seqlab
-from keras_seqlab.testing import reference_check as check
 from keras_seqlab import reference
 from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.testing import reference_check as check
 
 TOL = 1e-5
 
@@ -409,13 +409,15 @@ def test_mixed_precision_trains(policy, family):
 
 def _spy_loop(monkeypatch):
     calls = []
-    original = SeqlabRNN._unstacked_loop
+    from keras_seqlab.layers import loop
 
-    def spy(self, *args, **kwargs):
-        calls.append(self.name)
-        return original(self, *args, **kwargs)
+    original = loop.torch_loop
 
-    monkeypatch.setattr(SeqlabRNN, "_unstacked_loop", spy)
+    def spy(layer, *args, **kwargs):
+        calls.append(layer.name)
+        return original(layer, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "torch_loop", spy)
     return calls
 
 
@@ -454,7 +456,7 @@ def test_torch_chunked_projection_changes_nothing(
     monkeypatch, family, go_backwards, chunk_steps
 ):
     """x W + b projected in chunks of time: same outputs and gradients."""
-    from keras_seqlab import recurrent
+    from keras_seqlab.layers import loop
 
     layer_cls, _, kwargs, _ = family
     x = random_sequences(batch=3, timesteps=7, features=2)
@@ -468,8 +470,8 @@ def test_torch_chunked_projection_changes_nothing(
     _randomize(layer)
     whole, whole_grads, _ = _torch_outputs_and_gradients(layer, x, mask)
     width = layer.cell.kernel.shape[-1]
-    monkeypatch.setattr(recurrent, "_CHUNK_BYTES", chunk_steps * 3 * width * 4)
-    assert len(recurrent._time_chunks(x, layer.cell)) == -(-7 // chunk_steps)
+    monkeypatch.setattr(loop, "CHUNK_BYTES", chunk_steps * 3 * width * 4)
+    assert len(loop.time_chunks(x, layer.cell)) == -(-7 // chunk_steps)
     chunked, chunked_grads, _ = _torch_outputs_and_gradients(layer, x, mask)
     np.testing.assert_allclose(chunked, whole, atol=TOL, rtol=TOL)
     for got, want in zip(chunked_grads, whole_grads, strict=True):
@@ -506,13 +508,13 @@ def test_torch_backward_flushes_subnormals_and_restores(
 
         def watched_step(*args, **kwargs):
             h, states = step(*args, **kwargs)
-            h.register_hook(lambda g: seen.append(_torch_denormal._flushing()))
+            h.register_hook(lambda g: seen.append(torch_denormal._flushing()))
             return h, states
 
         monkeypatch.setattr(layer.cell, "recurrent_step", watched_step)
         (layer(x) ** 2).sum().backward()
         assert seen == [True] * x.shape[1]
-        assert _torch_denormal._flushing() == user_setting
+        assert torch_denormal._flushing() == user_setting
         assert calls == ([] if user_setting else [True, False])
     finally:
         original(False)
@@ -527,11 +529,11 @@ def test_torch_failed_backward_does_not_leave_flush_to_zero_on():
     from keras_seqlab.layers import torch_denormal
 
     try:
-        _torch_denormal._switch_on()  # as if a backward pass had raised
-        assert _torch_denormal._flushing()
+        torch_denormal._switch_on()  # as if a backward pass had raised
+        assert torch_denormal._flushing()
         layer = keras_seqlab.GRUVariant(4)
         layer(random_sequences())
-        assert not _torch_denormal._flushing()
+        assert not torch_denormal._flushing()
     finally:
         torch.set_flush_denormal(False)
 

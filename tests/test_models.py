@@ -1,8 +1,6 @@
 """Model builders: shapes per head, classic parameter counts, registry,
 safe-mode round trips, causality, masking, autoregressive forecasting."""
 
-import importlib.util
-
 import keras
 import numpy as np
 import pytest
@@ -30,19 +28,7 @@ ARCHITECTURES = (
     "attention",
     "bidirectional",
 )
-HAS_MIN_RNN = importlib.util.find_spec("keras_seqlab.min_rnn") is not None
-NEEDS_MIN_RNN = pytest.mark.skipif(
-    not HAS_MIN_RNN,
-    reason="keras_seqlab.min_rnn (MinGRU/MinLSTM) is not in this checkout",
-)
-
-
-def _param(name):
-    marks = [NEEDS_MIN_RNN] if name.startswith("min_") else []
-    return pytest.param(name, marks=marks, id=name)
-
-
-ALL = [_param(name) for name in ARCHITECTURES]
+ALL = [pytest.param(name, id=name) for name in ARCHITECTURES]
 T, K = 6, 2
 
 
@@ -324,8 +310,6 @@ def test_dense_needs_a_fixed_window():
 
 
 def test_min_gru_without_recurrent_dropout():
-    if not HAS_MIN_RNN:
-        pytest.skip("keras_seqlab.min_rnn is not in this checkout")
     with pytest.raises(ValueError, match="`recurrent_dropout` must be 0"):
         models.build("min_gru", (T, K), recurrent_dropout=0.1)
 
@@ -333,9 +317,7 @@ def test_min_gru_without_recurrent_dropout():
 # -- sequence classification ---------------------------------------------------
 
 
-CLASSIFIER_CELLS = ["lstm", "peephole_lstm"]
-if HAS_MIN_RNN:
-    CLASSIFIER_CELLS.append("min_gru")
+CLASSIFIER_CELLS = ["lstm", "peephole_lstm", "min_gru"]
 
 
 @pytest.mark.parametrize("cell", CLASSIFIER_CELLS)

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from keras_seqlab import windows
-from keras_seqlab.reference import windows as ref
-from keras_seqlab.data.windows import Scaler
-from keras_seqlab.data.windows import WindowedSeries
+from keras_seqlab.data.pydataset import WindowedSeries
+from keras_seqlab.data.scaling import Scaler
+from keras_seqlab.data.splits import temporal_split
 from keras_seqlab.data.windows import make_windows
 from keras_seqlab.data.windows import split_gap
-from keras_seqlab.data.windows import temporal_split
 from keras_seqlab.data.windows import window_count
+from keras_seqlab.reference import windows as ref
 
 HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
 PROPERTY = settings(max_examples=50, deadline=None)

@@ -37,6 +37,23 @@ no seq-to-seq head).
 from keras_seqlab.layers.persistence import Persistence
 from keras_seqlab.models import builders
 from keras_seqlab.models.autoregressive import forecast_autoregressive
+from keras_seqlab.models.builders import build_attention
+from keras_seqlab.models.builders import build_bidirectional
+from keras_seqlab.models.builders import build_conv_gru
+from keras_seqlab.models.builders import build_dense
+from keras_seqlab.models.builders import build_gru
+from keras_seqlab.models.builders import build_gru_variant
+from keras_seqlab.models.builders import build_linear
+from keras_seqlab.models.builders import build_ln_simple_rnn
+from keras_seqlab.models.builders import build_lstm
+from keras_seqlab.models.builders import build_min_gru
+from keras_seqlab.models.builders import build_min_lstm
+from keras_seqlab.models.builders import build_peephole_lstm
+from keras_seqlab.models.builders import build_persistence
+from keras_seqlab.models.builders import build_simple_rnn
+from keras_seqlab.models.builders import build_stacked_lstm
+from keras_seqlab.models.builders import build_stacked_rnn
+from keras_seqlab.models.builders import build_wavenet
 from keras_seqlab.models.classifier import build_classifier
 from keras_seqlab.models.parts import RECURRENT_CELLS
 from keras_seqlab.models.parts import recurrent_layer
@@ -52,6 +69,23 @@ __all__ = [
     "RECURRENT_CELLS",
     "build",
     "build_classifier",
+    "build_persistence",
+    "build_linear",
+    "build_dense",
+    "build_simple_rnn",
+    "build_stacked_rnn",
+    "build_lstm",
+    "build_stacked_lstm",
+    "build_gru",
+    "build_ln_simple_rnn",
+    "build_peephole_lstm",
+    "build_gru_variant",
+    "build_min_gru",
+    "build_min_lstm",
+    "build_conv_gru",
+    "build_wavenet",
+    "build_attention",
+    "build_bidirectional",
     "builders",
     "forecast_autoregressive",
     "get_builder",
