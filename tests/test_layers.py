@@ -29,20 +29,20 @@ FAMILIES = [
         keras_seqlab.LNSimpleRNN,
         keras_seqlab.LNSimpleRNNCell,
         {},
-        "ln_simple_rnn",
+        "ln_simple_rnn.textbook",
     ),
     (
         keras_seqlab.LNSimpleRNN,
         keras_seqlab.LNSimpleRNNCell,
         {"form": "addons"},
-        "ln_simple_rnn_addons",
+        "ln_simple_rnn.addons",
     ),
 ] + [
     (
         keras_seqlab.GRUVariant,
         keras_seqlab.GRUVariantCell,
         {"variant": v},
-        f"gru_{v}" if "reset" in v else v,
+        f"gru_variant.{v}",
     )
     for v in keras_seqlab.GRU_VARIANTS
 ]
@@ -172,13 +172,37 @@ def test_stateful_continues_where_it_stopped(family):
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
-def test_return_state_shapes(family):
+def test_return_state_values_and_order(family):
+    """The returned states, in order, are the ones that continue the run.
+
+    Output first: `states[0]` is the last output h. Run on the second half
+    of a sequence from the states returned for the first half, the layer
+    must give the outputs of one run over the whole sequence, which fails
+    if any state (c in particular) is wrong or out of order.
+    """
     layer_cls, _, kwargs, step = family
+    x = random_sequences(timesteps=8)
     layer = layer_cls(5, return_state=True, return_sequences=True, **kwargs)
-    outs = layer(random_sequences())
+    outs = layer(x)
+    _randomize(layer)
+    whole, *final = (to_numpy(o) for o in layer(x))
     assert len(outs) == 1 + reference.state_count(step)
-    assert tuple(outs[0].shape) == (3, 6, 5)
-    assert all(tuple(s.shape) == (3, 5) for s in outs[1:])
+    assert whole.shape == (3, 8, 5)
+    np.testing.assert_allclose(final[0], whole[:, -1], atol=TOL, rtol=0)
+    first, *states = layer(x[:, :4])
+    second, *last = layer(x[:, 4:], initial_state=list(states))
+    np.testing.assert_allclose(
+        np.concatenate([to_numpy(first), to_numpy(second)], 1),
+        whole,
+        atol=TOL,
+        rtol=0,
+    )
+    for got, want in zip(last, final, strict=True):
+        np.testing.assert_allclose(to_numpy(got), want, atol=TOL, rtol=0)
+    if len(states) == 2:
+        # Swapped [c, h] would feed c where h belongs: other numbers.
+        swapped = layer(x[:, 4:], initial_state=list(states)[::-1])[0]
+        assert not np.allclose(to_numpy(swapped), whole[:, 4:], atol=1e-3)
     symbolic = layer_cls(5, return_state=True, **kwargs)(keras.Input((None, 3)))
     assert tuple(symbolic[0].shape) == (None, 5)
 
@@ -307,19 +331,29 @@ def test_fit_lowers_the_loss(family):
     "not XLA; the XLA requirement is about TensorFlow (and JAX always jits)",
 )
 @pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
-def test_fit_with_jit_compile(family):
+def test_fit_with_jit_compile_gives_the_eager_numbers(family):
+    """A jit-compiled epoch (dropout on, seeded) equals the eager epoch."""
     layer_cls, _, kwargs, _ = family
     x, y = _regression_data(n=32)
-    model = keras.Sequential(
-        [
-            keras.Input((10, 2)),
-            layer_cls(4, dropout=0.1, recurrent_dropout=0.1, **kwargs),
-            keras.layers.Dense(1),
-        ]
-    )
-    model.compile("adam", "mse", jit_compile=True)
-    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
+
+    def epoch(jit):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential(
+            [
+                keras.Input((10, 2)),
+                layer_cls(4, dropout=0.1, recurrent_dropout=0.1, **kwargs),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile("adam", "mse", jit_compile=jit, run_eagerly=not jit)
+        loss = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+        return loss.history["loss"][0], model.get_weights()
+
+    loss, weights = epoch(True)
+    eager_loss, eager_weights = epoch(False)
+    np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
+    for got, want in zip(weights, eager_weights, strict=True):
+        np.testing.assert_allclose(got, want, atol=TOL, rtol=0)
 
 
 def _models_to_save():

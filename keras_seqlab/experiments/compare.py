@@ -26,6 +26,7 @@ from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.tasks import label
 from keras_seqlab.experiments.tasks import prepare
 from keras_seqlab.experiments.training import fit_and_score
+from keras_seqlab.experiments.training import last_step
 from keras_seqlab.models import supported_heads
 
 DEFAULT_OUT = "seqlab-compare"
@@ -119,7 +120,7 @@ def _run_task(plan, task, counter, progress):
             progress=progress,
             prefix=line + " ",
         )
-        forecasts[name] = test_predictions
+        forecasts[name] = last_step(task, test_predictions)
         entry["results"].append(result)
         if progress is not None:
             print(
