@@ -1,10 +1,10 @@
 """Every layer against the pure-Python reference: values and gradients.
 
-`keras_seqlab.check` does the work (it is also what `seqlab check` runs):
-random small weights and inputs, float32 Keras vs float64 reference.
+`keras_seqlab.testing.reference_check` does the work (it is also what
+`seqlab check` runs) for every case the layer modules declare
+(`REFERENCE_CASES`): random small weights and inputs, float32 Keras vs
+float64 reference.
 """
-
-import dataclasses
 
 import pytest
 
@@ -13,26 +13,49 @@ from keras_seqlab.testing import reference_check as check
 TOL = 1e-5
 
 
-def _ids(setup):
-    fields = dataclasses.asdict(setup)
-    default = dataclasses.asdict(check.Setup())
-    changed = [f"{k}={v}" for k, v in fields.items() if v != default[k]]
-    return ",".join(changed) or "default"
+CHECKS = [
+    (case, setup, gradients)
+    for case in check.CASES
+    for setup, gradients in check.checks(case)
+]
 
 
-@pytest.mark.parametrize("setup", check.FORWARD_SETUPS, ids=_ids)
-@pytest.mark.parametrize("case", check.CASES, ids=lambda c: c.name)
-def test_forward_matches_reference(case, setup):
+def _id(check_):
+    case, setup, _ = check_
+    return f"{case.name}-{check.setup_label(setup)}"
+
+
+@pytest.mark.parametrize("check_", [c for c in CHECKS if not c[2]], ids=_id)
+def test_forward_matches_reference(check_):
+    case, setup, _ = check_
     result = check.compare(case, setup, gradients=False)
     assert result.forward_error < TOL
 
 
-@pytest.mark.parametrize("setup", check.GRADIENT_SETUPS, ids=_ids)
-@pytest.mark.parametrize("case", check.CASES, ids=lambda c: c.name)
-def test_gradients_match_reference(case, setup):
+@pytest.mark.parametrize("check_", [c for c in CHECKS if c[2]], ids=_id)
+def test_gradients_match_reference(check_):
+    case, setup, _ = check_
     result = check.compare(case, setup)
     assert result.forward_error < TOL
     assert result.gradient_error < TOL
+
+
+def test_every_case_runs_forward_and_gradient_setups():
+    for case in check.CASES:
+        kinds = {gradients for _, gradients in check.checks(case)}
+        assert True in kinds or case.kind != "recurrent", case.name
+        if case.kind == "recurrent":
+            setups = [s for s, _ in check.checks(case)]
+            assert setups[: len(check.FORWARD_SETUPS)] == list(
+                check.FORWARD_SETUPS
+            )
+    families = {c.kind for c in check.CASES}
+    assert families == {
+        "recurrent",
+        "wavenet",
+        "attention_block",
+        "attention_pooling",
+    }
 
 
 def test_comparison_detects_a_wrong_weight():

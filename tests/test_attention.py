@@ -19,8 +19,9 @@ from seqlab_testing import to_numpy
 from keras_seqlab import reference
 from keras_seqlab.layers.attention import AttentionBlock
 from keras_seqlab.layers.attention import AttentionPooling
-from keras_seqlab.layers.attention import PositionalEncoding
+from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.reference import attention as ref_attention
+from keras_seqlab.testing import families
 from keras_seqlab.testing import reference_check as check
 
 TOL = 1e-5
@@ -57,67 +58,10 @@ def _pooling(units=3, seed=0):
     return layer
 
 
-def _keys(layer, weight):
-    """The weight's path inside `layer` ("attention/query/kernel")."""
-    prefix = layer.name + "/"
-    assert weight.path.startswith(prefix), weight.path
-    return weight.path[len(prefix) :].split("/")
-
-
-def _params(layer):
-    """The layer's weights as the reference's nested dict of lists."""
-    params = {}
-    for weight in layer.weights:
-        *parents, leaf = _keys(layer, weight)
-        node = params
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = to_numpy(weight).astype("float64").tolist()
-    return params
-
-
-def _lookup(tree, keys):
-    for key in keys:
-        tree = tree[key]
-    return tree
-
-
-def _mask_list(mask, b):
-    return None if mask is None else mask[b].tolist()
-
-
-def _ref_block(params, xs, mask, causal, epsilon=1e-5):
-    outs, scores = [], []
-    for b, sample in enumerate(xs):
-        y, s = ref_attention.attention_block(
-            params, sample, _mask_list(mask, b), causal, epsilon
-        )
-        outs.append(y)
-        scores.append(s)
-    return outs, scores
-
-
-def _ref_pooling(params, xs, mask):
-    pairs = [
-        ref_attention.additive_pooling(params, sample, _mask_list(mask, b))
-        for b, sample in enumerate(xs)
-    ]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
-
-
-def _flatten(nested):
-    if isinstance(nested, list):
-        return [leaf for item in nested for leaf in _flatten(item)]
-    return [nested]
-
-
-def _weighted_sum(values, weights):
-    """Σ values ⊙ weights, for nested lists of numbers or Values."""
-    total = 0.0
-    flat_weights = np.asarray(weights).reshape(-1).tolist()
-    for v, w in zip(_flatten(values), flat_weights, strict=True):
-        total = total + v * w
-    return total
+# The comparison with the reference is keras_seqlab.testing's; its cases are
+# declared in keras_seqlab/layers/attention.py (REFERENCE_CASES) and run by
+# tests/test_against_reference.py.
+_keys = families.weight_keys
 
 
 def _close(actual, expected, tol=TOL):
@@ -127,19 +71,6 @@ def _close(actual, expected, tol=TOL):
         atol=tol,
         rtol=0,
     )
-
-
-def _compare_gradients(layer, x, keras_fn, reference_fn):
-    """Backend gradients of `keras_fn` vs reference gradients, w.r.t. the
-    inputs and every trainable weight (matched by path)."""
-    keras_grads = check.sgd_gradients(keras_fn, [x], layer)
-    _, (param_grads, x_grads) = reference.value_and_grad(
-        reference_fn, _params(layer), x.astype("float64").tolist()
-    )
-    _close(keras_grads[0], x_grads)
-    assert len(keras_grads) == 1 + len(layer.trainable_weights)
-    for weight, grad in zip(layer.trainable_weights, keras_grads[1:]):
-        _close(grad, _lookup(param_grads, _keys(layer, weight)))
 
 
 # Reference ------------------------------------------------------------------
@@ -214,42 +145,23 @@ def test_block_weight_layout_is_keras_multi_head_attention():
     }
 
 
-@pytest.mark.parametrize("mask", list(MASKS))
-@pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("ff_dim", [None, FF_DIM])
-def test_block_forward_matches_reference(ff_dim, causal, mask):
-    layer = _block(ff_dim, causal, epsilon=1e-3)
-    x, mask = _inputs(), MASKS[mask]
-    expected, expected_scores = _ref_block(
-        _params(layer), x.tolist(), mask, causal, epsilon=1e-3
+def test_reference_cases_cover_masks_causality_and_gradients():
+    blocks = [c for c in check.CASES if c.kind == "attention_block"]
+    pooling = [c for c in check.CASES if c.kind == "attention_pooling"]
+    assert {
+        (c.layer_kwargs["ff_dim"], c.layer_kwargs["causal"]) for c in blocks
+    } == {(ff, causal) for ff in (None, FF_DIM) for causal in (0, 1)}
+    for case in blocks + pooling:
+        masks = {s.mask for s in case.forward_setups}
+        assert masks == {None, "left", "right", "holes"}, case.name
+    gradient = [s for c in blocks for s in c.gradient_setups]
+    assert {s.mask for s in gradient} == {None, "left", "right"}
+    assert any(c.layer_kwargs["causal"] and c.gradient_setups for c in blocks)
+    masks = {s.mask for c in pooling for s in c.gradient_setups}
+    assert masks == {None, "holes"}
+    assert check.padding_mask(BATCH, STEPS, "holes").tolist() == (
+        MASKS["holes"].tolist()
     )
-    # Without scores Keras takes its `dot_product_attention` path, with
-    # them its explicit softmax: both must give the reference's numbers.
-    _close(to_numpy(layer(x, mask=mask)), expected)
-    outputs, scores = layer(x, mask=mask, return_attention_scores=True)
-    _close(to_numpy(outputs), expected)
-    _close(to_numpy(scores), expected_scores)
-    assert tuple(scores.shape) == (BATCH, HEADS, STEPS, STEPS)
-
-
-@pytest.mark.parametrize(
-    "ff_dim, causal, mask",
-    [(FF_DIM, True, "left"), (None, False, "right"), (FF_DIM, False, None)],
-)
-def test_block_gradients_match_reference(ff_dim, causal, mask):
-    layer = _block(ff_dim, causal, seed=1)
-    x, mask = _inputs(seed=1), MASKS[mask]
-    out_weights = np.random.default_rng(2).uniform(-1, 1, x.shape)
-
-    def keras_fn(x):
-        outputs = layer(x, mask=mask)
-        return ops.sum(outputs * ops.convert_to_tensor(out_weights, x.dtype))
-
-    def reference_fn(params, xs):
-        outputs, _ = _ref_block(params, xs, mask, causal)
-        return _weighted_sum(outputs, out_weights)
-
-    _compare_gradients(layer, x, keras_fn, reference_fn)
 
 
 # AttentionBlock: masks, causality, dropout ----------------------------------
@@ -364,18 +276,6 @@ def test_mask_propagates_through_the_block_in_a_model():
 # AttentionPooling ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("mask", list(MASKS))
-def test_pooling_forward_matches_reference(mask):
-    layer, x, mask = _pooling(), _inputs(), MASKS[mask]
-    expected_context, expected_weights = _ref_pooling(
-        _params(layer), x.tolist(), mask
-    )
-    context, weights = layer(x, mask=mask, return_attention_weights=True)
-    _close(to_numpy(context), expected_context)
-    _close(to_numpy(weights), expected_weights)
-    _close(to_numpy(layer(x, mask=mask)), expected_context)
-
-
 def test_pooling_weights_are_named_and_shaped():
     layer = _pooling(units=3)
     assert [(w.name, tuple(w.shape)) for w in layer.weights] == [
@@ -383,22 +283,6 @@ def test_pooling_weights_are_named_and_shaped():
         ("bias", (3,)),
         ("score_vector", (3,)),
     ]
-
-
-@pytest.mark.parametrize("mask", [None, "holes"])
-def test_pooling_gradients_match_reference(mask):
-    layer, x, mask = _pooling(seed=4), _inputs(seed=4), MASKS[mask]
-    out_weights = np.random.default_rng(6).uniform(-1, 1, (BATCH, D_MODEL))
-
-    def keras_fn(x):
-        context = layer(x, mask=mask)
-        return ops.sum(context * ops.convert_to_tensor(out_weights, x.dtype))
-
-    def reference_fn(params, xs):
-        context, _ = _ref_pooling(params, xs, mask)
-        return _weighted_sum(context, out_weights)
-
-    _compare_gradients(layer, x, keras_fn, reference_fn)
 
 
 def test_pooling_masked_steps_get_exactly_zero_weight():

@@ -4,7 +4,6 @@ Every comparison runs the sequential path (Keras's RNN loop over the cell)
 and the parallel path (the scan over (a_t, b_t)) of the same layer.
 """
 
-import dataclasses
 import inspect
 import json
 
@@ -16,16 +15,16 @@ from seqlab_testing import BACKEND
 from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
-from keras_seqlab.testing import reference_check as check
 from keras_seqlab.layers import min_rnn
+from keras_seqlab.layers import scan
 from keras_seqlab.layers.min_rnn import MinGRU
 from keras_seqlab.layers.min_rnn import MinGRUCell
 from keras_seqlab.layers.min_rnn import MinLSTM
 from keras_seqlab.layers.min_rnn import MinLSTMCell
 from keras_seqlab.layers.recurrent import SeqlabRNN
 from keras_seqlab.reference import min_rnn as ref
-from keras_seqlab.reference.autodiff import value_and_grad
 from keras_seqlab.reference.sequence import run_sequence
+from keras_seqlab.testing import reference_check as check
 
 TOL = 1e-5
 MODES = ("sequential", "parallel")
@@ -54,47 +53,15 @@ def _pair(layer_cls, units=4, x=None, **kwargs):
 
 
 # -- against the reference -----------------------------------------------------
+# The comparison is keras_seqlab.testing.reference_check's, its cases declared
+# in keras_seqlab/layers/min_rnn.py (REFERENCE_CASES), and
+# tests/test_against_reference.py runs every one of them: both modes of both
+# layers, forward with masks, initial states and go_backwards, and gradients
+# with respect to x, h0 and every weight.
 
-
-def _reference_run(step, setup, params, xs, h0, mask):
-    """[outputs (batch, steps, H), final h (batch, H)] as nested lists."""
-    outputs, finals = [], []
-    for b, sample in enumerate(xs):
-        init = [[0.0] * setup.units] if h0 is None else [h0[b]]
-        outs, last, final = run_sequence(
-            step,
-            params,
-            sample,
-            init,
-            mask=None if mask is None else mask[b].tolist(),
-            go_backwards=setup.go_backwards,
-        )
-        outputs.append(outs if setup.return_sequences else [last])
-        finals.append(final[0])
-    return [outputs, finals]
-
-
-def _flatten(nested):
-    if isinstance(nested, list):
-        return [leaf for item in nested for leaf in _flatten(item)]
-    return [nested]
-
-
-def _weighted_sum(values, weights):
-    """Σ values ⊙ weights over the outputs and the final state."""
-    total = 0.0
-    for value, weight in zip(values, weights, strict=True):
-        flat = np.asarray(weight).reshape(-1).tolist()
-        for v, w in zip(_flatten(value), flat, strict=True):
-            total = total + v * w
-    return total
-
-
-def _max_error(keras_values, reference_values):
-    return max(
-        float(np.max(np.abs(np.asarray(k) - np.asarray(r, dtype="float64"))))
-        for k, r in zip(keras_values, reference_values, strict=True)
-    )
+MIN_RNN_CASES = [
+    case for case in check.CASES if case.layer in (MinGRU, MinLSTM)
+]
 
 
 def _gradients(fn, x, h0, layer):
@@ -102,116 +69,24 @@ def _gradients(fn, x, h0, layer):
     return check.sgd_gradients(fn, [x, h0], layer)
 
 
-def compare(family, mode, setup, gradients=False):
-    """(forward error, gradient error or None) of the layer vs reference."""
-    layer_cls, _, step, _ = family
-    rng = np.random.default_rng(setup.seed)
-    shape = (setup.batch, setup.timesteps, setup.input_dim)
-    x = rng.uniform(-1.0, 1.0, shape).astype("float32")
-    h0 = None
-    if setup.initial_state:
-        h0 = rng.uniform(-1.0, 1.0, (setup.batch, setup.units))
-        h0 = h0.astype("float32")
-    mask = None
-    if setup.mask:
-        mask = check.padding_mask(setup.batch, setup.timesteps, setup.mask)
-    layer = layer_cls(
-        setup.units,
-        mode=mode,
-        return_sequences=setup.return_sequences,
-        return_state=True,
-        go_backwards=setup.go_backwards,
-    )
-    layer.build(shape)
-    check.randomize_weights(layer, rng)
-    params = check.reference_params(layer)
-    steps = setup.timesteps if setup.return_sequences else 1
-    weights = [
-        rng.uniform(-1.0, 1.0, (setup.batch, steps, setup.units)),
-        rng.uniform(-1.0, 1.0, (setup.batch, setup.units)),
-    ]
-    h0_list = None if h0 is None else h0.tolist()
-    expected = _reference_run(step, setup, params, x.tolist(), h0_list, mask)
-    output, final = (
-        to_numpy(v)
-        for v in layer(x, initial_state=None if h0 is None else [h0], mask=mask)
-    )
-    if not setup.return_sequences:
-        output = output[:, None, :]
-    forward = _max_error([output, final], expected)
-    if not gradients:
-        return forward, None
-
-    _, grads = value_and_grad(
-        lambda p, xs, h: _weighted_sum(
-            _reference_run(step, setup, p, xs, h, mask), weights
-        ),
-        params,
-        x.tolist(),
-        h0_list,
-    )
-    weight_tensors = [ops.convert_to_tensor(w, "float32") for w in weights]
-    mask_tensor = None if mask is None else ops.convert_to_tensor(mask)
-
-    def weighted_sum(x, h0):
-        output, final = layer(x, initial_state=[h0], mask=mask_tensor)
-        if not layer.return_sequences:
-            output = output[:, None, :]
-        return ops.sum(output * weight_tensors[0]) + ops.sum(
-            final * weight_tensors[1]
+def test_every_mode_of_both_layers_is_checked():
+    """With initial states and masks (left and right), backwards, an odd
+    T, and gradients, in both modes."""
+    names = {case.name for case in MIN_RNN_CASES}
+    assert names == {
+        f"{layer} {mode}" for layer in FAMILY_IDS for mode in MODES
+    }
+    for case in MIN_RNN_CASES:
+        assert case.layer_kwargs["mode"] in MODES
+        assert case.step in ("min_gru", "min_lstm")
+        setups = check.checks(case)
+        gradient = [s for s, g in setups if g]
+        assert any(s.initial_state and s.mask == "right" for s in gradient)
+        assert any(
+            s.initial_state and s.mask == "left" and s.go_backwards
+            for s in gradient
         )
-
-    keras_grads = _gradients(weighted_sum, x, h0, layer)
-    reference_grads = [grads[1], grads[2]] + [
-        grads[0][w.name] for w in layer.trainable_weights
-    ]
-    return forward, _max_error(keras_grads, reference_grads)
-
-
-# With GRADIENT_SETUPS (which check the forward values too): zero and
-# non-zero initial states, left and right padding, go_backwards on and off,
-# return_sequences on and off, odd and even T.
-FORWARD_SETUPS = [
-    check.Setup(),
-    check.Setup(mask="left", initial_state=True, return_sequences=False),
-    check.Setup(
-        mask="right", go_backwards=True, initial_state=True, timesteps=9
-    ),
-]
-GRADIENT_SETUPS = [
-    check.Setup(mask="right", initial_state=True),
-    check.Setup(
-        mask="left",
-        go_backwards=True,
-        return_sequences=False,
-        initial_state=True,
-        seed=1,
-    ),
-]
-
-
-def _setup_id(setup):
-    fields = dataclasses.asdict(setup)
-    default = dataclasses.asdict(check.Setup())
-    changed = [f"{k}={v}" for k, v in fields.items() if v != default[k]]
-    return ",".join(changed) or "default"
-
-
-@pytest.mark.parametrize("setup", FORWARD_SETUPS, ids=_setup_id)
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
-def test_forward_matches_reference(family, mode, setup):
-    forward, _ = compare(family, mode, setup)
-    assert forward < TOL
-
-
-@pytest.mark.parametrize("setup", GRADIENT_SETUPS, ids=_setup_id)
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
-def test_gradients_match_reference(family, mode, setup):
-    forward, gradient = compare(family, mode, setup, gradients=True)
-    assert forward < TOL
-    assert gradient < TOL
+        assert any(s.timesteps % 2 for s, _ in setups)
 
 
 def test_comparison_detects_a_wrong_weight(monkeypatch):
@@ -224,10 +99,12 @@ def test_comparison_detects_a_wrong_weight(monkeypatch):
         return params
 
     monkeypatch.setattr(check, "reference_params", perturbed)
-    forward, gradient = compare(
-        FAMILIES[0], "parallel", GRADIENT_SETUPS[0], gradients=True
+    result = check.compare(
+        check.CASES_BY_NAME["MinGRU parallel"],
+        check.GRADIENT_SETUPS[0],
+        gradients=True,
     )
-    assert forward > TOL and gradient > TOL
+    assert result.forward_error > TOL and result.gradient_error > TOL
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
@@ -370,7 +247,7 @@ def _spies(monkeypatch):
     calls = {"parallel": [], "associative_scan": [], "pairwise": []}
     parallel = min_rnn._MinRNN._parallel_loop
     associative = keras.ops.associative_scan
-    pairwise = min_rnn._pairwise_scan
+    pairwise = scan._pairwise_scan
 
     def spy_parallel(self, *args, **kwargs):
         calls["parallel"].append(self.name)
@@ -386,7 +263,7 @@ def _spies(monkeypatch):
 
     monkeypatch.setattr(min_rnn._MinRNN, "_parallel_loop", spy_parallel)
     monkeypatch.setattr(keras.ops, "associative_scan", spy_associative)
-    monkeypatch.setattr(min_rnn, "_pairwise_scan", spy_pairwise)
+    monkeypatch.setattr(scan, "_pairwise_scan", spy_pairwise)
     return calls
 
 

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import keras_seqlab
+from keras_seqlab.testing import reference_check as check
 
 REQUIRE_INSTALLED = os.environ.get("SEQLAB_REQUIRE_INSTALLED") == "1"
 
@@ -50,7 +51,8 @@ def test_seqlab_check_prints_a_passing_table():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1].split() == [
-        "cell",
+        "case",
+        "setup",
         "max",
         "|fwd",
         "err|",
@@ -64,8 +66,11 @@ def test_seqlab_check_prints_a_passing_table():
         for line in lines
         if line.startswith(("PeepholeLSTM ", "GRUVariant mgu "))
     ]
-    assert len(rows) == 2 and all(r.rstrip().endswith("pass") for r in rows)
-    assert lines[-1] == "2 passed, 0 failed"
+    # One row per case and setup it runs under.
+    per_case = len(check.FORWARD_SETUPS) + len(check.GRADIENT_SETUPS)
+    assert len(rows) == 2 * per_case
+    assert all(r.rstrip().endswith("pass") for r in rows)
+    assert lines[-1] == f"{2 * per_case} passed, 0 failed"
 
 
 def test_seqlab_check_lists_and_rejects_unknown_cells():

@@ -16,12 +16,14 @@ from keras import ops
 from seqlab_testing import BACKEND
 from seqlab_testing import to_numpy
 
-from keras_seqlab.testing.reference_check import sgd_gradients
-from keras_seqlab.reference import value_and_grad
-from keras_seqlab.reference import wavenet as ref_wavenet
 from keras_seqlab.layers.wavenet import WaveNet
 from keras_seqlab.layers.wavenet import WaveNetBlock
 from keras_seqlab.layers.wavenet import receptive_field
+from keras_seqlab.reference import value_and_grad
+from keras_seqlab.reference import wavenet as ref_wavenet
+from keras_seqlab.testing import comparison
+from keras_seqlab.testing import families
+from keras_seqlab.testing import reference_check as check
 
 TOL = 1e-5
 BATCH = 2
@@ -58,66 +60,13 @@ def _padding_mask(side, batch=BATCH, steps=STEPS):
     return mask
 
 
-def _block_params(block):
-    return {
-        w.name: to_numpy(w).astype("float64").tolist() for w in block.weights
-    }
-
-
-def _layer_blocks(layer):
-    return layer.blocks if isinstance(layer, WaveNet) else [layer]
-
-
-def _params(layer):
-    return [_block_params(b) for b in _layer_blocks(layer)]
-
-
-def _reference(layer, params, x, mask):
-    """Per sample: [residual, skip] (block) or [output] (stack), as lists."""
-    outs = []
-    for b, xs in enumerate(x):
-        m = None if mask is None else mask[b].tolist()
-        if isinstance(layer, WaveNet):
-            y = ref_wavenet.wavenet_stack(
-                params,
-                xs,
-                layer.dilations,
-                gated=layer.gated,
-                return_sequences=layer.return_sequences,
-                output_activation=keras.activations.serialize(
-                    layer.output_activation
-                ),
-                mask=m,
-            )
-            outs.append([y])
-        else:
-            outs.append(
-                list(
-                    ref_wavenet.wavenet_block(
-                        params[0], xs, layer.dilation_rate, layer.gated, m
-                    )
-                )
-            )
-    return [[sample[k] for sample in outs] for k in range(len(outs[0]))]
-
-
-def _keras(layer, x, mask):
-    mask = None if mask is None else ops.convert_to_tensor(mask)
-    out = layer(ops.convert_to_tensor(x), mask=mask)
-    return list(out) if isinstance(out, tuple) else [out]
-
-
-def _flatten(nested):
-    if isinstance(nested, list):
-        return [leaf for item in nested for leaf in _flatten(item)]
-    return [nested]
-
-
-def _max_error(keras_values, reference_values):
-    return max(
-        float(np.max(np.abs(np.asarray(k) - np.asarray(r, dtype="float64"))))
-        for k, r in zip(keras_values, reference_values, strict=True)
-    )
+# The comparison with the reference is keras_seqlab.testing's; the cases it
+# runs are declared in keras_seqlab/layers/wavenet.py (REFERENCE_CASES) and
+# run by tests/test_against_reference.py.
+_params = families.wavenet_params
+_reference = families.wavenet_reference
+_flatten = comparison.flatten
+_max_error = comparison.max_error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,101 +108,28 @@ class Case:
         return layer
 
 
-def _case_id(case):
-    default = dataclasses.asdict(Case())
-    fields = dataclasses.asdict(case)
-    kind = "block" if case.dilations is None else "stack"
-    return ",".join(
-        [kind] + [f"{k}={v}" for k, v in fields.items() if v != default[k]]
-    )
-
-
-FORWARD_CASES = [
-    Case(),
-    Case(channels=4),
-    Case(kernel_size=3, dilation_rate=2),
-    Case(channels=4, kernel_size=1),
-    Case(kernel_size=4, dilation_rate=3, use_bias=False),
-    Case(gated=False),
-    Case(gated=False, channels=4, kernel_size=3, dilation_rate=3),
-    Case(mask="left", kernel_size=3),
-    Case(gated=False, mask="right", dilation_rate=2),
-    Case(dilations=(1, 2, 4)),
-    Case(dilations=(1, 3), channels=4, kernel_size=3, return_sequences=False),
-    Case(dilations=(1, 2, 4), gated=False),
-    Case(dilations=(2, 1), gated=False, kernel_size=3, return_sequences=False),
-    Case(dilations=(1, 2), output_activation="relu", mask="left"),
-    Case(dilations=(1, 2, 1), return_sequences=False, mask="right"),
-    Case(dilations=(2, 2), gated=False, return_sequences=False, mask="left"),
-    Case(dilations=(1, 4), use_bias=False, output_activation="tanh"),
-]
-GRADIENT_CASES = [
-    Case(),
-    Case(channels=4, kernel_size=3, dilation_rate=2),
-    Case(gated=False, kernel_size=3),
-    Case(dilations=(1, 2), return_sequences=False, mask="right"),
-    Case(dilations=(1, 2), output_activation="relu", mask="left"),
-    Case(dilations=(2, 1), gated=False, channels=4),
-]
-
-
-def _mask(case):
-    return None if case.mask is None else _padding_mask(case.mask)
-
-
 # -- Keras against the reference ----------------------------------------------
 
 
-@pytest.mark.parametrize("case", FORWARD_CASES, ids=_case_id)
-def test_forward_matches_reference(case):
-    layer = case.make()
-    x = _inputs(case.channels)
-    mask = _mask(case)
-    expected = _reference(layer, _params(layer), x.tolist(), mask)
-    got = [to_numpy(o) for o in _keras(layer, x, mask)]
-    assert _max_error(got, expected) < TOL
+WAVENET_CASES = [c for c in check.CASES if c.kind == "wavenet"]
 
 
-@pytest.mark.parametrize("case", GRADIENT_CASES, ids=_case_id)
-def test_gradients_match_reference(case):
-    layer = case.make()
-    x = _inputs(case.channels)
-    mask = _mask(case)
-    rng = np.random.default_rng(7)
-    shapes = [o.shape for o in _keras(layer, x, mask)]
-    weights = [rng.uniform(-1, 1, s).astype("float32") for s in shapes]
-
-    def reference_loss(params, xs):
-        outs = _reference(layer, params, xs, mask)
-        total = 0.0
-        for out, w in zip(outs, weights):
-            for v, r in zip(_flatten(out), w.reshape(-1).tolist(), strict=True):
-                total = total + v * r
-        return total
-
-    _, (ref_params, ref_x) = value_and_grad(
-        reference_loss, _params(layer), x.tolist()
-    )
-
-    def keras_loss(x):
-        outs = _keras(layer, x, mask)
-        return sum(
-            ops.sum(o * ops.convert_to_tensor(w)) for o, w in zip(outs, weights)
-        )
-
-    grads = sgd_gradients(keras_loss, [x], layer)
-    blocks = _layer_blocks(layer)
-    weights_in_order = [w for b in blocks for w in b.trainable_weights]
-    assert [w.path for w in weights_in_order] == [
-        w.path for w in layer.trainable_weights
-    ]
-    expected = [ref_x] + [
-        ref_params[i][w.name]
-        for i, b in enumerate(blocks)
-        for w in b.trainable_weights
-    ]
-    assert len(grads) == len(expected)
-    assert _max_error(grads, expected) < TOL
+def test_reference_cases_cover_blocks_and_stacks():
+    """Gated and plain blocks and stacks, masks on both sides, the last
+    step only, output activations, no bias: forward and gradients."""
+    layers = {
+        (c.layer, c.layer_kwargs.get("gated", True)) for c in WAVENET_CASES
+    }
+    assert layers == {
+        (cls, gated) for cls in (WaveNetBlock, WaveNet) for gated in (1, 0)
+    }
+    setups = [s for c in WAVENET_CASES for s, _ in check.checks(c)]
+    assert {s.mask for s in setups} == {None, "left", "right"}
+    gradient = [c for c in WAVENET_CASES if c.gradient_setups]
+    assert {c.layer for c in gradient} == {WaveNetBlock, WaveNet}
+    assert {c.layer_kwargs.get("gated", True) for c in gradient} == {1, 0}
+    assert any(c.layer_kwargs.get("output_activation") for c in gradient)
+    assert any(not c.layer_kwargs.get("use_bias", True) for c in WAVENET_CASES)
 
 
 def test_the_reference_comparison_can_fail():

@@ -440,3 +440,51 @@ class AttentionPooling(layers.Layer):
                 getattr(self, f"{name}_constraint")
             )
         return {**super().get_config(), **config}
+
+
+# What `seqlab check` compares against the pure-Python reference
+# (keras_seqlab.reference): plain data, collected by
+# keras_seqlab.testing.reference_check. "step" names a reference.STEPS entry.
+# Setups: batch 2, 5 steps, d_model 4 (`input_dim`); AttentionPooling has
+# `units` 3. "mask": left/right padding or "holes" (every other step of the
+# first sample, none of the second).
+_SHAPE = {"batch": 2, "timesteps": 5, "input_dim": 4, "units": 3}
+_MASKS = tuple({**_SHAPE, "mask": mask} for mask in (None, "left", "right"))
+_MASKS += ({**_SHAPE, "mask": "holes"},)
+REFERENCE_CASES = tuple(
+    {
+        "kind": "attention_block",
+        "name": f"AttentionBlock{' causal' if causal else ''}"
+        f"{'' if ff_dim else ' no ff'}",
+        "layer": AttentionBlock,
+        "layer_kwargs": {
+            "num_heads": 2,
+            "key_dim": 3,
+            "ff_dim": ff_dim,
+            "causal": causal,
+            "epsilon": 1e-3,
+        },
+        "forward_setups": _MASKS,
+        "gradient_setups": tuple(
+            {**_SHAPE, "mask": mask, "seed": 1}
+            for mask in {
+                (6, True): ("left",),
+                (None, False): ("right",),
+                (6, False): (None,),
+            }.get((ff_dim, causal), ())
+        ),
+    }
+    for ff_dim in (6, None)
+    for causal in (False, True)
+) + (
+    {
+        "kind": "attention_pooling",
+        "name": "AttentionPooling",
+        "layer": AttentionPooling,
+        "forward_setups": _MASKS,
+        "gradient_setups": (
+            {**_SHAPE, "seed": 4},
+            {**_SHAPE, "mask": "holes", "seed": 4},
+        ),
+    },
+)

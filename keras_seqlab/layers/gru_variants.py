@@ -232,3 +232,26 @@ class GRUVariant(CellRNN):
     @property
     def recurrent_activation(self):
         return self.cell.recurrent_activation
+
+
+# What `seqlab check` compares against the pure-Python reference
+# (keras_seqlab.reference): plain data, collected by
+# keras_seqlab.testing.reference_check. "step" names a reference.STEPS entry.
+REFERENCE_CASES = tuple(
+    {
+        "kind": "recurrent",
+        "name": f"GRUVariant {variant}",
+        "layer": GRUVariant,
+        "step": f"gru_variant.{variant}",
+        "layer_kwargs": {"variant": variant},
+    }
+    for variant in VARIANTS
+) + (
+    {
+        "kind": "recurrent",
+        "name": "GRUVariant mgu no bias",
+        "layer": GRUVariant,
+        "step": "gru_variant.mgu",
+        "layer_kwargs": {"variant": "mgu", "use_bias": False},
+    },
+)

@@ -276,3 +276,31 @@ class LNSimpleRNN(CellRNN):
     @property
     def epsilon(self):
         return self.cell.epsilon
+
+
+# What `seqlab check` compares against the pure-Python reference
+# (keras_seqlab.reference): plain data, collected by
+# keras_seqlab.testing.reference_check. "step" names a reference.STEPS entry.
+REFERENCE_CASES = (
+    {
+        "kind": "recurrent",
+        "name": "LNSimpleRNN textbook",
+        "layer": LNSimpleRNN,
+        "step": "ln_simple_rnn.textbook",
+    },
+    {
+        "kind": "recurrent",
+        "name": "LNSimpleRNN addons",
+        "layer": LNSimpleRNN,
+        "step": "ln_simple_rnn.addons",
+        "layer_kwargs": {"form": "addons"},
+    },
+    {
+        "kind": "recurrent",
+        "name": "LNSimpleRNN relu, eps 1e-2",
+        "layer": LNSimpleRNN,
+        "step": "ln_simple_rnn.textbook",
+        "layer_kwargs": {"activation": "relu", "epsilon": 1e-2},
+        "step_options": {"activation": "relu", "epsilon": 1e-2},
+    },
+)

@@ -424,3 +424,39 @@ class MinLSTM(_MinRNN):
     )
 
     cell_class = MinLSTMCell
+
+
+# What `seqlab check` compares against the pure-Python reference
+# (keras_seqlab.reference): plain data, collected by
+# keras_seqlab.testing.reference_check. "step" names a reference.STEPS entry.
+# Both paths of each layer; besides the harness's usual setups, a longer
+# odd-length sequence and initial states together with masks.
+REFERENCE_CASES = tuple(
+    {
+        "kind": "recurrent",
+        "name": f"{layer.__name__} {mode}",
+        "layer": layer,
+        "step": step,
+        "layer_kwargs": {"mode": mode},
+        "forward_setups": (
+            {"mask": "left", "initial_state": True, "return_sequences": False},
+            {
+                "mask": "right",
+                "go_backwards": True,
+                "initial_state": True,
+                "timesteps": 9,
+            },
+        ),
+        "gradient_setups": (
+            {
+                "mask": "left",
+                "go_backwards": True,
+                "return_sequences": False,
+                "initial_state": True,
+                "seed": 1,
+            },
+        ),
+    }
+    for layer, step in ((MinGRU, "min_gru"), (MinLSTM, "min_lstm"))
+    for mode in ("sequential", "parallel")
+)

@@ -213,3 +213,31 @@ class PeepholeLSTM(CellRNN):
     @property
     def recurrent_activation(self):
         return self.cell.recurrent_activation
+
+
+# What `seqlab check` compares against the pure-Python reference
+# (keras_seqlab.reference): plain data, collected by
+# keras_seqlab.testing.reference_check. "step" names a reference.STEPS entry.
+REFERENCE_CASES = (
+    {
+        "kind": "recurrent",
+        "name": "PeepholeLSTM",
+        "layer": PeepholeLSTM,
+        "step": "peephole_lstm",
+    },
+    {
+        "kind": "recurrent",
+        "name": "PeepholeLSTM hard_sigmoid",
+        "layer": PeepholeLSTM,
+        "step": "peephole_lstm",
+        "layer_kwargs": {"recurrent_activation": "hard_sigmoid"},
+        "step_options": {"recurrent_activation": "hard_sigmoid"},
+    },
+    {
+        "kind": "recurrent",
+        "name": "PeepholeLSTM no bias",
+        "layer": PeepholeLSTM,
+        "step": "peephole_lstm",
+        "layer_kwargs": {"use_bias": False},
+    },
+)

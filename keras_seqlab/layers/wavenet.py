@@ -488,3 +488,150 @@ def _last_step(mask, dtype):
     real = ops.cast(mask, "int32")
     later = ops.flip(ops.cumsum(ops.flip(real, 1), 1), 1) - real
     return ops.cast(ops.logical_and(mask, ops.equal(later, 0)), dtype)
+
+
+# What `seqlab check` compares against the pure-Python reference
+# (keras_seqlab.reference): plain data, collected by
+# keras_seqlab.testing.reference_check. "step" names a reference.STEPS entry.
+# Setups: batch 2, 7 steps, `input_dim` channels, `units` filters; "mask"
+# pads the second sample on the left or right.
+def _reference_case(name, layer, kwargs, forward, gradient=()):
+    return {
+        "kind": "wavenet",
+        "name": name,
+        "layer": layer,
+        "layer_kwargs": kwargs,
+        "forward_setups": forward,
+        "gradient_setups": gradient,
+    }
+
+
+_SHAPE = {"batch": 2, "timesteps": 7, "input_dim": 3, "units": 4}
+_WIDE = {**_SHAPE, "input_dim": 4}
+REFERENCE_CASES = (
+    _reference_case(
+        "WaveNetBlock gated",
+        WaveNetBlock,
+        {},
+        (_SHAPE, _WIDE),
+        (_SHAPE,),
+    ),
+    _reference_case(
+        "WaveNetBlock gated k3 d2",
+        WaveNetBlock,
+        {"kernel_size": 3, "dilation_rate": 2},
+        (_SHAPE,),
+        (_WIDE,),
+    ),
+    _reference_case(
+        "WaveNetBlock gated k3",
+        WaveNetBlock,
+        {"kernel_size": 3},
+        ({**_SHAPE, "mask": "left"},),
+    ),
+    _reference_case(
+        "WaveNetBlock gated k1",
+        WaveNetBlock,
+        {"kernel_size": 1},
+        (_WIDE,),
+    ),
+    _reference_case(
+        "WaveNetBlock gated k4 d3 no bias",
+        WaveNetBlock,
+        {"kernel_size": 4, "dilation_rate": 3, "use_bias": False},
+        (_SHAPE,),
+    ),
+    _reference_case(
+        "WaveNetBlock plain",
+        WaveNetBlock,
+        {"gated": False},
+        (_SHAPE,),
+    ),
+    _reference_case(
+        "WaveNetBlock plain k3",
+        WaveNetBlock,
+        {"gated": False, "kernel_size": 3},
+        (_SHAPE,),
+        (_SHAPE,),
+    ),
+    _reference_case(
+        "WaveNetBlock plain k3 d3",
+        WaveNetBlock,
+        {"gated": False, "kernel_size": 3, "dilation_rate": 3},
+        (_WIDE,),
+    ),
+    _reference_case(
+        "WaveNetBlock plain d2",
+        WaveNetBlock,
+        {"gated": False, "dilation_rate": 2},
+        ({**_SHAPE, "mask": "right"},),
+    ),
+    _reference_case(
+        "WaveNet gated d1-2-4",
+        WaveNet,
+        {"dilations": (1, 2, 4)},
+        (_SHAPE,),
+    ),
+    _reference_case(
+        "WaveNet gated k3 d1-3 last",
+        WaveNet,
+        {"dilations": (1, 3), "kernel_size": 3, "return_sequences": False},
+        (_WIDE,),
+    ),
+    _reference_case(
+        "WaveNet plain d1-2-4",
+        WaveNet,
+        {"dilations": (1, 2, 4), "gated": False},
+        (_SHAPE,),
+    ),
+    _reference_case(
+        "WaveNet plain k3 d2-1 last",
+        WaveNet,
+        {
+            "dilations": (2, 1),
+            "gated": False,
+            "kernel_size": 3,
+            "return_sequences": False,
+        },
+        (_SHAPE,),
+    ),
+    _reference_case(
+        "WaveNet plain d2-1",
+        WaveNet,
+        {"dilations": (2, 1), "gated": False},
+        (),
+        (_WIDE,),
+    ),
+    _reference_case(
+        "WaveNet gated d1-2 relu",
+        WaveNet,
+        {"dilations": (1, 2), "output_activation": "relu"},
+        ({**_SHAPE, "mask": "left"},),
+        ({**_SHAPE, "mask": "left"},),
+    ),
+    _reference_case(
+        "WaveNet gated d1-2 last",
+        WaveNet,
+        {"dilations": (1, 2), "return_sequences": False},
+        (),
+        ({**_SHAPE, "mask": "right"},),
+    ),
+    _reference_case(
+        "WaveNet gated d1-2-1 last",
+        WaveNet,
+        {"dilations": (1, 2, 1), "return_sequences": False},
+        ({**_SHAPE, "mask": "right"},),
+    ),
+    _reference_case(
+        "WaveNet plain d2-2 last",
+        WaveNet,
+        {"dilations": (2, 2), "gated": False, "return_sequences": False},
+        ({**_SHAPE, "mask": "left"},),
+    ),
+    _reference_case(
+        "WaveNet gated d1-4 no bias tanh",
+        WaveNet,
+        {"dilations": (1, 4), "use_bias": False, "output_activation": "tanh"},
+        (_SHAPE,),
+    ),
+)

@@ -1,146 +1,155 @@
-"""Every cell against the pure-Python reference, on the current backend.
+"""Every layer with a reference, against the pure-Python reference.
 
-`compare(case, ...)` sets random small weights on a layer, runs it and the
-reference (`keras_seqlab.reference`) on the same inputs, and returns the
-largest absolute differences of the forward values (outputs and final
-states) and of the gradients of a random weighted sum of them with respect
-to the inputs, the initial states and every weight.
+`compare(case, setup)` sets random small weights on a layer, runs it and
+the reference (`keras_seqlab.reference`) on the same inputs, and returns
+the largest absolute differences of the forward values and of the
+gradients of a random weighted sum of them with respect to the inputs (and
+initial states) and every weight; `comparison` says how gradients are
+taken.
 
-Gradients come from the backend's own autodiff through Keras's public
-training API: the inputs and initial states are made trainable variables,
-one `train_on_batch` step of plain SGD with learning rate 1 runs, and the
-gradient is the change of each variable. This needs no backend import and
-is exact up to one float32 rounding of each variable.
+The cases are declared by the layer modules themselves, as plain data in a
+module constant `REFERENCE_CASES` (modules in `LAYER_MODULES`); this module
+turns them into `Case`s. Kinds: "recurrent" (a `reference.STEPS` step run
+by `reference.run_sequence`, compared here), "wavenet", "attention_block"
+and "attention_pooling" (compared in `families`).
 
 `seqlab check` prints `run_all()` as a table.
 """
 
 import dataclasses
+import importlib
 
-import keras
 import numpy as np
 from keras import ops
 
 from keras_seqlab import reference
-from keras_seqlab.layers.gru_variants import VARIANTS
-from keras_seqlab.layers.gru_variants import GRUVariant
-from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
-from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
+from keras_seqlab.testing.comparison import TOLERANCE
+from keras_seqlab.testing.comparison import Result
+from keras_seqlab.testing.comparison import Setup
+from keras_seqlab.testing.comparison import max_error
+from keras_seqlab.testing.comparison import padding_mask
+from keras_seqlab.testing.comparison import randomize_weights
+from keras_seqlab.testing.comparison import sgd_gradients
+from keras_seqlab.testing.comparison import weighted_sum
+from keras_seqlab.testing.families import COMPARE
 
-TOLERANCE = 1e-5
+__all__ = [
+    "CASES",
+    "CASES_BY_NAME",
+    "FORWARD_SETUPS",
+    "GRADIENT_SETUPS",
+    "TOLERANCE",
+    "Case",
+    "Result",
+    "Setup",
+    "checks",
+    "compare",
+    "format_table",
+    "keras_gradients",
+    "padding_mask",
+    "randomize_weights",
+    "reference_params",
+    "run_all",
+    "sgd_gradients",
+    "setup_label",
+]
+
+FORWARD_SETUPS = [
+    Setup(),
+    Setup(return_sequences=False),
+    Setup(go_backwards=True),
+    Setup(initial_state=True),
+    Setup(mask="left", initial_state=True),
+    Setup(mask="right", go_backwards=True),
+    Setup(mask="left", return_sequences=False),
+]
+GRADIENT_SETUPS = [
+    Setup(mask="right", initial_state=True),
+    Setup(mask="left", go_backwards=True, return_sequences=False, seed=1),
+]
+
+LAYER_MODULES = (
+    "ln_simple_rnn",
+    "peephole_lstm",
+    "gru_variants",
+    "min_rnn",
+    "wavenet",
+    "attention",
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """A layer configuration and the reference step that specifies it."""
+    """A layer configuration and the reference that specifies it.
+
+    `forward_setups`/`gradient_setups` are the setups it runs under; a
+    recurrent case runs `FORWARD_SETUPS`/`GRADIENT_SETUPS` before its own.
+    """
 
     name: str
     layer: type
-    step: str
+    step: str = None
     layer_kwargs: dict = dataclasses.field(default_factory=dict)
     step_options: dict = dataclasses.field(default_factory=dict)
+    kind: str = "recurrent"
+    forward_setups: tuple = ()
+    gradient_setups: tuple = ()
 
     def make(self, units, **rnn_kwargs):
         return self.layer(units, **self.layer_kwargs, **rnn_kwargs)
 
+    def setups(self):
+        """[(setup, with gradients)] this case runs under."""
+        forward = list(self.forward_setups)
+        gradient = list(self.gradient_setups)
+        if self.kind == "recurrent":
+            forward = FORWARD_SETUPS + forward
+            gradient = GRADIENT_SETUPS + gradient
+        return [(s, False) for s in forward] + [(s, True) for s in gradient]
 
-CASES = (
-    [
-        Case("LNSimpleRNN textbook", LNSimpleRNN, "ln_simple_rnn.textbook"),
-        Case(
-            "LNSimpleRNN addons",
-            LNSimpleRNN,
-            "ln_simple_rnn.addons",
-            {"form": "addons"},
-        ),
-        Case(
-            "LNSimpleRNN relu, eps 1e-2",
-            LNSimpleRNN,
-            "ln_simple_rnn.textbook",
-            {"activation": "relu", "epsilon": 1e-2},
-            {"activation": "relu", "epsilon": 1e-2},
-        ),
-        Case("PeepholeLSTM", PeepholeLSTM, "peephole_lstm"),
-        Case(
-            "PeepholeLSTM hard_sigmoid",
-            PeepholeLSTM,
-            "peephole_lstm",
-            {"recurrent_activation": "hard_sigmoid"},
-            {"recurrent_activation": "hard_sigmoid"},
-        ),
-        Case(
-            "PeepholeLSTM no bias",
-            PeepholeLSTM,
-            "peephole_lstm",
-            {"use_bias": False},
-        ),
-    ]
-    + [
-        Case(
-            f"GRUVariant {v}",
-            GRUVariant,
-            f"gru_variant.{v}",
-            {"variant": v},
-        )
-        for v in VARIANTS
-    ]
-    + [
-        Case(
-            "GRUVariant mgu no bias",
-            GRUVariant,
-            "gru_variant.mgu",
-            {"variant": "mgu", "use_bias": False},
-        ),
-    ]
-)
+
+def _case(entry):
+    fields = dict(entry)
+    for key in ("forward_setups", "gradient_setups"):
+        fields[key] = tuple(Setup(**s) for s in fields.get(key, ()))
+    return Case(**fields)
+
+
+def collect_cases(modules=LAYER_MODULES):
+    """The `Case`s the layer modules declare in `REFERENCE_CASES`."""
+    cases = []
+    for name in modules:
+        module = importlib.import_module(f"keras_seqlab.layers.{name}")
+        cases.extend(_case(entry) for entry in module.REFERENCE_CASES)
+    unknown = {c.kind for c in cases} - {"recurrent"} - set(COMPARE)
+    if unknown:
+        raise ValueError(f"unknown reference case kind(s) {sorted(unknown)}")
+    for case in cases:
+        if case.kind == "recurrent" and case.step not in reference.STEPS:
+            raise ValueError(f"{case.name}: no reference step {case.step!r}")
+    return cases
+
+
+CASES = collect_cases()
 CASES_BY_NAME = {case.name: case for case in CASES}
+if len(CASES_BY_NAME) != len(CASES):
+    raise ValueError("two reference cases share a name")
 
 
-@dataclasses.dataclass(frozen=True)
-class Setup:
-    """Shapes and options of one comparison."""
-
-    batch: int = 3
-    timesteps: int = 6
-    input_dim: int = 3
-    units: int = 4
-    mask: str = None  # None, "left" or "right" padding
-    go_backwards: bool = False
-    return_sequences: bool = True
-    initial_state: bool = False
-    seed: int = 0
+def checks(case):
+    """[(setup, with gradients)] of `case` (a Case or its name)."""
+    if isinstance(case, str):
+        case = CASES_BY_NAME[case]
+    return case.setups()
 
 
-@dataclasses.dataclass
-class Result:
-    forward_error: float
-    gradient_error: float = None
-
-    @property
-    def passed(self):
-        errors = [self.forward_error, self.gradient_error]
-        return all(e is None or e <= TOLERANCE for e in errors)
-
-
-def padding_mask(batch, timesteps, side):
-    """Boolean (batch, timesteps); sample i has (i * 2) % (T - 1) pad steps.
-
-    Sample 0 is unpadded, so every batch also holds a full sequence.
-    """
-    mask = np.ones((batch, timesteps), dtype=bool)
-    for i in range(batch):
-        pad = (i * 2) % (timesteps - 1)
-        if pad and side == "left":
-            mask[i, :pad] = False
-        elif pad and side == "right":
-            mask[i, timesteps - pad :] = False
-    return mask
-
-
-def randomize_weights(layer, rng, scale=0.8):
-    layer.set_weights(
-        [rng.uniform(-scale, scale, w.shape) for w in layer.get_weights()]
-    )
+def setup_label(setup, gradients=False):
+    """The fields of `setup` that differ from `Setup()`, and "+grad"."""
+    fields = dataclasses.asdict(setup)
+    default = dataclasses.asdict(Setup())
+    changed = [f"{k}={v}" for k, v in fields.items() if v != default[k]]
+    label = ",".join(changed) or "default"
+    return label + (" +grad" if gradients else "")
 
 
 def reference_params(layer):
@@ -199,17 +208,8 @@ def _weighted_sum(values, out_weights):
     """Σ values ⊙ R over the output and the final states (R as arrays)."""
     total = 0.0
     for value, weights in zip(values, out_weights):
-        flat_weights = np.asarray(weights).reshape(-1).tolist()
-        flat_values = _flatten(value)
-        for v, w in zip(flat_values, flat_weights, strict=True):
-            total = total + v * w
+        total = total + weighted_sum(value, weights)
     return total
-
-
-def _flatten(nested):
-    if isinstance(nested, list):
-        return [leaf for item in nested for leaf in _flatten(item)]
-    return [nested]
 
 
 def _output_weights(rng, setup, n_states):
@@ -226,17 +226,14 @@ def _keras_forward(layer, x, states, mask):
     return [ops.convert_to_numpy(o) for o in outs]
 
 
-def _max_error(keras_values, reference_values):
-    return max(
-        float(np.max(np.abs(np.asarray(k) - np.asarray(r, dtype="float64"))))
-        for k, r in zip(keras_values, reference_values)
-    )
-
-
-def compare(case, setup=Setup(), gradients=True):
-    """Runs `case` under `setup` on Keras and the reference; a `Result`."""
+def compare(case, setup=None, gradients=True):
+    """Runs `case` under `setup` (default `Setup()`) on Keras and the
+    reference; a `Result`."""
+    setup = Setup() if setup is None else setup
     if isinstance(case, str):
         case = CASES_BY_NAME[case]
+    if case.kind != "recurrent":
+        return COMPARE[case.kind](case, setup, gradients)
     rng, x, states, mask = _inputs(setup, case)
     layer = case.make(
         setup.units,
@@ -254,7 +251,7 @@ def compare(case, setup=Setup(), gradients=True):
     keras_outs = _keras_forward(layer, x, states, mask)
     if not setup.return_sequences:
         keras_outs[0] = keras_outs[0][:, None, :]
-    result = Result(_max_error(keras_outs, forward))
+    result = Result(max_error(keras_outs, forward))
     if gradients:
         _, grads = reference.value_and_grad(
             lambda p, xs, st: _weighted_sum(
@@ -267,69 +264,8 @@ def compare(case, setup=Setup(), gradients=True):
         keras_grads = keras_gradients(layer, x, states, mask, out_weights)
         ref_grads = [grads[1]] + ([] if states is None else list(grads[2]))
         ref_grads += [grads[0][w.name] for w in layer.trainable_weights]
-        result.gradient_error = _max_error(keras_grads, ref_grads)
+        result.gradient_error = max_error(keras_grads, ref_grads)
     return result
-
-
-class _SumLoss(keras.losses.Loss):
-    """The model's output is already the scalar to differentiate."""
-
-    def __init__(self):
-        super().__init__(name="sum_of_prediction", reduction="sum")
-
-    def call(self, y_true, y_pred):
-        return y_pred
-
-
-class _GradientProbe(keras.layers.Layer):
-    """Holds `arrays` as variables and outputs the scalar `fn(*arrays)`."""
-
-    def __init__(self, fn, arrays, layer):
-        super().__init__()
-        self.fn = fn
-        self.layer = layer  # tracked, so its weights train with the probe
-        self.arrays = [
-            self._variable(f"array_{k}", a) for k, a in enumerate(arrays)
-        ]
-
-    def _variable(self, name, value):
-        variable = self.add_weight(
-            shape=value.shape, name=name, initializer="zeros"
-        )
-        variable.assign(value)
-        return variable
-
-    def call(self, dummy):
-        total = self.fn(*[ops.convert_to_tensor(v) for v in self.arrays])
-        return ops.zeros_like(dummy[:, 0]) + total
-
-
-def sgd_gradients(fn, arrays, layer):
-    """Gradients of the scalar `fn(*arrays)` by the backend's autodiff.
-
-    `fn` calls `layer`; returns float64 gradients with respect to each of
-    `arrays` and then each of `layer.trainable_weights`, from one
-    `train_on_batch` step of SGD with learning rate 1 (the weights are
-    restored afterwards).
-    """
-    probe = _GradientProbe(fn, arrays, layer)
-    inputs = keras.Input((1,))
-    model = keras.Model(inputs, probe(inputs))
-    # Eagerly: in a TensorFlow graph, grappler may move a read of a
-    # variable after its update when no data path orders the two (seen with
-    # the initial state of the parallel min-RNN scan, whose gradient needs
-    # no value of it), and the gradients would then be taken at moved
-    # values.
-    model.compile(
-        optimizer=keras.optimizers.SGD(1.0), loss=_SumLoss(), run_eagerly=True
-    )
-    variables = probe.arrays + list(layer.trainable_weights)
-    before = [ops.convert_to_numpy(v).astype("float64") for v in variables]
-    model.train_on_batch(np.zeros((1, 1), "float32"), np.zeros((1,)))
-    after = [ops.convert_to_numpy(v).astype("float64") for v in variables]
-    for v, value in zip(variables, before):
-        v.assign(value)
-    return [b - a for b, a in zip(before, after)]
 
 
 def keras_gradients(layer, x, states, mask, out_weights):
@@ -353,44 +289,38 @@ def keras_gradients(layer, x, states, mask, out_weights):
     return sgd_gradients(weighted_sum, [x] + list(states or []), layer)
 
 
-FORWARD_SETUPS = [
-    Setup(),
-    Setup(return_sequences=False),
-    Setup(go_backwards=True),
-    Setup(initial_state=True),
-    Setup(mask="left", initial_state=True),
-    Setup(mask="right", go_backwards=True),
-    Setup(mask="left", return_sequences=False),
-]
-GRADIENT_SETUPS = [
-    Setup(mask="right", initial_state=True),
-    Setup(mask="left", go_backwards=True, return_sequences=False, seed=1),
-]
-
-
 def run_all(cases=None):
-    """[(case name, forward error, gradient error, passed)] over setups."""
+    """[(case name, setup label, forward error, gradient error, passed)]:
+    one row per case and setup it runs under."""
     rows = []
     for case in cases or CASES:
-        forward = max(
-            compare(case, s, gradients=False).forward_error
-            for s in FORWARD_SETUPS
-        )
-        results = [compare(case, s) for s in GRADIENT_SETUPS]
-        forward = max([forward] + [r.forward_error for r in results])
-        gradient = max(r.gradient_error for r in results)
-        result = Result(forward, gradient)
-        rows.append((case.name, forward, gradient, result.passed))
+        for setup, gradients in checks(case):
+            result = compare(case, setup, gradients=gradients)
+            rows.append(
+                (
+                    case.name,
+                    setup_label(setup, gradients),
+                    result.forward_error,
+                    result.gradient_error,
+                    result.passed,
+                )
+            )
     return rows
 
 
 def format_table(rows):
-    header = ("cell", "max |fwd err|", "max |grad err|", "result")
+    header = ("case", "setup", "max |fwd err|", "max |grad err|", "result")
     lines = [
-        (name, f"{fwd:.2e}", f"{grad:.2e}", "pass" if ok else "FAIL")
-        for name, fwd, grad, ok in rows
+        (
+            name,
+            setup,
+            f"{fwd:.2e}",
+            "-" if grad is None else f"{grad:.2e}",
+            "pass" if ok else "FAIL",
+        )
+        for name, setup, fwd, grad, ok in rows
     ]
-    widths = [max(len(r[i]) for r in [header] + lines) for i in range(4)]
+    widths = [max(len(r[i]) for r in [header] + lines) for i in range(5)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
