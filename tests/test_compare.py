@@ -115,7 +115,7 @@ def test_api_weather_without_matplotlib(tmp_path, monkeypatch):
     # A None entry in sys.modules makes `import matplotlib` fail.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     results = compare.run(
-        "weather",
+        dataset="weather",
         models=["persistence", "dense"],
         epochs=1,
         limit=20,

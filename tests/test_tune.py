@@ -482,9 +482,9 @@ def test_role_from_flags_and_environment():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(chief=True), "--chief and --worker need the chief's address"),
+        (dict(chief=True), "`chief` and `worker` need the chief's address"),
         (dict(worker="chief", oracle="h:1"), "a worker ID must be"),
-        (dict(oracle="h:1"), "pass --chief or --worker ID"),
+        (dict(oracle="h:1"), "pass `chief` or `worker` ID"),
         (
             dict(chief=True, oracle="h:99999"),
             "the oracle address must be HOST:PORT",

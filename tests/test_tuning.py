@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from keras_seqlab import models
 from keras_seqlab import tuning
-from keras_seqlab.tuning import walk_forward_splits
 from keras_seqlab.data.windows import make_windows
 from keras_seqlab.data.windows import split_gap
+from keras_seqlab.tuning import walk_forward_splits
 
 kt = pytest.importorskip(
     "keras_tuner",

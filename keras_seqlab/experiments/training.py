@@ -26,9 +26,11 @@ class EpochProgress(keras.callbacks.Callback):
     """One line per epoch: `PREFIX epoch N/E: loss L, val_loss V`.
 
     With `seconds` the time since training began follows in brackets.
+    `stream` None is `sys.stderr` at the time of printing (the callback
+    stays deep-copyable, as keras-tuner needs).
     """
 
-    def __init__(self, epochs, prefix="", stream=sys.stderr, seconds=True):
+    def __init__(self, epochs, prefix="", stream=None, seconds=True):
         super().__init__()
         self.epochs = epochs
         self.prefix = prefix
@@ -47,7 +49,7 @@ class EpochProgress(keras.callbacks.Callback):
         )
         if self.seconds:
             line += f" ({time.perf_counter() - self.start:.1f} s)"
-        print(line, file=self.stream, flush=True)
+        print(line, file=self.stream or sys.stderr, flush=True)
 
 
 def last_step(task, values):
