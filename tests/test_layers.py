@@ -332,16 +332,21 @@ def test_fit_lowers_the_loss(family):
 )
 @pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
 def test_fit_with_jit_compile_gives_the_eager_numbers(family):
-    """A jit-compiled epoch (dropout on, seeded) equals the eager epoch."""
+    """A jit-compiled epoch equals the eager epoch; dropout compiles too.
+
+    Without dropout the two must agree to float rounding. With dropout the
+    random bits differ between XLA and eager TensorFlow, so there the
+    compiled epoch is only checked to train.
+    """
     layer_cls, _, kwargs, _ = family
     x, y = _regression_data(n=32)
 
-    def epoch(jit):
+    def epoch(jit, rate=0.0):
         keras.utils.set_random_seed(3)
         model = keras.Sequential(
             [
                 keras.Input((10, 2)),
-                layer_cls(4, dropout=0.1, recurrent_dropout=0.1, **kwargs),
+                layer_cls(4, dropout=rate, recurrent_dropout=rate, **kwargs),
                 keras.layers.Dense(1),
             ]
         )
@@ -349,6 +354,7 @@ def test_fit_with_jit_compile_gives_the_eager_numbers(family):
         loss = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
         return loss.history["loss"][0], model.get_weights()
 
+    assert np.isfinite(epoch(True, rate=0.1)[0])
     loss, weights = epoch(True)
     eager_loss, eager_weights = epoch(False)
     np.testing.assert_allclose(loss, eager_loss, rtol=1e-5)
