@@ -494,7 +494,7 @@ def test_role_from_flags_and_environment():
 def test_role_errors(kwargs, message):
     with pytest.raises(ValueError) as error:
         distributed.role(environ={}, **kwargs)
-    assert str(error.value).startswith("seqlab tune: ")
+    assert "seqlab tune" not in str(error.value)  # no CLI wording here
     assert message in str(error.value)
 
 

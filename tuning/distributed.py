@@ -55,7 +55,7 @@ def parse_address(address, owner="seqlab tune"):
         host, port = port, str(DEFAULT_PORT)
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(
-            f"{owner}: the oracle address must be HOST:PORT with a port in "
+            f"the oracle address must be HOST:PORT with a port in "
             f"1-65535, got {address!r}."
         )
     return host, int(port)
