@@ -16,7 +16,7 @@ current backend, what every Keras layer of this package must do:
 - under the `mixed_float16` policy the layer computes in float16 and keeps
   float32 variables.
 
-It uses public Keras APIs only (no `keras.src.testing`), in the spirit of
+It uses public Keras APIs only (not Keras's private testing module), like
 Keras's own `run_layer_test`.
 """
 
