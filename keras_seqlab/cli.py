@@ -226,6 +226,7 @@ def _add_compare(commands, data):
 def _tune(args):
     try:
         from keras_seqlab.tuning import distributed
+        from keras_seqlab.tuning import reports
         from keras_seqlab.tuning import search
     except ImportError as error:
         print(
@@ -251,7 +252,7 @@ def _tune(args):
         )
         if args.space:
             print(f"the {args.architecture} search space (--set NAME=VALUE):")
-            print(search.format_space(setup.hypermodel))
+            print(reports.format_space(setup.hypermodel))
             return 0
         results = search.run(setup, progress=sys.stderr)
     except (ValueError, ImportError) as error:
@@ -270,7 +271,7 @@ def _tune(args):
     if setup.role == "worker":
         print(f"seqlab tune: worker {results['worker']} done")
         return 0
-    print(search.format_summary(results), flush=True)
+    print(reports.format_summary(results), flush=True)
     print(f"wrote {', '.join(results['files'])}")
     return 0
 

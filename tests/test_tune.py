@@ -26,7 +26,9 @@ kt = pytest.importorskip(
 from keras_seqlab import cli  # noqa: E402
 from keras_seqlab import models  # noqa: E402
 from keras_seqlab.tuning import distributed  # noqa: E402
+from keras_seqlab.tuning import reports  # noqa: E402
 from keras_seqlab.tuning import search  # noqa: E402
+from keras_seqlab.tuning import summary as tune_summary  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:currentThread\\(\\) is deprecated:DeprecationWarning",
@@ -93,7 +95,7 @@ def test_tune_writes_the_best_model_summary_and_default_score(tmp_path):
     )
     assert status == 0, err
     project = tmp_path / "gru"
-    summary = json.loads((project / search.SUMMARY_FILE).read_text())
+    summary = json.loads((project / tune_summary.SUMMARY_FILE).read_text())
     assert summary["completed"] == 3
     assert len(summary["trials"]) == 3
     # Progress: each trial's values, epochs and end.
@@ -112,7 +114,7 @@ def test_tune_writes_the_best_model_summary_and_default_score(tmp_path):
     # The written model is the best trial's checkpoint: its validation MSE
     # is the trial's score and its test MSE the reported one.
     setup = search.prepare("gru", window=10, limit=96, epochs=2)
-    model = keras.saving.load_model(project / search.BEST_MODEL_FILE)
+    model = keras.saving.load_model(project / tune_summary.BEST_MODEL_FILE)
     for split in ("val", "test"):
         x, y = getattr(setup.task, split)
         mse = float(np.mean((np.asarray(model.predict(x, verbose=0)) - y) ** 2))
@@ -605,9 +607,9 @@ def test_summary_says_when_the_default_wins_on_validation():
         "best": {**trial, "params": 9, "val_rmse": 3.0, "test_rmse": 2.0},
         "default": {"params": 9, "val_rmse": 2.9, "test_rmse": 2.5},
     }
-    text = search.format_summary(results)
+    text = reports.format_summary(results)
     assert "test rmse: the tuned model is 20.0% lower" in text
     assert "val RMSE (h)" in text
     assert "the untuned default scores better on validation" in text
     results["default"]["val_rmse"] = 3.1
-    assert "scores better" not in search.format_summary(results)
+    assert "scores better" not in reports.format_summary(results)

@@ -12,12 +12,12 @@ The hypermodels need keras-tuner (`pip install "keras-seqlab[tuning]"`);
 they are imported on first use, so this package imports without it.
 """
 
-from .validation import TUNER_KINDS
-from .validation import WalkForward
-from .validation import time_ordered_search
-from .validation import tuner_class
-from .validation import walk_forward
-from .validation import walk_forward_splits
+from keras_seqlab.tuning.validation import TUNER_KINDS
+from keras_seqlab.tuning.validation import WalkForward
+from keras_seqlab.tuning.validation import time_ordered_search
+from keras_seqlab.tuning.validation import tuner_class
+from keras_seqlab.tuning.validation import walk_forward
+from keras_seqlab.tuning.validation import walk_forward_splits
 
 _HYPERMODELS = (
     "SeqHyperModel",
@@ -60,7 +60,7 @@ def __getattr__(name):
             f"module 'keras_seqlab.tuning' has no attribute {name!r}"
         )
     try:
-        from . import hypermodels
+        from keras_seqlab.tuning import hypermodels
     except ImportError as error:
         raise ImportError(
             f"keras_seqlab.tuning.{name} needs keras-tuner, which does not "

@@ -32,15 +32,11 @@ import os
 import pathlib
 import sys
 import time
-import warnings
 
 import keras
-import keras_tuner
 import numpy as np
 
-from keras_seqlab.data.windows import split_gap
 from keras_seqlab.experiments import interrupt
-from keras_seqlab.experiments.reports import format_table
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.settings import SettingsError
 from keras_seqlab.experiments.settings import positive_int
@@ -48,30 +44,23 @@ from keras_seqlab.experiments.tasks import Plan
 from keras_seqlab.experiments.tasks import Task
 from keras_seqlab.experiments.tasks import prepare as prepare_plan
 from keras_seqlab.experiments.training import EpochProgress
-from keras_seqlab.experiments.training import fit_and_score
-from keras_seqlab.experiments.training import predict_scores
 from keras_seqlab.models import HEADS
 from keras_seqlab.models import supported_heads
-
-from . import distributed as dist
-from . import hypermodels
-from .validation import TUNER_KINDS
-from .validation import check_completed
-from .validation import check_tensorboard
-from .validation import tuner_class
-from .validation import walk_forward
+from keras_seqlab.tuning import distributed as dist
+from keras_seqlab.tuning import hypermodels
+from keras_seqlab.tuning.summary import summarize
+from keras_seqlab.tuning.summary import write
+from keras_seqlab.tuning.tuners import OBJECTIVE
+from keras_seqlab.tuning.tuners import make_tuner
+from keras_seqlab.tuning.validation import TUNER_KINDS
+from keras_seqlab.tuning.validation import check_completed
+from keras_seqlab.tuning.validation import check_tensorboard
 
 DEFAULT_OUT = "seqlab-tune"
 DEFAULT_MAX_TRIALS = 10
 DEFAULT_EPOCHS = 10
 DEFAULT_PATIENCE = 3
-OBJECTIVE = "val_loss"
-TOP = 5
-# Seconds a worker waits before asking again when the chief says "wait".
-POLL_SECONDS = 0.5
 SETTINGS_FILE = "settings.json"
-SUMMARY_FILE = "summary.json"
-BEST_MODEL_FILE = "best_model.keras"
 # Settings that may change between a search and its resumption.
 _RESUMABLE = ("max_trials",)
 
@@ -323,139 +312,6 @@ def prepare(
     )
 
 
-# -- the tuner -----------------------------------------------------------------
-
-
-def _values(hyperparameters):
-    """The searched values of a trial, without keras-tuner's own."""
-    return {
-        k: v
-        for k, v in hyperparameters.values.items()
-        if not k.startswith("tuner/")
-    }
-
-
-def _format_values(values):
-    return ", ".join(f"{k}={_short(v)}" for k, v in values.items())
-
-
-def _short(value):
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
-class _SeqlabTuner:
-    """Tuner mixin: progress lines, heartbeats, polite polling."""
-
-    def __init__(self, *args, progress=sys.stderr, total=None, **kwargs):
-        self._progress = progress
-        self._total = total
-        self._asked = False
-        self._heartbeat = None
-        super().__init__(*args, **kwargs)
-
-    def _say(self, message):
-        if self._progress is not None:
-            print(message, file=self._progress, flush=True)
-
-    def pre_create_trial(self):
-        interrupt.check()
-        # keras-tuner asks again at once when told to wait (IDLE).
-        if self._asked:
-            time.sleep(POLL_SECONDS)
-        self._asked = True
-        super().pre_create_trial()
-
-    def on_trial_begin(self, trial):
-        interrupt.check()
-        self._asked = False
-        self._started = time.perf_counter()
-        if self._is_worker():
-            self._heartbeat = dist.Heartbeat(self.oracle, trial.trial_id)
-        of = f"/{self._total}" if self._total else ""
-        self._say(
-            f"trial {trial.trial_id}{of}: "
-            f"{_format_values(_values(trial.hyperparameters)) or 'defaults'}"
-        )
-        super().on_trial_begin(trial)
-
-    def on_trial_end(self, trial):
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
-            self._heartbeat = None
-        super().on_trial_end(trial)
-        seconds = time.perf_counter() - self._started
-        ended = self.oracle.get_trial(trial.trial_id)
-        if ended.status == "COMPLETED" and ended.score is not None:
-            outcome = f"{OBJECTIVE} {ended.score:.5g}"
-        else:
-            message = (trial.message or "").strip().splitlines()
-            outcome = f"{trial.status}" + (
-                f": {message[-1]}" if message else ""
-            )
-        best = self.oracle.get_best_trials(1)
-        best_text = ""
-        if best and best[0].score is not None:
-            best_text = f"; best {best[0].score:.5g} (trial {best[0].trial_id})"
-        self._say(
-            f"trial {trial.trial_id} done: {outcome} ({seconds:.1f} s)"
-            f"{best_text}"
-        )
-
-
-_TUNER_CLASSES = {}
-
-
-def _tuner_class(kind, folds=None):
-    base = tuner_class(kind)
-    if folds:
-        base = walk_forward(base)
-    if base not in _TUNER_CLASSES:
-        _TUNER_CLASSES[base] = type(
-            f"Seqlab{base.__name__}", (_SeqlabTuner, base), {}
-        )
-    return _TUNER_CLASSES[base]
-
-
-def make_tuner(setup, progress=sys.stderr):
-    """The keras-tuner tuner of `setup`, new or reloaded from its folder."""
-    settings = setup.settings
-    kwargs = dict(
-        hypermodel=setup.hypermodel,
-        objective=OBJECTIVE,
-        seed=settings["seed"],
-        directory=str(setup.out),
-        project_name=settings["architecture"],
-        # Workers share the chief's folder: they never delete it.
-        overwrite=setup.overwrite and setup.role != "worker",
-        progress=progress,
-        total=settings["max_trials"],
-    )
-    if settings["tuner"] == "hyperband":
-        kwargs["max_epochs"] = settings["epochs"]
-    else:
-        kwargs["max_trials"] = settings["max_trials"]
-    if settings["folds"]:
-        kwargs["folds"] = settings["folds"]
-        kwargs["gap"] = _fold_gap(setup)
-    dist.set_environment(setup.distributed)
-    tuner = _tuner_class(settings["tuner"], settings["folds"])(**kwargs)
-    if setup.role == "chief":
-        dist.enable_leases(tuner.oracle, setup.lease)
-    return tuner
-
-
-def _fold_gap(setup):
-    """Windows dropped before each walk-forward validation block.
-
-    The windows of one table overlap; independent synthetic series do not.
-    """
-    if setup.plan.dataset == "synthetic":
-        return 0
-    return split_gap(setup.settings["window"], setup.settings["horizon"])
-
-
 def _check_resumable(setup):
     """Raises if `setup.project` holds a search with other settings."""
     path = setup.project / SETTINGS_FILE
@@ -511,7 +367,7 @@ def run(setup, progress=sys.stderr):
         done = len(_completed(tuner))
         if resuming and done:
             say(f"seqlab tune: resuming {setup.project}: {done} trial(s) done")
-    say(f"seqlab tune: {_describe(setup)}")
+    say(f"seqlab tune: {describe(setup)}")
     task = setup.task
     start = time.perf_counter()
     callbacks = [
@@ -550,7 +406,7 @@ def run(setup, progress=sys.stderr):
         return {"worker": setup.distributed["tuner_id"]}
     check_completed("seqlab tune", tuner)
     seconds = time.perf_counter() - start
-    results, best_model = summarize(setup, tuner, seconds, say)
+    results, best_model = summarize(setup, tuner, seconds, describe(setup), say)
     write(setup, results, best_model)
     return results
 
@@ -563,7 +419,8 @@ def _printer(progress):
     return say
 
 
-def _describe(setup):
+def describe(setup):
+    """One line: architecture, data, task, budget and objective."""
     s = setup.settings
     scoring = "on the later validation split"
     if s["folds"]:
@@ -582,171 +439,3 @@ def _describe(setup):
         f"{setup.task.describe()} ({s['head']}); {budget}, objective "
         f"{OBJECTIVE} {scoring}"
     )
-
-
-def _trial_row(trial):
-    return {
-        "trial_id": trial.trial_id,
-        "status": trial.status,
-        "score": None if trial.score is None else float(trial.score),
-        "best_epoch": None if trial.best_step is None else trial.best_step + 1,
-        "hyperparameters": _values(trial.hyperparameters),
-    }
-
-
-def _predict_scores(setup, model):
-    return predict_scores(setup.plan, setup.task, model)[0]
-
-
-def _train_default(setup, say):
-    """The untuned builder (its defaults, no options) trained like a trial."""
-    name = setup.settings["architecture"]
-    say(f"seqlab tune: training the untuned {name} builder")
-    result, _, _ = fit_and_score(setup.plan, setup.task, name, options={})
-    keys = ("params", "epochs", "train_seconds")
-    return {
-        **{key: result[key] for key in keys},
-        **{k: v for k, v in result.items() if k.startswith(("val_", "test_"))},
-    }
-
-
-def summarize(setup, tuner, seconds, say=None):
-    """`(results, best model)` of a finished search; results: `summary.json`."""
-    say = say or _printer(None)
-    trials = sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)
-    best = tuner.oracle.get_best_trials(TOP)
-    with warnings.catch_warnings():
-        # keras-tuner's checkpoints hold the optimizer's state, which a
-        # freshly compiled model does not have yet: nothing is lost.
-        warnings.filterwarnings("ignore", "Skipping variable loading")
-        best_model = tuner.get_best_models(1)[0]
-    # Saved with its optimizer's variables, so that loading it is quiet.
-    best_model.optimizer.build(best_model.trainable_variables)
-    metric = setup.plan.metric
-    results = {
-        "architecture": setup.settings["architecture"],
-        "description": _describe(setup),
-        "backend": keras.backend.backend(),
-        "keras": keras.__version__,
-        "keras_tuner": keras_tuner.__version__,
-        "settings": setup.settings,
-        "metric": metric,
-        "unit": setup.plan.unit,
-        "samples": {
-            split: len(getattr(setup.task, split)[0])
-            for split in ("train", "val", "test")
-        },
-        "search_seconds": round(seconds, 1),
-        "completed": sum(t.status == "COMPLETED" for t in trials),
-        "trials": [_trial_row(t) for t in trials],
-        "best_trials": [t.trial_id for t in best],
-        "best": {
-            **_trial_row(best[0]),
-            "params": int(best_model.count_params()),
-            **_predict_scores(setup, best_model),
-        },
-        "default": _train_default(setup, say),
-    }
-    return results, best_model
-
-
-def write(setup, results, model):
-    """Writes `model` (`best_model.keras`) and `summary.json`."""
-    folder = setup.project
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save(folder / BEST_MODEL_FILE)
-    results["files"] = [
-        str(folder / BEST_MODEL_FILE),
-        str(folder / SUMMARY_FILE),
-    ]
-    (folder / SUMMARY_FILE).write_text(
-        json.dumps(results, indent=1) + "\n", encoding="utf-8"
-    )
-
-
-# -- the report ----------------------------------------------------------------
-
-
-def _range_text(config):
-    if "values" in config:
-        return ", ".join(_short(v) for v in config["values"])
-    if "min_value" in config:
-        text = f"{_short(config['min_value'])} to {_short(config['max_value'])}"
-        if config.get("step"):
-            text += f" step {_short(config['step'])}"
-        if config.get("sampling") == "log":
-            text += ", log scale"
-        return text
-    if "value" in config:
-        return "fixed"
-    return "true, false"
-
-
-def format_space(hypermodel):
-    """The search space as text: name, kind, range and default of each."""
-    rows = []
-    for hp in hypermodel.search_space().space:
-        config = hp.get_config()
-        default = config.get("default", config.get("value"))
-        rows.append(
-            (hp.name, type(hp).__name__, _range_text(config), _short(default))
-        )
-    return format_table(("name", "kind", "values", "default"), rows, "<<<<")
-
-
-def format_summary(results):
-    """The best trials and the test scores as text."""
-    metric = results["metric"]
-    unit = f" ({results['unit']})" if results.get("unit") else ""
-    trials = {t["trial_id"]: t for t in results["trials"]}
-    best = [trials[i] for i in results["best_trials"]]
-    names = list(dict.fromkeys(k for t in best for k in t["hyperparameters"]))
-    cells = [
-        [
-            str(rank),
-            t["trial_id"],
-            f"{t['score']:.5g}",
-            str(t["best_epoch"]),
-            *(_short(t["hyperparameters"].get(n, "-")) for n in names),
-        ]
-        for rank, t in enumerate(best, 1)
-    ]
-    header = ["rank", "trial", OBJECTIVE, "epoch", *names]
-    loss = (
-        "MSE of the scaled data"
-        if results["unit"] or metric == "rmse"
-        else "MSE"
-    )
-    lines = [
-        f"seqlab tune: {results['description']}",
-        f"keras {results['keras']}, backend {results['backend']}, "
-        f"keras-tuner {results['keras_tuner']}; {results['completed']} of "
-        f"{len(results['trials'])} trial(s) completed in "
-        f"{results['search_seconds']:.0f} s",
-        "",
-        f"best {len(best)} trial(s) by {OBJECTIVE} ({loss}):",
-        format_table(header, cells),
-    ]
-    tuned, default = results["best"], results["default"]
-    score = f"{metric.upper()}{unit}"
-    lines += [
-        "",
-        f"{'':<22} {'params':>8} {'val ' + score:>14} {'test ' + score:>14}",
-        f"{'best trial ' + tuned['trial_id']:<22} {tuned['params']:>8,} "
-        f"{tuned['val_' + metric]:>14.5g} {tuned['test_' + metric]:>14.5g}",
-        f"{'untuned default':<22} {default['params']:>8,} "
-        f"{default['val_' + metric]:>14.5g} {default['test_' + metric]:>14.5g}",
-    ]
-    change = tuned["test_" + metric] / default["test_" + metric] - 1
-    lines.append(
-        f"test {metric}: the tuned model is {abs(change):.1%} "
-        + ("lower" if change < 0 else "higher")
-        + " than the untuned default."
-    )
-    if default["val_" + metric] < tuned["val_" + metric]:
-        lines.append(
-            "note: the untuned default scores better on validation than "
-            "every trial; the search found nothing better (try more "
-            "trials, --epochs or other ranges with --set)."
-        )
-    return "\n".join(lines)

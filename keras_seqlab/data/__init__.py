@@ -7,10 +7,10 @@ need numpy only; `pydataset` (a `keras.utils.PyDataset`) imports Keras.
 from keras_seqlab.data.datasets import SeriesData
 from keras_seqlab.data.datasets import load_csv
 from keras_seqlab.data.datasets import load_weather
-from keras_seqlab.data.datasets import synthetic_series
 from keras_seqlab.data.pydataset import WindowedSeries
 from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.data.splits import temporal_split
+from keras_seqlab.data.synthetic import synthetic_series
 from keras_seqlab.data.windows import make_windows
 from keras_seqlab.data.windows import split_gap
 from keras_seqlab.data.windows import window_count

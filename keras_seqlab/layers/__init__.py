@@ -25,8 +25,8 @@ from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.layers.recurrent import SeqlabRNN
-from keras_seqlab.layers.wavenet import WaveNet
 from keras_seqlab.layers.wavenet import WaveNetBlock
+from keras_seqlab.layers.wavenet_stack import WaveNet
 
 __all__ = [
     "AttentionBlock",

@@ -1,9 +1,15 @@
-"""Dilated causal convolution and the receptive field of a stack of them."""
+"""Dilated causal convolution: the operation, the receptive field of a
+stack, and the argument checks and weight vocabulary of the layers on it."""
 
 import numbers
 
+import keras
+from keras import constraints
+from keras import initializers
 from keras import ops
+from keras import regularizers
 
+from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_units
 
 
@@ -71,3 +77,81 @@ def causal_conv(x, kernel, dilation):
         data_format="channels_last",
         dilation_rate=dilation,
     )
+
+
+def check_gated(owner, gated):
+    if gated is not True and gated is not False:
+        raise ValueError(
+            f"{owner}: `gated` must be True or False, got {gated!r}."
+        )
+    return gated
+
+
+def check_channels(owner, shape, channels):
+    check_sequence_shape(owner, shape)
+    if channels is not None and shape[-1] != channels:
+        raise ValueError(
+            f"{owner}: expected inputs with {channels} channels (the "
+            f"channel count it was built for), got shape {tuple(shape)}."
+        )
+
+
+# Each weight gets `initializer.clone()`: an unseeded Keras random
+# initializer draws its seed once, when it is made, so one instance gives
+# the same values to every weight of a shape (filter and gate kernels would
+# start equal).
+
+
+class ConvArguments(keras.layers.Layer):
+    """The Keras weight vocabulary of the WaveNet block and stack."""
+
+    def __init__(
+        self,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+
+    def _owner(self):
+        return f"{self.__class__.__name__} '{self.name}'"
+
+    def _weight_arguments(self):
+        return {
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "kernel_regularizer": self.kernel_regularizer,
+            "bias_regularizer": self.bias_regularizer,
+            "kernel_constraint": self.kernel_constraint,
+            "bias_constraint": self.bias_constraint,
+        }
+
+    def get_config(self):
+        config = {
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(
+                self.kernel_initializer
+            ),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(
+                self.kernel_regularizer
+            ),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
+        return {**super().get_config(), **config}

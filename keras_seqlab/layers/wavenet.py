@@ -1,101 +1,20 @@
-"""WaveNet (van den Oord et al. 2016): gated residual block and stack."""
+"""The WaveNet residual block (van den Oord et al. 2016); the stack of them
+is `keras_seqlab.layers.wavenet_stack.WaveNet`."""
 
-import keras
-from keras import activations
-from keras import constraints
-from keras import initializers
 from keras import ops
-from keras import regularizers
 
+from keras_seqlab.layers.causal_conv import ConvArguments
 from keras_seqlab.layers.causal_conv import causal_conv
-from keras_seqlab.layers.causal_conv import check_dilations
+from keras_seqlab.layers.causal_conv import check_channels
+from keras_seqlab.layers.causal_conv import check_gated
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask_shape
-from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_units
 
 
-def _check_gated(owner, gated):
-    if gated is not True and gated is not False:
-        raise ValueError(
-            f"{owner}: `gated` must be True or False, got {gated!r}."
-        )
-    return gated
-
-
-def _check_inputs(owner, shape, channels):
-    check_sequence_shape(owner, shape)
-    if channels is not None and shape[-1] != channels:
-        raise ValueError(
-            f"{owner}: expected inputs with {channels} channels (the "
-            f"channel count it was built for), got shape {tuple(shape)}."
-        )
-
-
-# Each weight gets `initializer.clone()`: an unseeded Keras random
-# initializer draws its seed once, when it is made, so one instance gives
-# the same values to every weight of a shape (filter and gate kernels would
-# start equal).
-
-
-class _ConvArguments(keras.layers.Layer):
-    """The Keras weight vocabulary shared by the block and the stack."""
-
-    def __init__(
-        self,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.supports_masking = True
-
-    def _owner(self):
-        return f"{self.__class__.__name__} '{self.name}'"
-
-    def _weight_arguments(self):
-        return {
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-            "bias_initializer": self.bias_initializer,
-            "kernel_regularizer": self.kernel_regularizer,
-            "bias_regularizer": self.bias_regularizer,
-            "kernel_constraint": self.kernel_constraint,
-            "bias_constraint": self.bias_constraint,
-        }
-
-    def get_config(self):
-        config = {
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(
-                self.kernel_initializer
-            ),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(
-                self.kernel_regularizer
-            ),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-        }
-        return {**super().get_config(), **config}
-
-
 @seqlab_export
-class WaveNetBlock(_ConvArguments):
+class WaveNetBlock(ConvArguments):
     """WaveNet residual block: gated dilated causal convolution.
 
     Every convolution is causal: the input is padded on the left with
@@ -199,7 +118,7 @@ class WaveNetBlock(_ConvArguments):
         self.filters = check_units(owner, filters, "filters")
         self.kernel_size = check_units(owner, kernel_size, "kernel_size")
         self.dilation_rate = check_units(owner, dilation_rate, "dilation_rate")
-        self.gated = _check_gated(owner, gated)
+        self.gated = check_gated(owner, gated)
         self.input_channels = None
 
     @property
@@ -228,7 +147,7 @@ class WaveNetBlock(_ConvArguments):
         )
 
     def build(self, inputs_shape):
-        _check_inputs(self._owner(), inputs_shape, None)
+        check_channels(self._owner(), inputs_shape, None)
         channels = int(inputs_shape[-1])
         k, f = self.kernel_size, self.filters
         if self.gated:
@@ -252,7 +171,7 @@ class WaveNetBlock(_ConvArguments):
         self.input_channels = channels
 
     def call(self, inputs, mask=None):
-        _check_inputs(self._owner(), inputs.shape, self.input_channels)
+        check_channels(self._owner(), inputs.shape, self.input_channels)
         x = inputs
         keep = None
         if mask is not None:
@@ -296,7 +215,7 @@ class WaveNetBlock(_ConvArguments):
         return shortcut + residual, skip
 
     def compute_output_shape(self, inputs_shape):
-        _check_inputs(self._owner(), inputs_shape, self.input_channels)
+        check_channels(self._owner(), inputs_shape, self.input_channels)
         shape = (*tuple(inputs_shape)[:-1], self.filters)
         return shape, shape
 
@@ -315,187 +234,12 @@ class WaveNetBlock(_ConvArguments):
         return {**super().get_config(), **config}
 
 
-@seqlab_export
-class WaveNet(_ConvArguments):
-    """A stack of `WaveNetBlock`s cycling through `dilations`.
-
-    Block i has dilation `dilations[i]`; block 1 maps the C input channels
-    to F = `filters`, every later block works on F channels. With
-    h_0 = x and (h_i, s_i) = block_i(h_{i−1}):
-
-    `gated=True` (the paper): the output is the sum of the skip outputs,
-
-        y = act(Σ_i s_i)
-
-    `gated=False` (the textbook's plain causal ReLU stack, which has no
-    residual or skip connections): the output is the last block's,
-
-        y = act(h_n),   h_i = relu(W_i ∗ h_{i−1} + b_i)
-
-    i.e. exactly a `keras.Sequential` of `keras.layers.Conv1D(filters,
-    kernel_size, padding="causal", dilation_rate=d, activation="relu")`
-    for d in `dilations`.
-
-    act is `output_activation`: None (linear, the default: the head that
-    follows is the model's business) or e.g. `"relu"`, the paper's
-    relu(Σ_i s_i) ahead of its 1×1 output convolutions.
-
-    The receptive field is R = 1 + (k − 1)·Σ_i d_i steps
-    (`receptive_field`): the output at step t depends on the inputs at
-    t − R + 1 … t only. The default, dilations (1, 2, 4, 8) twice with
-    k = 2, gives R = 31.
-
-    Masks: each block zeros its input and its outputs at masked steps, so
-    a left-padded sequence gives the unpadded sequence's outputs at its
-    real steps. With `return_sequences=True` the output is zero at masked
-    steps and the mask is passed on; with `return_sequences=False` the
-    output is the one at each sample's last unmasked step (as a Keras RNN
-    returns it; zeros for a fully masked sample) and no mask is passed on.
-
-    Args:
-        filters: positive integer, F, the channels of every block and of
-            the output.
-        dilations: non-empty sequence of positive integers, one block each
-            (default `(1, 2, 4, 8) * 2`).
-        kernel_size: k, a positive integer, any parity (default 2).
-        gated: gated residual blocks with skips (True) or the plain causal
-            ReLU stack (False).
-        return_sequences: return the output at every step (True) or at the
-            last step only (False).
-        output_activation: activation applied to the output, default None.
-        use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer, kernel_constraint, bias_constraint: passed
-            to every block (see `WaveNetBlock`).
-
-    Call arguments:
-        inputs: `(batch, timesteps, channels)`.
-        mask: optional boolean `(batch, timesteps)`, True at real steps.
-
-    Returns:
-        `(batch, timesteps, filters)`, or `(batch, filters)` with
-        `return_sequences=False`.
-
-    Example:
-
-    >>> layer = keras_seqlab.WaveNet(8, dilations=(1, 2, 4, 8))
-    >>> layer(np.zeros((2, 20, 1))).shape, layer.receptive_field
-    ((2, 20, 8), 16)
-    """
-
-    def __init__(
-        self,
-        filters,
-        dilations=(1, 2, 4, 8) * 2,
-        kernel_size=2,
-        gated=True,
-        return_sequences=True,
-        output_activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
-        owner = self._owner()
-        self.filters = check_units(owner, filters, "filters")
-        self.dilations = check_dilations(owner, dilations)
-        self.kernel_size = check_units(owner, kernel_size, "kernel_size")
-        self.gated = _check_gated(owner, gated)
-        self.return_sequences = bool(return_sequences)
-        self.output_activation = activations.get(output_activation)
-        self.blocks = [
-            WaveNetBlock(
-                self.filters,
-                kernel_size=self.kernel_size,
-                dilation_rate=d,
-                gated=self.gated,
-                name=f"block_{i}",
-                dtype=self.dtype_policy,
-                **self._weight_arguments(),
-            )
-            for i, d in enumerate(self.dilations)
-        ]
-
-    @property
-    def receptive_field(self):
-        """1 + (k − 1)·Σ d: the input steps one output step depends on."""
-        return receptive_field(self.kernel_size, self.dilations)
-
-    def build(self, inputs_shape):
-        _check_inputs(self._owner(), inputs_shape, None)
-        shape = tuple(inputs_shape)
-        for block in self.blocks:
-            block.build(shape)
-            shape = (*shape[:-1], self.filters)
-
-    def call(self, inputs, mask=None):
-        channels = self.blocks[0].input_channels
-        _check_inputs(self._owner(), inputs.shape, channels)
-        if mask is not None:
-            check_mask_shape(self._owner(), inputs, mask)
-            mask = ops.cast(mask, "bool")
-        h, total = inputs, None
-        for block in self.blocks:
-            h, skip = block(h, mask=mask)
-            total = skip if total is None else total + skip
-        y = self.output_activation(total if self.gated else h)
-        if mask is not None:
-            y = y * ops.expand_dims(ops.cast(mask, y.dtype), -1)
-        if self.return_sequences:
-            return y
-        if mask is None:
-            return y[:, -1, :]
-        return ops.sum(y * ops.expand_dims(_last_step(mask, y.dtype), -1), 1)
-
-    def compute_output_shape(self, inputs_shape):
-        channels = self.blocks[0].input_channels
-        _check_inputs(self._owner(), inputs_shape, channels)
-        inputs_shape = tuple(inputs_shape)
-        if self.return_sequences:
-            return (*inputs_shape[:-1], self.filters)
-        return (inputs_shape[0], self.filters)
-
-    def compute_mask(self, inputs, mask=None):
-        return mask if self.return_sequences else None
-
-    def get_config(self):
-        config = {
-            "filters": self.filters,
-            "dilations": list(self.dilations),
-            "kernel_size": self.kernel_size,
-            "gated": self.gated,
-            "return_sequences": self.return_sequences,
-            "output_activation": activations.serialize(self.output_activation),
-        }
-        return {**super().get_config(), **config}
-
-
-def _last_step(mask, dtype):
-    """One-hot (batch, timesteps) of each row's last True (zeros if none)."""
-    real = ops.cast(mask, "int32")
-    later = ops.flip(ops.cumsum(ops.flip(real, 1), 1), 1) - real
-    return ops.cast(ops.logical_and(mask, ops.equal(later, 0)), dtype)
-
-
 # What `seqlab check` compares against the pure-Python reference
 # (keras_seqlab.reference): plain data, collected by
 # keras_seqlab.testing.reference_check. "step" names a reference.STEPS entry.
 # Setups: batch 2, 7 steps, `input_dim` channels, `units` filters; "mask"
 # pads the second sample on the left or right.
-def _reference_case(name, layer, kwargs, forward, gradient=()):
+def reference_case(name, layer, kwargs, forward, gradient=()):
     return {
         "kind": "wavenet",
         "name": name,
@@ -506,132 +250,64 @@ def _reference_case(name, layer, kwargs, forward, gradient=()):
     }
 
 
-_SHAPE = {"batch": 2, "timesteps": 7, "input_dim": 3, "units": 4}
-_WIDE = {**_SHAPE, "input_dim": 4}
+CASE_SHAPE = {"batch": 2, "timesteps": 7, "input_dim": 3, "units": 4}
+CASE_WIDE = {**CASE_SHAPE, "input_dim": 4}
 REFERENCE_CASES = (
-    _reference_case(
+    reference_case(
         "WaveNetBlock gated",
         WaveNetBlock,
         {},
-        (_SHAPE, _WIDE),
-        (_SHAPE,),
+        (CASE_SHAPE, CASE_WIDE),
+        (CASE_SHAPE,),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock gated k3 d2",
         WaveNetBlock,
         {"kernel_size": 3, "dilation_rate": 2},
-        (_SHAPE,),
-        (_WIDE,),
+        (CASE_SHAPE,),
+        (CASE_WIDE,),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock gated k3",
         WaveNetBlock,
         {"kernel_size": 3},
-        ({**_SHAPE, "mask": "left"},),
+        ({**CASE_SHAPE, "mask": "left"},),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock gated k1",
         WaveNetBlock,
         {"kernel_size": 1},
-        (_WIDE,),
+        (CASE_WIDE,),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock gated k4 d3 no bias",
         WaveNetBlock,
         {"kernel_size": 4, "dilation_rate": 3, "use_bias": False},
-        (_SHAPE,),
+        (CASE_SHAPE,),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock plain",
         WaveNetBlock,
         {"gated": False},
-        (_SHAPE,),
+        (CASE_SHAPE,),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock plain k3",
         WaveNetBlock,
         {"gated": False, "kernel_size": 3},
-        (_SHAPE,),
-        (_SHAPE,),
+        (CASE_SHAPE,),
+        (CASE_SHAPE,),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock plain k3 d3",
         WaveNetBlock,
         {"gated": False, "kernel_size": 3, "dilation_rate": 3},
-        (_WIDE,),
+        (CASE_WIDE,),
     ),
-    _reference_case(
+    reference_case(
         "WaveNetBlock plain d2",
         WaveNetBlock,
         {"gated": False, "dilation_rate": 2},
-        ({**_SHAPE, "mask": "right"},),
-    ),
-    _reference_case(
-        "WaveNet gated d1-2-4",
-        WaveNet,
-        {"dilations": (1, 2, 4)},
-        (_SHAPE,),
-    ),
-    _reference_case(
-        "WaveNet gated k3 d1-3 last",
-        WaveNet,
-        {"dilations": (1, 3), "kernel_size": 3, "return_sequences": False},
-        (_WIDE,),
-    ),
-    _reference_case(
-        "WaveNet plain d1-2-4",
-        WaveNet,
-        {"dilations": (1, 2, 4), "gated": False},
-        (_SHAPE,),
-    ),
-    _reference_case(
-        "WaveNet plain k3 d2-1 last",
-        WaveNet,
-        {
-            "dilations": (2, 1),
-            "gated": False,
-            "kernel_size": 3,
-            "return_sequences": False,
-        },
-        (_SHAPE,),
-    ),
-    _reference_case(
-        "WaveNet plain d2-1",
-        WaveNet,
-        {"dilations": (2, 1), "gated": False},
-        (),
-        (_WIDE,),
-    ),
-    _reference_case(
-        "WaveNet gated d1-2 relu",
-        WaveNet,
-        {"dilations": (1, 2), "output_activation": "relu"},
-        ({**_SHAPE, "mask": "left"},),
-        ({**_SHAPE, "mask": "left"},),
-    ),
-    _reference_case(
-        "WaveNet gated d1-2 last",
-        WaveNet,
-        {"dilations": (1, 2), "return_sequences": False},
-        (),
-        ({**_SHAPE, "mask": "right"},),
-    ),
-    _reference_case(
-        "WaveNet gated d1-2-1 last",
-        WaveNet,
-        {"dilations": (1, 2, 1), "return_sequences": False},
-        ({**_SHAPE, "mask": "right"},),
-    ),
-    _reference_case(
-        "WaveNet plain d2-2 last",
-        WaveNet,
-        {"dilations": (2, 2), "gated": False, "return_sequences": False},
-        ({**_SHAPE, "mask": "left"},),
-    ),
-    _reference_case(
-        "WaveNet gated d1-4 no bias tanh",
-        WaveNet,
-        {"dilations": (1, 4), "use_bias": False, "output_activation": "tanh"},
-        (_SHAPE,),
+        ({**CASE_SHAPE, "mask": "right"},),
     ),
 )

@@ -12,7 +12,7 @@ from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.persistence import Persistence
 from keras_seqlab.layers.persistence import check_target_index
 from keras_seqlab.layers.positional import PositionalEncoding
-from keras_seqlab.layers.wavenet import WaveNet
+from keras_seqlab.layers.wavenet_stack import WaveNet
 from keras_seqlab.models.parts import model_inputs
 from keras_seqlab.models.parts import output_head
 from keras_seqlab.models.parts import recurrent_layer

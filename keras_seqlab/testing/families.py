@@ -13,7 +13,7 @@ import numpy as np
 from keras import ops
 
 from keras_seqlab import reference
-from keras_seqlab.layers.wavenet import WaveNet
+from keras_seqlab.layers.wavenet_stack import WaveNet
 from keras_seqlab.testing.comparison import Result
 from keras_seqlab.testing.comparison import max_error
 from keras_seqlab.testing.comparison import padding_mask

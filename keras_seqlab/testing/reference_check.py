@@ -74,6 +74,7 @@ LAYER_MODULES = (
     "gru_variants",
     "min_rnn",
     "wavenet",
+    "wavenet_stack",
     "attention",
 )
 

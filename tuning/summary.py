@@ -1,0 +1,100 @@
+"""The end of a search: the best trials, the test scores, the files.
+
+`summarize` scores the best trial's model and the untuned builder on the
+validation and test splits; `write` saves `best_model.keras` and
+`summary.json`.
+"""
+
+import json
+import warnings
+
+import keras
+import keras_tuner
+
+from keras_seqlab.experiments.training import fit_and_score
+from keras_seqlab.experiments.training import predict_scores
+from keras_seqlab.tuning.tuners import trial_values
+
+TOP = 5
+SUMMARY_FILE = "summary.json"
+BEST_MODEL_FILE = "best_model.keras"
+
+
+def _trial_row(trial):
+    return {
+        "trial_id": trial.trial_id,
+        "status": trial.status,
+        "score": None if trial.score is None else float(trial.score),
+        "best_epoch": None if trial.best_step is None else trial.best_step + 1,
+        "hyperparameters": trial_values(trial.hyperparameters),
+    }
+
+
+def _predict_scores(setup, model):
+    return predict_scores(setup.plan, setup.task, model)[0]
+
+
+def _train_default(setup, say):
+    """The untuned builder (its defaults, no options) trained like a trial."""
+    name = setup.settings["architecture"]
+    say(f"seqlab tune: training the untuned {name} builder")
+    result, _, _ = fit_and_score(setup.plan, setup.task, name, options={})
+    keys = ("params", "epochs", "train_seconds")
+    return {
+        **{key: result[key] for key in keys},
+        **{k: v for k, v in result.items() if k.startswith(("val_", "test_"))},
+    }
+
+
+def summarize(setup, tuner, seconds, description, say=None):
+    """`(results, best model)` of a finished search; results: `summary.json`."""
+    say = say or (lambda message: None)
+    trials = sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)
+    best = tuner.oracle.get_best_trials(TOP)
+    with warnings.catch_warnings():
+        # keras-tuner's checkpoints hold the optimizer's state, which a
+        # freshly compiled model does not have yet: nothing is lost.
+        warnings.filterwarnings("ignore", "Skipping variable loading")
+        best_model = tuner.get_best_models(1)[0]
+    # Saved with its optimizer's variables, so that loading it is quiet.
+    best_model.optimizer.build(best_model.trainable_variables)
+    metric = setup.plan.metric
+    results = {
+        "architecture": setup.settings["architecture"],
+        "description": description,
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "keras_tuner": keras_tuner.__version__,
+        "settings": setup.settings,
+        "metric": metric,
+        "unit": setup.plan.unit,
+        "samples": {
+            split: len(getattr(setup.task, split)[0])
+            for split in ("train", "val", "test")
+        },
+        "search_seconds": round(seconds, 1),
+        "completed": sum(t.status == "COMPLETED" for t in trials),
+        "trials": [_trial_row(t) for t in trials],
+        "best_trials": [t.trial_id for t in best],
+        "best": {
+            **_trial_row(best[0]),
+            "params": int(best_model.count_params()),
+            **_predict_scores(setup, best_model),
+        },
+        "default": _train_default(setup, say),
+    }
+    return results, best_model
+
+
+def write(setup, results, model):
+    """Writes `model` (`best_model.keras`) and `summary.json`."""
+    folder = setup.project
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / BEST_MODEL_FILE)
+    results["files"] = [
+        str(folder / BEST_MODEL_FILE),
+        str(folder / SUMMARY_FILE),
+    ]
+    (folder / SUMMARY_FILE).write_text(
+        json.dumps(results, indent=1) + "\n", encoding="utf-8"
+    )
