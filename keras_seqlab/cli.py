@@ -46,8 +46,8 @@ def _message(error):
     return text
 
 
-def _settings(args):
-    """The `experiments.Settings` of the shared data and training flags."""
+def _settings(args, **more):
+    """The `experiments.Settings` of the shared flags (and `more`)."""
     from keras_seqlab.experiments.settings import Settings
 
     return Settings(
@@ -62,11 +62,7 @@ def _settings(args):
         seed=args.seed,
         epochs=args.epochs,
         patience=args.patience,
-        **{
-            key: getattr(args, key)
-            for key in ("batch_size", "units")
-            if getattr(args, key, None) is not None
-        },
+        **more,
     )
 
 
@@ -111,7 +107,8 @@ def _compare(args):
     from keras_seqlab.experiments import compare
 
     try:
-        plan = compare.prepare(_settings(args), args.models)
+        settings = _settings(args, batch_size=args.batch_size, units=args.units)
+        plan = compare.prepare(settings, args.models)
     except (ValueError, ImportError) as error:
         print(f"seqlab compare: {_message(error)}", file=sys.stderr)
         return 2

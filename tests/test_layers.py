@@ -308,7 +308,13 @@ def _regression_data(n=64, t=10):
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
-def test_fit_lowers_the_loss(family):
+def test_fit_with_dropout_lowers_the_loss(family):
+    """Dropout and recurrent dropout inside `fit` still let the layer learn.
+
+    A smoke test only: that training computes the right numbers is shown by
+    the gradient checks against the reference (test_against_reference) and
+    by test_oracles.py::test_training_follows_the_keras_oracle.
+    """
     layer_cls, _, kwargs, _ = family
     x, y = _regression_data()
     model = keras.Sequential(

@@ -123,3 +123,61 @@ def test_ln_simple_rnn_is_keras_simple_rnn_plus_layer_norm(setup):
         # masked steps; ours gives zeros there, like TensorFlow and torch.
         pytest.skip("keras.layers.RNN on JAX differs at leading masked steps")
     np.testing.assert_allclose(a, b, atol=TOL, rtol=0)
+
+
+class _Zero(keras.constraints.Constraint):
+    """Keeps a weight at zero through training (the peepholes here)."""
+
+    def __call__(self, w):
+        return w * 0.0
+
+
+def _trained(layer, x, y):
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input(x.shape[1:]), layer])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    return history.history["loss"], model.get_weights()
+
+
+TRAINING_PAIRS = {
+    "peephole_lstm-zero_peepholes": (
+        lambda: keras_seqlab.PeepholeLSTM(
+            4, peephole_initializer="zeros", peephole_constraint=_Zero()
+        ),
+        lambda: keras.layers.LSTM(4),
+        3,
+    ),
+    "gru_variant-reset_after": (
+        lambda: keras_seqlab.GRUVariant(4, variant="reset_after"),
+        lambda: keras.layers.GRU(4),
+        3,
+    ),
+    "gru_variant-reset_before": (
+        lambda: keras_seqlab.GRUVariant(4, variant="reset_before"),
+        lambda: keras.layers.GRU(4, reset_after=False),
+        3,
+    ),
+}
+
+
+@pytest.mark.parametrize("pair", TRAINING_PAIRS, ids=list(TRAINING_PAIRS))
+def test_training_follows_the_keras_oracle(pair):
+    """`model.fit` from the same weights: the same losses, the same weights.
+
+    Three epochs of Adam on a regression target; a layer with swapped
+    gates (or a wrong gradient) leaves the oracle's trajectory at once.
+    """
+    make_ours, make_theirs, n_keras_weights = TRAINING_PAIRS[pair]
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(32, 6, 3)).astype("float32")
+    y = rng.normal(size=(32, 4)).astype("float32")
+    ours, theirs = make_ours(), make_theirs()
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    theirs.set_weights(ours.get_weights()[:n_keras_weights])
+    our_loss, our_weights = _trained(ours, x, y)
+    their_loss, their_weights = _trained(theirs, x, y)
+    np.testing.assert_allclose(our_loss, their_loss, rtol=TOL)
+    for got, want in zip(our_weights, their_weights):
+        np.testing.assert_allclose(got, want, atol=TOL, rtol=0)

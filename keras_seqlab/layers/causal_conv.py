@@ -126,9 +126,6 @@ class ConvArguments(keras.layers.Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.supports_masking = True
 
-    def _owner(self):
-        return f"{self.__class__.__name__} '{self.name}'"
-
     def _weight_arguments(self):
         return {
             "use_bias": self.use_bias,

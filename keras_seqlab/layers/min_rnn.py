@@ -102,12 +102,9 @@ class _MinRNNCell(RecurrentCell):
         )
         self.add_bias((self.blocks * self.units,))
 
-    def project_inputs(self, inputs):
-        """`x W + b` for one step `(batch, D)` or a sequence `(batch, T, D)`."""
-        projected = ops.matmul(inputs, self.kernel)
-        if self.use_bias:
-            projected = projected + self.bias
-        return projected
+    def input_bias(self):
+        # Every bias term is on the input side: `project_inputs` adds all.
+        return self.bias
 
     def coefficients(self, projected):
         """(a, b) of h_t = a ⊙ h_{t-1} + b from the projected input."""

@@ -23,6 +23,7 @@ from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_step_shape
 from keras_seqlab.utils.validation import check_units
+from keras_seqlab.utils.validation import layer_owner
 
 
 class RecurrentCell(keras.layers.Layer):
@@ -305,19 +306,16 @@ class SeqlabRNN(keras.layers.RNN):
     (2, 5, 8)
     """
 
-    def _owner(self):
-        return f"{self.__class__.__name__} '{self.name}'"
-
     def build(self, sequences_shape, initial_state_shape=None):
-        check_sequence_shape(self._owner(), sequences_shape)
+        check_sequence_shape(layer_owner(self), sequences_shape)
         super().build(sequences_shape, initial_state_shape)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        check_sequence_shape(self._owner(), sequences.shape)
+        check_sequence_shape(layer_owner(self), sequences.shape)
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         if mask is not None:
-            check_mask_shape(self._owner(), sequences, mask)
+            check_mask_shape(layer_owner(self), sequences, mask)
         cells = [c for c in cells_of(self.cell) if _has_dropout(c)]
         if training:
             for cell in cells:

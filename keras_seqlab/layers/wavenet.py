@@ -11,6 +11,7 @@ from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask_shape
 from keras_seqlab.utils.validation import check_units
+from keras_seqlab.utils.validation import layer_owner
 
 
 @seqlab_export
@@ -114,7 +115,7 @@ class WaveNetBlock(ConvArguments):
             bias_constraint=bias_constraint,
             **kwargs,
         )
-        owner = self._owner()
+        owner = layer_owner(self)
         self.filters = check_units(owner, filters, "filters")
         self.kernel_size = check_units(owner, kernel_size, "kernel_size")
         self.dilation_rate = check_units(owner, dilation_rate, "dilation_rate")
@@ -147,7 +148,7 @@ class WaveNetBlock(ConvArguments):
         )
 
     def build(self, inputs_shape):
-        check_channels(self._owner(), inputs_shape, None)
+        check_channels(layer_owner(self), inputs_shape, None)
         channels = int(inputs_shape[-1])
         k, f = self.kernel_size, self.filters
         if self.gated:
@@ -171,11 +172,11 @@ class WaveNetBlock(ConvArguments):
         self.input_channels = channels
 
     def call(self, inputs, mask=None):
-        check_channels(self._owner(), inputs.shape, self.input_channels)
+        check_channels(layer_owner(self), inputs.shape, self.input_channels)
         x = inputs
         keep = None
         if mask is not None:
-            check_mask_shape(self._owner(), inputs, mask)
+            check_mask_shape(layer_owner(self), inputs, mask)
             mask = ops.cast(mask, "bool")
             keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
             x = x * keep
@@ -215,7 +216,7 @@ class WaveNetBlock(ConvArguments):
         return shortcut + residual, skip
 
     def compute_output_shape(self, inputs_shape):
-        check_channels(self._owner(), inputs_shape, self.input_channels)
+        check_channels(layer_owner(self), inputs_shape, self.input_channels)
         shape = (*tuple(inputs_shape)[:-1], self.filters)
         return shape, shape
 

@@ -16,6 +16,7 @@ from keras_seqlab.layers.wavenet import reference_case
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask_shape
 from keras_seqlab.utils.validation import check_units
+from keras_seqlab.utils.validation import layer_owner
 
 
 @seqlab_export
@@ -112,7 +113,7 @@ class WaveNet(ConvArguments):
             bias_constraint=bias_constraint,
             **kwargs,
         )
-        owner = self._owner()
+        owner = layer_owner(self)
         self.filters = check_units(owner, filters, "filters")
         self.dilations = check_dilations(owner, dilations)
         self.kernel_size = check_units(owner, kernel_size, "kernel_size")
@@ -138,7 +139,7 @@ class WaveNet(ConvArguments):
         return receptive_field(self.kernel_size, self.dilations)
 
     def build(self, inputs_shape):
-        check_channels(self._owner(), inputs_shape, None)
+        check_channels(layer_owner(self), inputs_shape, None)
         shape = tuple(inputs_shape)
         for block in self.blocks:
             block.build(shape)
@@ -146,9 +147,9 @@ class WaveNet(ConvArguments):
 
     def call(self, inputs, mask=None):
         channels = self.blocks[0].input_channels
-        check_channels(self._owner(), inputs.shape, channels)
+        check_channels(layer_owner(self), inputs.shape, channels)
         if mask is not None:
-            check_mask_shape(self._owner(), inputs, mask)
+            check_mask_shape(layer_owner(self), inputs, mask)
             mask = ops.cast(mask, "bool")
         h, total = inputs, None
         for block in self.blocks:
@@ -165,7 +166,7 @@ class WaveNet(ConvArguments):
 
     def compute_output_shape(self, inputs_shape):
         channels = self.blocks[0].input_channels
-        check_channels(self._owner(), inputs_shape, channels)
+        check_channels(layer_owner(self), inputs_shape, channels)
         inputs_shape = tuple(inputs_shape)
         if self.return_sequences:
             return (*inputs_shape[:-1], self.filters)
