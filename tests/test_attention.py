@@ -152,8 +152,15 @@ def test_reference_cases_cover_masks_causality_and_gradients():
         (c.layer_kwargs["ff_dim"], c.layer_kwargs["causal"]) for c in blocks
     } == {(ff, causal) for ff in (None, FF_DIM) for causal in (0, 1)}
     for case in blocks + pooling:
-        masks = {s.mask for s in case.forward_setups}
-        assert masks == {None, "left", "right", "holes"}, case.name
+        if case.forward_setups:
+            masks = {s.mask for s in case.forward_setups}
+            assert masks == {None, "left", "right", "holes"}, case.name
+    forward = [c for c in blocks if c.forward_setups]
+    assert len(forward) == 4
+    # Gradients at the layer's default epsilon, as in the original tests.
+    assert all(
+        "epsilon" not in c.layer_kwargs for c in blocks if c.gradient_setups
+    )
     gradient = [s for c in blocks for s in c.gradient_setups]
     assert {s.mask for s in gradient} == {None, "left", "right"}
     assert any(c.layer_kwargs["causal"] and c.gradient_setups for c in blocks)

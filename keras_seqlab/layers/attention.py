@@ -449,34 +449,50 @@ class AttentionPooling(layers.Layer):
 # `units` 3. "mask": left/right padding or "holes" (every other step of the
 # first sample, none of the second).
 _SHAPE = {"batch": 2, "timesteps": 5, "input_dim": 4, "units": 3}
-_MASKS = tuple({**_SHAPE, "mask": mask} for mask in (None, "left", "right"))
-_MASKS += ({**_SHAPE, "mask": "holes"},)
-REFERENCE_CASES = tuple(
-    {
+_MASKS = tuple(
+    {**_SHAPE, "mask": mask} for mask in (None, "left", "right", "holes")
+)
+
+
+def _block_case(name, ff_dim, causal, forward=(), gradient=(), **kwargs):
+    return {
         "kind": "attention_block",
-        "name": f"AttentionBlock{' causal' if causal else ''}"
-        f"{'' if ff_dim else ' no ff'}",
+        "name": name,
         "layer": AttentionBlock,
         "layer_kwargs": {
             "num_heads": 2,
             "key_dim": 3,
             "ff_dim": ff_dim,
             "causal": causal,
-            "epsilon": 1e-3,
+            **kwargs,
         },
-        "forward_setups": _MASKS,
+        "forward_setups": forward,
         "gradient_setups": tuple(
-            {**_SHAPE, "mask": mask, "seed": 1}
-            for mask in {
-                (6, True): ("left",),
-                (None, False): ("right",),
-                (6, False): (None,),
-            }.get((ff_dim, causal), ())
+            {**_SHAPE, "mask": mask, "seed": 1} for mask in gradient
         ),
     }
-    for ff_dim in (6, None)
-    for causal in (False, True)
-) + (
+
+
+REFERENCE_CASES = (
+    # Forward values with epsilon 1e-3, every mask; gradients at the
+    # default epsilon.
+    *(
+        _block_case(
+            f"AttentionBlock{' causal' if causal else ''}"
+            f"{'' if ff_dim else ' no ff'}",
+            ff_dim,
+            causal,
+            forward=_MASKS,
+            epsilon=1e-3,
+        )
+        for ff_dim in (6, None)
+        for causal in (False, True)
+    ),
+    _block_case("AttentionBlock gradients", 6, False, gradient=(None,)),
+    _block_case("AttentionBlock causal gradients", 6, True, gradient=("left",)),
+    _block_case(
+        "AttentionBlock no ff gradients", None, False, gradient=("right",)
+    ),
     {
         "kind": "attention_pooling",
         "name": "AttentionPooling",
