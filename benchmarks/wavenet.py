@@ -41,7 +41,7 @@ from _backend import configure_threads
 from _timing import measure
 from _timing import progress
 
-from keras_seqlab.layers.wavenet import receptive_field
+from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.layers.wavenet_stack import WaveNet
 
 BATCH = 64

@@ -167,7 +167,7 @@ def child(method, phase, rows, window, batch, memory):
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
     if method == "ours":
-        from keras_seqlab import windows  # noqa: F401
+        from keras_seqlab.data import windows  # noqa: F401
 
     result = {"method": method, "phase": phase}
     if memory == "tracemalloc":

@@ -16,8 +16,8 @@ from keras import ops
 from seqlab_testing import BACKEND
 from seqlab_testing import to_numpy
 
+from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.layers.wavenet import WaveNetBlock
-from keras_seqlab.layers.wavenet import receptive_field
 from keras_seqlab.layers.wavenet_stack import WaveNet
 from keras_seqlab.reference import value_and_grad
 from keras_seqlab.reference import wavenet as ref_wavenet

@@ -1,0 +1,132 @@
+"""The package's layering, read from the installed modules' imports.
+
+Imports run one way (README, "How the code is laid out"): the CLI on top,
+then tuning, experiments, testing, models, layers, and data, reference and
+utils at the bottom. No module imports another module's private names.
+"""
+
+import ast
+import importlib.util
+import pathlib
+import subprocess
+import sys
+
+import keras_seqlab
+
+ROOT = pathlib.Path(keras_seqlab.__file__).parent
+
+
+def _folder(name):
+    """Where `keras_seqlab.NAME` lives (reference/ and tuning/ are mapped
+    from the top level of a source checkout)."""
+    origin = importlib.util.find_spec(f"keras_seqlab.{name}").origin
+    return pathlib.Path(origin).parent
+
+
+# What each part of the package may import from keras_seqlab (itself too).
+ALLOWED = {
+    "utils": set(),
+    "reference": set(),
+    "data": {"utils"},
+    "layers": {"utils"},
+    "models": {"layers", "utils"},
+    "testing": {"layers", "reference", "utils"},
+    "experiments": {"models", "layers", "data", "utils"},
+    "tuning": {"experiments", "models", "layers", "data", "utils"},
+    "__init__": {"data", "layers", "models"},
+}
+
+
+def _modules():
+    """(part, path) of every module of the package."""
+    found = {}
+    for path in ROOT.rglob("*.py"):
+        relative = path.relative_to(ROOT)
+        part = relative.stem if len(relative.parts) == 1 else relative.parts[0]
+        found[path] = part
+    for name in ("reference", "tuning"):
+        for path in _folder(name).rglob("*.py"):
+            found[path] = name
+    return sorted((part, path) for path, part in found.items())
+
+
+def _imports(path):
+    """(imported module, [names]) of every `from keras_seqlab...` import."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            module = node.module or ""
+            if module == "keras_seqlab" or module.startswith("keras_seqlab."):
+                found.append((module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("keras_seqlab"):
+                    found.append((alias.name, []))
+    return found
+
+
+def _target(module, name):
+    """The package part an import reaches: keras_seqlab.X... -> X."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return name
+    return parts[1]
+
+
+def test_imports_run_one_way():
+    wrong = []
+    for part, path in _modules():
+        if part == "cli":
+            continue
+        allowed = ALLOWED[part] | {part}
+        for module, names in _imports(path):
+            for name in names or [""]:
+                target = _target(module, name)
+                if target not in allowed:
+                    wrong.append(f"{path}: {module} {name}")
+    assert not wrong, "imports against the layering:\n" + "\n".join(wrong)
+
+
+def test_no_private_names_cross_modules():
+    wrong = [
+        f"{path}: {module} {name}"
+        for _, path in _modules()
+        for module, names in _imports(path)
+        for name in names
+        if name.startswith("_")
+        or any(p.startswith("_") and p != "__init__" for p in module.split("."))
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_layering_check_sees_a_wrong_import(tmp_path):
+    # The reader must find an import that goes up: a layer importing the
+    # experiments would be reported.
+    module = tmp_path / "bad.py"
+    module.write_text("from keras_seqlab.experiments import compare\n")
+    ((target, names),) = _imports(module)
+    assert _target(target, names[0]) == "experiments"
+    assert "experiments" not in ALLOWED["layers"]
+
+
+def test_import_loads_layers_data_and_models_only():
+    code = (
+        "import sys, keras_seqlab; print(sorted({m.split('.')[1] for m in "
+        "sys.modules if m.startswith('keras_seqlab.')}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = set(ast.literal_eval(done.stdout.strip().splitlines()[-1]))
+    assert loaded == {"data", "layers", "models", "utils"}
+
+
+def test_no_module_is_over_500_lines():
+    long = {
+        str(path): n
+        for _, path in _modules()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert not long, long
