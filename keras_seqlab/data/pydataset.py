@@ -5,6 +5,7 @@ import numbers
 import keras
 import numpy as np
 
+from keras_seqlab.data.series import resolve
 from keras_seqlab.data.windows import window_views
 from keras_seqlab.utils.validation import check_non_negative
 from keras_seqlab.utils.validation import check_units
@@ -26,7 +27,8 @@ class WindowedSeries(keras.utils.PyDataset):
 
     Args:
         data, window, horizon, gap, stride, targets, inputs, seq2seq,
-            columns: as in `make_windows`.
+            columns: as in `make_windows` (`data` may be a `SeriesData`
+            or a pandas DataFrame / Series, `targets` names).
         batch_size: positive integer.
         shuffle: permute the windows every epoch.
         seed: integer seed of the shuffling (None: a fresh random seed).
@@ -67,6 +69,7 @@ class WindowedSeries(keras.utils.PyDataset):
     ):
         super().__init__(**kwargs)
         owner = "WindowedSeries"
+        data, targets, columns = resolve(owner, data, targets, inputs, columns)
         args = (window, horizon, gap, stride, targets, inputs, seq2seq)
         self.x, self.y = window_views(owner, data, *args, columns)
         self._source = (np.asarray(data), (*args, columns))

@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from keras_seqlab.data.series import named
+from keras_seqlab.data.series import rebuild
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_choice
 
@@ -32,6 +34,9 @@ class Scaler:
         feature_range: `(low, high)` for min-max scaling.
         center: fitted centers (set by `fit`; given when restoring).
         scale: fitted scales (set by `fit`; given when restoring).
+        names: the fitted columns' names (set by `fit` on a `SeriesData`
+            or a DataFrame, so that `columns=` may name them; given when
+            restoring), or None.
 
     Example:
 
@@ -49,11 +54,13 @@ class Scaler:
         feature_range=(0.0, 1.0),
         center=None,
         scale=None,
+        names=None,
     ):
         self.kind = check_choice("Scaler", "kind", kind, SCALER_KINDS)
         low, high = _check_range(feature_range)
         self.feature_range = (low, high)
         self.center, self.scale = _check_state(center, scale)
+        self.names = _check_names(names, self.center)
 
     @property
     def fitted(self):
@@ -64,9 +71,13 @@ class Scaler:
 
         Args:
             data: `(steps,)` or `(..., columns)`; statistics over every
-                axis but the last (a 1-D series is one column).
+                axis but the last (a 1-D series is one column). A
+                `SeriesData` (its values) or a pandas DataFrame (its
+                numeric columns) or Series; their column names are kept
+                in `names`.
         """
-        array = _numeric("Scaler.fit", data)
+        found = named("Scaler.fit", data)
+        array = _numeric("Scaler.fit", found.values)
         axes = 0 if array.ndim == 1 else tuple(range(array.ndim - 1))
         if self.kind == "standard":
             center = array.mean(axis=axes, dtype="f8")
@@ -78,6 +89,7 @@ class Scaler:
             center = lowest - low * np.where(scale == 0, 1.0, scale)
         self.center = np.asarray(center, "f8")
         self.scale = np.where(scale == 0, 1.0, scale).astype("f8")
+        self.names = _check_names(found.columns, self.center)
         return self
 
     def transform(self, data, columns=None):
@@ -85,28 +97,35 @@ class Scaler:
 
         Args:
             data: array whose last axis holds the fitted columns, or only
-                `columns` of them.
-            columns: None (all fitted columns), one index (`data` is one
-                column, any shape) or a list of indices.
+                `columns` of them; or a `SeriesData` or a pandas DataFrame
+                / Series (whose names select the columns when the scaler
+                was fit on named data).
+            columns: None (all fitted columns, or those `data` names), one
+                index or name (`data` is one column, any shape) or a list
+                of them; names need a scaler fit on named data.
 
         Returns:
             The scaled array; float32 stays float32, ints become float64.
+            A `SeriesData` in gives a `SeriesData`, a DataFrame (Series) a
+            DataFrame (Series) with the same index and columns.
         """
-        array, center, scale = self._prepare("transform", data, columns)
-        return (array - center) / scale
+        found, array, center, scale = self._prepare("transform", data, columns)
+        return rebuild(data, found, (array - center) / scale)
 
     def inverse_transform(self, data, columns=None):
         """`data * scale + center`: back to the original units.
 
         Args:
-            data, columns: as in `transform`, e.g. `columns=3` for the
-                `(N, H)` predictions of target column 3.
+            data, columns: as in `transform`, e.g. `columns=3` (or
+                `columns="BASEL_temp_mean"`) for the `(N, H)` predictions
+                of target column 3.
 
         Returns:
-            The array in original units.
+            The array (or `SeriesData`, DataFrame) in original units.
         """
-        array, center, scale = self._prepare("inverse_transform", data, columns)
-        return array * scale + center
+        owner = "inverse_transform"
+        found, array, center, scale = self._prepare(owner, data, columns)
+        return rebuild(data, found, array * scale + center)
 
     def fit_transform(self, data):
         """`fit(data)` then `transform(data)`."""
@@ -116,11 +135,13 @@ class Scaler:
         owner = f"Scaler.{method}"
         if not self.fitted:
             raise ValueError(f"{owner}: the scaler is not fitted; call fit.")
-        array = _numeric(owner, data, finite=False)
+        found = named(owner, data)
+        array = _numeric(owner, found.values, finite=False)
         dtype = np.result_type(array.dtype, np.float32)
         center, scale = self.center, self.scale
+        columns = self._by_name(owner, found.columns, columns)
         if columns is not None:
-            index = _scaler_columns(owner, columns, center)
+            index = _scaler_columns(owner, columns, center, self.names)
             center, scale = center[index], scale[index]
             if center.ndim and array.shape[-1:] != center.shape:
                 raise ValueError(
@@ -134,7 +155,23 @@ class Scaler:
                 "some of them."
             )
         array = array.astype(dtype, copy=False)
-        return array, center.astype(dtype), scale.astype(dtype)
+        return found, array, center.astype(dtype), scale.astype(dtype)
+
+    def _by_name(self, owner, given, columns):
+        """`columns`, or the names named data brings, checked alike."""
+        if given is None or self.names is None:
+            return columns
+        if columns is None:
+            return list(given) if len(given) > 1 else given[0]
+        index = _scaler_columns(owner, columns, self.center, self.names)
+        index = [index] if isinstance(index, int) else list(index)
+        chosen = [self.names[i] for i in index] if index else self.names
+        if list(chosen) != list(given):
+            raise ValueError(
+                f"{owner}: `columns` selects {list(chosen)!r}, the data's "
+                f"columns are {list(given)!r}."
+            )
+        return columns
 
     def get_config(self):
         return {
@@ -142,6 +179,7 @@ class Scaler:
             "feature_range": list(self.feature_range),
             "center": None if self.center is None else self.center.tolist(),
             "scale": None if self.scale is None else self.scale.tolist(),
+            "names": None if self.names is None else list(self.names),
         }
 
     @classmethod
@@ -197,9 +235,50 @@ def _numeric(owner, data, finite=True):
     return array
 
 
-def _scaler_columns(owner, columns, center):
+def _check_names(names, center):
+    """The fitted columns' names as a tuple of str, or None."""
+    if names is None:
+        return None
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ValueError(
+            f"Scaler: `names` must be a list of column names (str), got "
+            f"{names!r}."
+        )
+    n = 1 if center is None or not center.ndim else center.size
+    if center is None or len(names) != n:
+        raise ValueError(
+            f"Scaler: `names` {list(names)!r} must name the {n} fitted "
+            "column(s) (and needs `center` and `scale`)."
+        )
+    return tuple(names)
+
+
+def _scaler_column(owner, item, names):
+    """A column name as its index among `names`; an index is kept."""
+    if not isinstance(item, str):
+        return item
+    if names is None:
+        raise ValueError(
+            f"{owner}: column {item!r} is a name, but the scaler was fit "
+            "on an array without column names; pass an index, or fit on "
+            "a SeriesData or a DataFrame."
+        )
+    if item not in names:
+        raise ValueError(
+            f"{owner}: unknown column {item!r}; the scaler was fit on "
+            f"{', '.join(repr(n) for n in names)}."
+        )
+    return names.index(item)
+
+
+def _scaler_columns(owner, columns, center, names=None):
     n = center.size if center.ndim else 1
-    items = [columns] if isinstance(columns, numbers.Integral) else columns
+    if isinstance(columns, (str, numbers.Number)):
+        columns = _scaler_column(owner, columns, names)
+        items = [columns]
+    else:
+        columns = [_scaler_column(owner, c, names) for c in columns]
+        items = columns
     for item in items:
         if isinstance(item, bool) or not isinstance(item, numbers.Integral):
             raise ValueError(f"{owner}: bad column {item!r} in `columns`.")

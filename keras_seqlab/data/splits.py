@@ -5,6 +5,9 @@ import numbers
 
 import numpy as np
 
+from keras_seqlab.data.series import is_named
+from keras_seqlab.data.series import row_count
+from keras_seqlab.data.series import slice_rows
 from keras_seqlab.utils.validation import check_non_negative
 
 
@@ -58,16 +61,19 @@ def temporal_split(data, val=0.1, test=0.1, gap=0):
     that no target of one split is an input of another.
 
     Args:
-        data: an array, split along its first axis, or a tuple of arrays of
-            the same length (e.g. the `(x, y)` of `make_windows`), split
-            alike.
+        data: an array, split along its first axis, a `SeriesData`
+            (values and dates split alike, names and targets kept), a
+            pandas DataFrame or Series (split with `iloc`), or a tuple of
+            these of the same length (e.g. the `(x, y)` of
+            `make_windows`), split alike.
         val: fraction in [0, 1) for validation (0: an empty split).
         test: fraction in [0, 1) for test (0: an empty split).
         gap: non-negative integer, entries dropped between splits.
 
     Returns:
-        `(train, val, test)`: views (basic slices) of `data`, or tuples of
-        views for a tuple.
+        `(train, val, test)`: views (basic slices) of `data`, of the same
+        kind (three `SeriesData`, three DataFrames), or tuples of them for
+        a tuple.
 
     Example:
 
@@ -84,14 +90,15 @@ def temporal_split(data, val=0.1, test=0.1, gap=0):
             f"{owner}: `val` + `test` must be < 1, got {val!r} + {test!r}."
         )
     arrays = data if isinstance(data, tuple) else (data,)
-    arrays = tuple(np.asarray(a) for a in arrays)
-    lengths = {len(a) if a.ndim else 0 for a in arrays}
-    if len(lengths) != 1:
-        raise ValueError(
-            f"{owner}: the arrays differ in length: {[len(a) for a in arrays]}."
-        )
-    bounds = _split_bounds(owner, lengths.pop(), val, test, gap)
-    splits = [tuple(a[start:stop] for a in arrays) for start, stop in bounds]
+    arrays = tuple(a if is_named(a) else np.asarray(a) for a in arrays)
+    lengths = [row_count(owner, a) for a in arrays]
+    if len(set(lengths)) != 1:
+        raise ValueError(f"{owner}: the arrays differ in length: {lengths}.")
+    bounds = _split_bounds(owner, lengths[0], val, test, gap)
+    splits = [
+        tuple(slice_rows(a, start, stop) for a in arrays)
+        for start, stop in bounds
+    ]
     if not isinstance(data, tuple):
         splits = [split[0] for split in splits]
     return tuple(splits)

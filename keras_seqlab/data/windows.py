@@ -27,6 +27,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from keras_seqlab.data.series import resolve
 from keras_seqlab.utils.validation import check_non_negative
 from keras_seqlab.utils.validation import check_units
 
@@ -283,6 +284,7 @@ def window_views(
     horizon = check_units(owner, horizon, "horizon")
     stride = check_units(owner, stride, "stride")
     gap = check_non_negative(owner, "gap", gap)
+    data, targets, columns = resolve(owner, data, targets, inputs, columns)
     series, one_d = _as_series(owner, data)
     _check_lengths(owner, len(series), window, horizon, gap)
     bases = _columns(owner, series, one_d, targets, inputs, columns)
@@ -330,19 +332,22 @@ def make_windows(
 
     Args:
         data: the series, `(steps,)` or `(steps, columns)`, numeric, no NaN.
-            A numpy array is never copied.
+            A numpy array (or a `SeriesData`'s values) is never copied. A
+            `SeriesData` or a pandas DataFrame / Series brings its column
+            names (and a `SeriesData` its default `targets`); a
+            DataFrame's index and datetime columns are not inputs.
         window: positive integer, the input length.
         horizon: positive integer, the number of target steps.
         gap: non-negative integer, the steps skipped between the window's
             last row and the first target (0: the next row).
         stride: positive integer, the step between window starts.
         targets: the target column(s): an index or name (one column), a
-            list of them, a slice, or None for every column (the series
-            itself for 1-D data).
+            list of them, a slice, or None for the `SeriesData`'s own
+            targets, else every column (the series itself for 1-D data).
         inputs: the input column(s), as `targets`; None for every column.
         seq2seq: seq-to-seq targets at every input step.
         columns: optional names of the data's columns, to select `targets`
-            and `inputs` by name.
+            and `inputs` by name (named data brings its own).
 
     Returns:
         `(x, y)`, read-only views of `data` (or, for an unevenly spaced
