@@ -156,7 +156,8 @@ def resolve(owner, data, targets, inputs, columns):
             "out for a SeriesData or a pandas object."
         )
     for role, spec in (("target", targets), ("input", inputs)):
-        for item in [spec] if isinstance(spec, str) else spec or ():
+        items = spec if isinstance(spec, (list, tuple)) else [spec]
+        for item in items:
             if isinstance(item, str) and item in found.dates:
                 raise ValueError(
                     f"{owner}: {role} column {item!r} is a date column; "
