@@ -31,9 +31,17 @@ ALLOWED = {
     "layers": {"utils"},
     "models": {"layers", "utils"},
     "testing": {"layers", "reference", "utils"},
-    "experiments": {"models", "layers", "data", "utils"},
-    "tuning": {"experiments", "models", "layers", "data", "utils"},
-    "__init__": {"data", "layers", "models"},
+    "forecasting": {"models", "layers", "data", "utils"},
+    "experiments": {"forecasting", "models", "layers", "data", "utils"},
+    "tuning": {
+        "experiments",
+        "forecasting",
+        "models",
+        "layers",
+        "data",
+        "utils",
+    },
+    "__init__": {"data", "forecasting", "layers", "models"},
 }
 
 

@@ -151,6 +151,59 @@ def test_runs_is_causal_and_loads_in_safe_mode(name, tmp_path):
     np.testing.assert_allclose(to_numpy(loaded(x)), expected, atol=1e-5)
 
 
+# -- quantile heads ------------------------------------------------------------
+
+LEVELS = (0.1, 0.5, 0.9)
+
+
+def _weighted_layers(model):
+    """(class name, weight shapes) of every layer with weights but the head."""
+    return sorted(
+        (type(layer).__name__, [tuple(w.shape) for w in layer.weights])
+        for layer in model.layers
+        if layer.weights and layer.name != "head"
+    )
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_quantile_heads(name):
+    """Every architecture and head: `quantiles=` adds a trailing axis of
+    size Q to the head's shape; the body is unchanged and the head layer
+    has Q times the outputs (`quantiles=None` keeps today's models: their
+    shapes and parameter counts are pinned by the tests above and below);
+    the outputs never cross (strictly increasing but for persistence, whose
+    quantiles all equal its forecast); `model_quantiles` reads the levels."""
+    from keras_seqlab.layers import model_quantiles
+
+    for head in models.supported_heads(name):
+        horizon = 1 if head == "many_to_one" else 3
+        for n_targets in (1, 2):
+            kwargs = _kwargs(name, head, horizon, n_targets)
+            plain = models.build(name, (T, K), quantiles=None, **kwargs)
+            quantile = models.build(name, (T, K), quantiles=LEVELS, **kwargs)
+            case = (head, n_targets)
+            assert model_quantiles(plain) is None
+            assert model_quantiles(quantile) == LEVELS
+
+            targets = _window_targets(head, horizon, n_targets)[1]
+            assert quantile.output_shape == (None, *targets.shape[1:], 3)
+            assert _weighted_layers(quantile) == _weighted_layers(plain)
+            if name != "persistence":
+                point_head = plain.get_layer("head").weights
+                q_head = quantile.get_layer("head").weights
+                for p, q in zip(point_head, q_head, strict=True):
+                    assert q.shape[:-1] == p.shape[:-1], case
+                    assert q.shape[-1] == 3 * p.shape[-1], case
+
+            y = to_numpy(quantile(_inputs(batch=2)))
+            assert y.shape == (2, *targets.shape[1:], 3)
+            steps = np.diff(y, axis=-1)
+            if name == "persistence":
+                np.testing.assert_array_equal(steps, 0.0)
+            else:
+                assert (steps > 0).all(), case
+
+
 # -- classic models: parameter counts as Keras computes them -------------------
 
 

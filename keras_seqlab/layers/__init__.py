@@ -22,6 +22,10 @@ from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTMCell
 from keras_seqlab.layers.persistence import Persistence
 from keras_seqlab.layers.positional import PositionalEncoding
+from keras_seqlab.layers.quantiles import ConformalInterval
+from keras_seqlab.layers.quantiles import QuantileHead
+from keras_seqlab.layers.quantiles import RepeatQuantiles
+from keras_seqlab.layers.quantiles import model_quantiles
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.layers.recurrent import SeqlabRNN
@@ -32,6 +36,7 @@ __all__ = [
     "AttentionBlock",
     "AttentionPooling",
     "CellRNN",
+    "ConformalInterval",
     "GRUVariant",
     "GRUVariantCell",
     "GRU_VARIANTS",
@@ -46,9 +51,12 @@ __all__ = [
     "PeepholeLSTMCell",
     "Persistence",
     "PositionalEncoding",
+    "QuantileHead",
     "RecurrentCell",
+    "RepeatQuantiles",
     "SeqlabRNN",
     "WaveNet",
     "WaveNetBlock",
+    "model_quantiles",
     "receptive_field",
 ]

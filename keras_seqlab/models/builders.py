@@ -12,9 +12,12 @@ from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.persistence import Persistence
 from keras_seqlab.layers.persistence import check_target_index
 from keras_seqlab.layers.positional import PositionalEncoding
+from keras_seqlab.layers.quantiles import RepeatQuantiles
 from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.models.parts import head_size
 from keras_seqlab.models.parts import model_inputs
 from keras_seqlab.models.parts import output_head
+from keras_seqlab.models.parts import quantile_outputs
 from keras_seqlab.models.parts import recurrent_layer
 from keras_seqlab.models.parts import recurrent_model
 from keras_seqlab.models.parts import recurrent_stack
@@ -29,7 +32,12 @@ from keras_seqlab.utils.validation import check_units
     "The naive baseline: the last value of the target column(s).\n\n"
     "    A `Persistence` layer, no weights; `units` is not used. Options:\n"
     "    `target_index`, the input column(s) holding the target (an int,\n"
-    "    or a list of `n_targets` ints).",
+    "    or a list of `n_targets` ints).\n\n"
+    "    With `quantiles`, every quantile is the last value (a\n"
+    "    `RepeatQuantiles` layer): a naive interval of width 0, so its\n"
+    "    coverage is that of an exact hit; a conformal margin\n"
+    "    (`keras_seqlab.forecasting.conformal`) makes it the classic\n"
+    "    naive interval of calibrated width.",
     {"target_index": 0},
 )
 def build_persistence(spec, opts):
@@ -52,6 +60,8 @@ def build_persistence(spec, opts):
     )(inputs)
     if spec.head == "many_to_one" and spec.n_targets > 1:
         y = layers.Reshape((spec.n_targets,))(y)
+    if spec.quantiles is not None:
+        y = RepeatQuantiles(spec.quantiles, name="quantiles")(y)
     return keras.Model(inputs, y, name="persistence")
 
 
@@ -70,13 +80,11 @@ def build_linear(spec, opts):
     window = spec.fixed_window()
     inputs = model_inputs(spec)
     if spec.sequences:
-        x = layers.Conv1D(
-            spec.horizon * spec.n_targets,
-            window,
-            padding="causal",
-            name="head",
-        )(inputs)
-        if spec.n_targets > 1:
+        size = head_size(spec) * len(spec.quantiles or (None,))
+        x = layers.Conv1D(size, window, padding="causal", name="head")(inputs)
+        if spec.quantiles is not None:
+            x = quantile_outputs(x, spec, steps=window)
+        elif spec.n_targets > 1:
             x = layers.Reshape((window, spec.horizon, spec.n_targets))(x)
         return keras.Model(inputs, x, name="linear")
     x = layers.Flatten(name="flatten")(inputs)

@@ -8,6 +8,7 @@ from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
 from keras_seqlab.layers.min_rnn import MinGRU
 from keras_seqlab.layers.min_rnn import MinLSTM
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
+from keras_seqlab.layers.quantiles import QuantileHead
 from keras_seqlab.utils.validation import check_choice
 
 RECURRENT_CELLS = (
@@ -31,8 +32,13 @@ def output_head(x, spec):
     """Dense output layer and reshape to the head's shape (see module doc).
 
     `x` is `(batch, F)`, or `(batch, T, F)` for the seq-to-seq head (a Dense
-    on a 3-D input is the same Dense at every step).
+    on a 3-D input is the same Dense at every step). With
+    `spec.quantiles`, the Dense has Q times as many outputs and
+    `quantile_outputs` adds the trailing quantile axis.
     """
+    if spec.quantiles is not None:
+        size = head_size(spec) * len(spec.quantiles)
+        return quantile_outputs(layers.Dense(size, name="head")(x), spec)
     if spec.head == "many_to_one":
         return layers.Dense(spec.n_targets, name="head")(x)
     y = layers.Dense(spec.horizon * spec.n_targets, name="head")(x)
@@ -41,6 +47,38 @@ def output_head(x, spec):
     if spec.head == "seq_to_vector":
         return layers.Reshape((spec.horizon, spec.n_targets))(y)
     return layers.Reshape((-1, spec.horizon, spec.n_targets))(y)
+
+
+def head_size(spec):
+    """How many values one (step's) point forecast holds: n or H * n."""
+    if spec.head == "many_to_one":
+        return spec.n_targets
+    return spec.horizon * spec.n_targets
+
+
+def target_shape(spec):
+    """One sample's (one step's) point-forecast shape: (n,), (H,), (H, n)."""
+    if spec.head == "many_to_one":
+        return (spec.n_targets,)
+    if spec.n_targets == 1:
+        return (spec.horizon,)
+    return (spec.horizon, spec.n_targets)
+
+
+def quantile_outputs(y, spec, steps=-1):
+    """Raw quantile values `(batch, [T,] size * Q)` to ordered quantiles.
+
+    A `Reshape` to the head's shape plus a trailing axis of size Q, then a
+    `QuantileHead` (named "quantiles"): `(batch, n, Q)` for many_to_one,
+    `(batch, H, Q)` / `(batch, H, n, Q)` for seq_to_vector and
+    `(batch, T, H, Q)` / `(batch, T, H, n, Q)` for seq_to_seq (`steps` is
+    the T given to the `Reshape`, -1 for "whatever the input has").
+    """
+    shape = target_shape(spec) + (len(spec.quantiles),)
+    if spec.sequences:
+        shape = (steps,) + shape
+    y = layers.Reshape(shape, name="quantile_reshape")(y)
+    return QuantileHead(spec.quantiles, name="quantiles")(y)
 
 
 def recurrent_layer(

@@ -6,6 +6,7 @@ with the common signature (see `keras_seqlab.models`) and records it;
 `supported_heads(name)` read the records.
 """
 
+from keras_seqlab.layers.quantiles import check_quantiles
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_units
@@ -29,6 +30,7 @@ class Spec:
         dropout,
         recurrent_dropout,
         n_targets,
+        quantiles=None,
     ):
         self.owner = owner
         self.input_shape = check_input_shape(owner, input_shape)
@@ -50,6 +52,9 @@ class Spec:
             owner, "recurrent_dropout", recurrent_dropout
         )
         self.n_targets = check_units(owner, n_targets, "n_targets")
+        self.quantiles = (
+            None if quantiles is None else check_quantiles(owner, quantiles)
+        )
 
     @property
     def sequences(self):
@@ -146,6 +151,7 @@ def register(name, doc, allowed=None):
             dropout=0.0,
             recurrent_dropout=0.0,
             n_targets=1,
+            quantiles=None,
             **options,
         ):
             owner = f"build_{name}"
@@ -159,6 +165,7 @@ def register(name, doc, allowed=None):
                 dropout,
                 recurrent_dropout,
                 n_targets,
+                quantiles,
             )
             return body(spec, _options(owner, options, allowed))
 
@@ -188,6 +195,12 @@ _COMMON_ARGS = """
         recurrent_dropout: recurrent dropout rate in [0, 1) (recurrent
             layers only).
         n_targets: positive integer, the number of target columns.
+        quantiles: None (the default) for a point forecast, or the
+            quantile levels, a strictly increasing sequence in (0, 1) such
+            as `(0.1, 0.5, 0.9)`: the head's output shape gets a trailing
+            axis of size Q = len(quantiles), ordered (non-crossing) by a
+            `QuantileHead`; train with
+            `keras_seqlab.forecasting.PinballLoss(quantiles)`.
 """
 
 
@@ -222,7 +235,8 @@ def build(name, input_shape, **kwargs):
         name: one of `names()`.
         input_shape: `(timesteps, features)`.
         **kwargs: the builders' arguments (`head`, `horizon`, `units`,
-            `depth`, `dropout`, `recurrent_dropout`, `n_targets`) and the
+            `depth`, `dropout`, `recurrent_dropout`, `n_targets`,
+            `quantiles`) and the
             architecture's options.
 
     Returns:
