@@ -3,14 +3,15 @@
 Every cell and layer here is checked, forward values and gradients, against
 the pure-Python reference in `keras_seqlab.reference` on each backend.
 
-`import keras_seqlab` loads the layers, the data utilities and the model
-builders (and so registers every public class for `.keras` files). The
-experiment runner (`keras_seqlab.experiments`), the test harness
-(`keras_seqlab.testing`) and the search spaces (`keras_seqlab.tuning`) are
-imported when used.
+`import keras_seqlab` loads the layers, the data utilities, the model
+builders and the forecasting functions (and so registers every public class
+for `.keras` files). The experiment runner (`keras_seqlab.experiments`), the
+test harness (`keras_seqlab.testing`) and the search spaces
+(`keras_seqlab.tuning`) are imported when used.
 """
 
 from keras_seqlab import data
+from keras_seqlab import forecasting
 from keras_seqlab import layers
 from keras_seqlab import models
 from keras_seqlab.data import Scaler
@@ -25,9 +26,14 @@ from keras_seqlab.data import synthetic_series
 from keras_seqlab.data import temporal_split
 from keras_seqlab.data import window_count
 from keras_seqlab.data import windows
+from keras_seqlab.forecasting import forecast
+from keras_seqlab.forecasting import forecaster
+from keras_seqlab.forecasting import forecaster_spec
+from keras_seqlab.forecasting import load_forecaster
 from keras_seqlab.layers import GRU_VARIANTS
 from keras_seqlab.layers import AttentionBlock
 from keras_seqlab.layers import AttentionPooling
+from keras_seqlab.layers import ForecastSpec
 from keras_seqlab.layers import GRUVariant
 from keras_seqlab.layers import GRUVariantCell
 from keras_seqlab.layers import LayerNormSimpleRNNCell
@@ -42,6 +48,7 @@ from keras_seqlab.layers import PeepholeLSTMCell
 from keras_seqlab.layers import Persistence
 from keras_seqlab.layers import PositionalEncoding
 from keras_seqlab.layers import RecurrentCell
+from keras_seqlab.layers import Rescale
 from keras_seqlab.layers import SeqlabRNN
 from keras_seqlab.layers import WaveNet
 from keras_seqlab.layers import WaveNetBlock
@@ -55,6 +62,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AttentionBlock",
     "AttentionPooling",
+    "ForecastSpec",
     "GRUVariant",
     "GRUVariantCell",
     "GRU_VARIANTS",
@@ -70,6 +78,7 @@ __all__ = [
     "Persistence",
     "PositionalEncoding",
     "RecurrentCell",
+    "Rescale",
     "Scaler",
     "SeqlabRNN",
     "SeriesData",
@@ -80,9 +89,14 @@ __all__ = [
     "build_classifier",
     "data",
     "datasets",
+    "forecast",
     "forecast_autoregressive",
+    "forecaster",
+    "forecaster_spec",
+    "forecasting",
     "layers",
     "load_csv",
+    "load_forecaster",
     "load_weather",
     "make_windows",
     "models",

@@ -13,7 +13,9 @@ import keras_tuner
 
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import predict_scores
+from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.tuning.tuners import trial_values
+from keras_seqlab.utils import files
 
 TOP = 5
 SUMMARY_FILE = "summary.json"
@@ -87,14 +89,27 @@ def summarize(setup, tuner, seconds, description, say=None):
 
 
 def write(setup, results, model):
-    """Writes `model` (`best_model.keras`) and `summary.json`."""
+    """Writes `model` as a forecaster (`best_model.keras`: raw windows in,
+    original units out) and `summary.json`, each file atomically."""
     folder = setup.project
     folder.mkdir(parents=True, exist_ok=True)
-    model.save(folder / BEST_MODEL_FILE)
+    plan, task = setup.plan, setup.task
+    best = forecaster(
+        model,
+        plan.columns,
+        plan.target_name,
+        task.head,
+        task.horizon,
+        scaler=plan.scaler,
+        date_column=plan.date_column,
+        freq=plan.freq,
+        name=f"{setup.settings['architecture']}_tuned",
+    )
+    files.save_model(best, folder / BEST_MODEL_FILE)
     results["files"] = [
         str(folder / BEST_MODEL_FILE),
         str(folder / SUMMARY_FILE),
     ]
-    (folder / SUMMARY_FILE).write_text(
-        json.dumps(results, indent=1) + "\n", encoding="utf-8"
+    files.write_text(
+        folder / SUMMARY_FILE, json.dumps(results, indent=1) + "\n"
     )

@@ -30,6 +30,9 @@ builder on the test split. Run again, it resumes; `--chief` and
 import argparse
 import sys
 
+from keras_seqlab.cli import backtest
+from keras_seqlab.cli import forecast
+
 # Flags whose names are not the setting's name with dashes.
 _FLAGS = {"overrides": "--set", "architecture": "ARCH"}
 
@@ -392,13 +395,11 @@ def build_parser():
     data = _data_parser()
     _add_compare(commands, data)
     _add_tune(commands, data)
+    forecast.add(commands)
+    backtest.add(commands)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

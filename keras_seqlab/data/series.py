@@ -219,3 +219,50 @@ def rebuild(original, found, values):
             out.isetitem(position, values[:, column])
         return out
     return values
+
+
+def select(owner, data, columns, date_column=None):
+    """`(values, dates)`: the named `columns` of `data`, in that order.
+
+    `data` is a `SeriesData`, a DataFrame or Series, or an array whose
+    columns are `columns` already (a 1-D array for one column). `dates`
+    (`datetime64[D]`) come from a `SeriesData`, a DataFrame's
+    `date_column` or its datetime index; None otherwise.
+
+    Raises:
+        ValueError: naming `owner`: missing columns, or an array of
+            another width.
+    """
+    columns = list(columns)
+    found = named(owner, data)
+    if found.columns is None:
+        values = np.asarray(data, dtype="float64")
+        if values.ndim == 1 and len(columns) == 1:
+            values = values[:, None]
+        if values.ndim != 2 or values.shape[1] != len(columns):
+            raise ValueError(
+                f"{owner}: expected an array (rows, {len(columns)}) for the "
+                f"columns {columns}, got shape {values.shape}."
+            )
+        return values, None
+    missing = [c for c in columns if c not in found.columns]
+    if missing:
+        raise ValueError(
+            f"{owner}: the data lack the column(s) {missing}; they have "
+            f"{list(found.columns)}."
+        )
+    index = [found.columns.index(c) for c in columns]
+    values = np.asarray(found.values, dtype="float64")[:, index]
+    return values, _dates(data, date_column)
+
+
+def _dates(data, date_column):
+    if isinstance(data, SeriesData):
+        return data.dates
+    if pandas_kind(data) != "DataFrame":
+        return None
+    if date_column is not None and date_column in data.columns:
+        return data[date_column].to_numpy().astype("datetime64[D]")
+    if "datetime" in str(getattr(data.index, "dtype", "")):
+        return data.index.to_numpy().astype("datetime64[D]")
+    return None

@@ -27,9 +27,13 @@ from keras_seqlab.experiments.tasks import label
 from keras_seqlab.experiments.tasks import prepare
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import last_step
+from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.models import supported_heads
+from keras_seqlab.utils import files
 
 DEFAULT_OUT = "seqlab-compare"
+# Every trained model is saved as OUT/models/TASK/NAME.keras, a forecaster.
+MODELS = "models"
 
 __all__ = ["DEFAULT_OUT", "execute", "format_leaderboard", "prepare", "run"]
 
@@ -82,8 +86,9 @@ def _sort_key(score):
 def _run_task(plan, task, counter, progress):
     """Trains and scores every model on one task, ranked by val metric.
 
-    Returns the task's results entry, its test forecasts by model and the
-    count of models done so far (`counter` is (done, total)).
+    Returns the task's results entry, its test forecasts and forecasters
+    by model and the count of models done so far (`counter` is (done,
+    total)).
     """
     metric = plan.metric
     done, total = counter
@@ -100,7 +105,7 @@ def _run_task(plan, task, counter, progress):
         "results": [],
         "skipped": [],
     }
-    forecasts = {}
+    forecasts, trained = {}, {}
     for name in plan.models:
         if task.head not in supported_heads(name):
             entry["skipped"].append(
@@ -112,7 +117,7 @@ def _run_task(plan, task, counter, progress):
         if progress is not None:
             doing = "evaluating" if name == "persistence" else "training"
             print(f"{line}: {doing}", file=progress, flush=True)
-        result, _, test_predictions = fit_and_score(
+        result, model, test_predictions = fit_and_score(
             plan,
             task,
             name,
@@ -121,6 +126,7 @@ def _run_task(plan, task, counter, progress):
             prefix=line + " ",
         )
         forecasts[name] = last_step(task, test_predictions)
+        trained[name] = _forecaster(plan, task, name, model)
         entry["results"].append(result)
         if progress is not None:
             print(
@@ -133,7 +139,22 @@ def _run_task(plan, task, counter, progress):
     entry["results"].sort(key=lambda r: _sort_key(r["val_" + metric]))
     for rank, result in enumerate(entry["results"], 1):
         result["rank"] = rank
-    return entry, forecasts, done
+    return entry, forecasts, trained, done
+
+
+def _forecaster(plan, task, name, model):
+    """The trained `model` as a forecaster in the target's original units."""
+    return forecaster(
+        model,
+        plan.columns,
+        plan.target_name,
+        task.head,
+        task.horizon,
+        scaler=plan.scaler,
+        date_column=plan.date_column,
+        freq=plan.freq,
+        name=name,
+    )
 
 
 def execute(plan, out=None, plots=True, progress=sys.stderr):
@@ -171,22 +192,29 @@ def execute(plan, out=None, plots=True, progress=sys.stderr):
     }
     if progress is not None:
         print(f"seqlab compare: {plan.description}", file=progress, flush=True)
-    forecasts = {}
+    forecasts, trained = {}, {}
     done = 0
     with interrupt.sticky():
         for task in plan.tasks:
-            entry, forecasts[task.name], done = _run_task(
+            entry, forecasts[task.name], trained[task.name], done = _run_task(
                 plan, task, (done, total), progress
             )
             results["tasks"].append(entry)
     results["total_seconds"] = round(time.perf_counter() - start, 1)
     if out is not None:
-        _write(plan, results, forecasts, pathlib.Path(out), plots)
+        _write(plan, results, forecasts, trained, pathlib.Path(out), plots)
     return results
 
 
-def _write(plan, results, forecasts, folder, draw_plots):
+def _write(plan, results, forecasts, trained, folder, draw_plots):
+    """Models, plots, leaderboard, then results.json: each file atomic."""
     folder.mkdir(parents=True, exist_ok=True)
+    for entry in results["tasks"]:
+        (folder / MODELS / entry["task"]).mkdir(parents=True, exist_ok=True)
+        for result in entry["results"]:
+            result["file"] = f"{MODELS}/{entry['task']}/{result['model']}.keras"
+            model = trained[entry["task"]][result["model"]]
+            files.save_model(model, folder / result["file"])
     if draw_plots:
         drawn = plotting.draw(plan, results, forecasts, folder)
         if drawn is None:
@@ -196,9 +224,9 @@ def _write(plan, results, forecasts, folder, draw_plots):
             )
         else:
             results["plots"] = drawn
-    (folder / "leaderboard.txt").write_text(
-        format_leaderboard(results) + "\n", encoding="utf-8"
+    files.write_text(
+        folder / "leaderboard.txt", format_leaderboard(results) + "\n"
     )
-    (folder / "results.json").write_text(
-        json.dumps(results, indent=1) + "\n", encoding="utf-8"
+    files.write_text(
+        folder / "results.json", json.dumps(results, indent=1) + "\n"
     )

@@ -7,6 +7,7 @@ interactive session's global backend stays as it is.
 import numpy as np
 
 from keras_seqlab.experiments.training import last_step
+from keras_seqlab.utils import files
 
 
 def _figure():
@@ -81,7 +82,8 @@ def _learning_curves(make, entry, path):
     axes.set_ylabel("validation loss (MSE)")
     axes.set_title(f"{entry['task']}: {entry['description']}", fontsize=10)
     figure.legend(loc="outside right upper", fontsize="small")
-    figure.savefig(path, dpi=100)
+    with files.replacing(path) as partial:
+        figure.savefig(partial, dpi=100)
     return True
 
 
@@ -113,7 +115,8 @@ def _forecast_plot(make, plan, task, entry, forecasts, path):
         axes.set_ylabel(plan.target_name + unit)
         axes.set_title(f"test split: next-step forecast of {plan.target_name}")
         axes.legend(fontsize="small")
-        figure.savefig(path, dpi=100)
+        with files.replacing(path) as partial:
+            figure.savefig(partial, dpi=100)
         return
     samples = min(3, len(truth))
     figure = make(figsize=(10, 3 * samples), layout="constrained")
@@ -135,4 +138,5 @@ def _forecast_plot(make, plan, task, entry, forecasts, path):
             )
             axes.legend(fontsize="small")
     grid[-1].set_xlabel("step")
-    figure.savefig(path, dpi=100)
+    with files.replacing(path) as partial:
+        figure.savefig(partial, dpi=100)

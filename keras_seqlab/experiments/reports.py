@@ -68,6 +68,12 @@ def format_leaderboard(results):
             for r in entry["results"]
         ]
         lines.append(format_table(header, rows, "><>>>>>"))
+        saved = [r["file"] for r in entry["results"] if "file" in r]
+        if saved:
+            folder = saved[0].rsplit("/", 1)[0]
+            lines.append(
+                f"      saved: {folder}/MODEL.keras, one forecaster per model"
+            )
         for s in entry["skipped"]:
             lines.append(f"      skipped {s['model']}: {s['reason']}")
     lines += ["", "epochs: best/run. " + _ranking_note(results)]

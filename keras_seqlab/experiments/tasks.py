@@ -72,12 +72,18 @@ class Plan:
     description: str
     tasks: list
     models: list
-    features: int
+    columns: tuple
     target_index: int
     target_name: str
     scaler: Scaler | None
     unit: str | None
     settings: Settings
+    date_column: str | None = None
+    freq: float | None = None
+
+    @property
+    def features(self):
+        return len(self.columns)
 
     @property
     def metric(self):
@@ -241,7 +247,16 @@ def prepare(settings, models=None):
             s.window, s.horizon, s.limit, s.seed
         )
         return Plan(
-            s.dataset, description, tasks, names, 1, 0, "value", None, None, s
+            s.dataset,
+            description,
+            tasks,
+            names,
+            ("value",),
+            0,
+            "value",
+            None,
+            None,
+            s,
         )
     try:
         data = _load_table(
@@ -269,10 +284,20 @@ def prepare(settings, models=None):
         description,
         tasks,
         names,
-        len(data.columns),
+        tuple(data.columns),
         data.targets,
         target_name,
         scaler,
         unit,
         s,
+        date_column="DATE" if s.dataset == "weather" else s.date_column,
+        freq=_freq(data.dates),
     )
+
+
+def _freq(dates):
+    """The step between rows in days, if every step is the same."""
+    if dates is None or len(dates) < 2:
+        return None
+    steps = np.unique(np.diff(dates).astype(int))
+    return float(steps[0]) if len(steps) == 1 else None

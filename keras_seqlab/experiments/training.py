@@ -18,8 +18,8 @@ from keras_seqlab.experiments import interrupt
 from keras_seqlab.experiments.tasks import COMPARE_OPTIONS
 from keras_seqlab.experiments.tasks import label
 from keras_seqlab.models import build
-
-MONITOR = "val_loss"
+from keras_seqlab.models.training import MONITOR
+from keras_seqlab.models.training import fit
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -120,36 +120,21 @@ def fit_and_score(
         horizon=task.horizon,
         **options,
     )
-    model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
-    history, seconds, best = {}, 0.0, 0
-    if model.trainable_weights:
-        callbacks = [
-            keras.callbacks.EarlyStopping(
-                monitor=MONITOR,
-                patience=settings.patience,
-                restore_best_weights=True,
-            ),
-            interrupt.StopOnInterrupt(),
-        ]
-        if progress is not None:
-            callbacks.append(
-                EpochProgress(settings.epochs, prefix, stream=progress)
-            )
-        start = time.perf_counter()
-        fitted = model.fit(
-            *task.train,
-            validation_data=task.val,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            callbacks=callbacks,
-            verbose=0,
+    callbacks = [interrupt.StopOnInterrupt()]
+    if progress is not None:
+        callbacks.append(
+            EpochProgress(settings.epochs, prefix, stream=progress)
         )
-        seconds = time.perf_counter() - start
-        history = {
-            k: [float(v) for v in values]
-            for k, values in fitted.history.items()
-        }
-        best = int(np.argmin(history[MONITOR])) + 1
+    history, seconds = fit(
+        model,
+        task.train,
+        task.val,
+        settings.epochs,
+        batch_size=settings.batch_size,
+        patience=settings.patience,
+        callbacks=callbacks,
+    )
+    best = int(np.argmin(history[MONITOR])) + 1 if history else 0
     scored, test_predictions = predict_scores(plan, task, model)
     result = {
         "model": name,

@@ -8,6 +8,8 @@ the time loop (the mask rule and the PyTorch loop) they all share.
 from keras_seqlab.layers.attention import AttentionBlock
 from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.forecast import ForecastSpec
+from keras_seqlab.layers.forecast import Rescale
 from keras_seqlab.layers.gru_variants import VARIANTS as GRU_VARIANTS
 from keras_seqlab.layers.gru_variants import GRUVariant
 from keras_seqlab.layers.gru_variants import GRUVariantCell
@@ -36,6 +38,7 @@ __all__ = [
     "AttentionBlock",
     "AttentionPooling",
     "CellRNN",
+    "ForecastSpec",
     "ConformalInterval",
     "GRUVariant",
     "GRUVariantCell",
@@ -53,6 +56,7 @@ __all__ = [
     "PositionalEncoding",
     "QuantileHead",
     "RecurrentCell",
+    "Rescale",
     "RepeatQuantiles",
     "SeqlabRNN",
     "WaveNet",

@@ -6,12 +6,11 @@ with the common signature (see `keras_seqlab.models`) and records it;
 `supported_heads(name)` read the records.
 """
 
+from keras_seqlab.layers.forecast import HEADS
 from keras_seqlab.layers.quantiles import check_quantiles
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_units
-
-HEADS = ("many_to_one", "seq_to_vector", "seq_to_seq")
 
 _REGISTRY = {}
 

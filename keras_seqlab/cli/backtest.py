@@ -1,0 +1,118 @@
+"""`seqlab backtest MODEL|ARCH --csv PATH --folds K`: rolling origins."""
+
+import json
+import pathlib
+import sys
+
+from keras_seqlab.cli.forecast import Refused
+from keras_seqlab.cli.forecast import writable
+
+PROG = "seqlab backtest"
+
+
+def _load(args):
+    from keras_seqlab.data.datasets import load_csv
+    from keras_seqlab.forecasting import forecaster_spec
+    from keras_seqlab.forecasting import load_forecaster
+    from keras_seqlab.models import names
+
+    for flag, value in (("--folds", args.folds), ("--horizon", args.horizon)):
+        if value is not None and value <= 0:
+            raise Refused(f"{flag} must be a positive integer, got {value}.")
+    out = writable("--out", args.out, ".json")
+    plot = writable("--plot", args.plot, ".png")
+    if args.model.endswith(".keras"):
+        model = load_forecaster(args.model)
+        spec = forecaster_spec(model)
+        columns, target = spec["columns"], spec["target"]
+        date_column = args.date_column or spec["date_column"]
+    else:
+        if args.model not in names():
+            raise Refused(
+                f"{args.model!r} is neither a .keras forecaster nor an "
+                f"architecture ({', '.join(names())})."
+            )
+        if not args.target:
+            raise Refused("an architecture needs --target COLUMN.")
+        model, target, date_column = args.model, args.target, args.date_column
+        columns = args.columns.split(",") if args.columns else None
+    if not pathlib.Path(args.csv).is_file():
+        raise Refused(f"--csv: no file at {args.csv!r}.")
+    try:
+        data = load_csv(
+            args.csv, target=target, columns=columns, date_column=date_column
+        )
+    except (ValueError, KeyError) as error:
+        raise Refused(f"--csv: {error}") from None
+    return model, data, out, plot
+
+
+def run(args):
+    from keras_seqlab.forecasting.backtest import backtest
+    from keras_seqlab.forecasting.backtest import format_backtest
+    from keras_seqlab.forecasting.output import plot_backtest
+    from keras_seqlab.utils import files
+
+    try:
+        model, data, out, plot = _load(args)
+        # Window and epochs are for training an architecture at each origin.
+        extra = {}
+        if isinstance(model, str):
+            extra = dict(window=args.window, epochs=args.epochs)
+        result = backtest(
+            model, data, folds=args.folds, horizon=args.horizon, **extra
+        )
+    except ValueError as error:
+        text = str(error).removeprefix("backtest: ")
+        for name in ("folds", "horizon", "window", "epochs"):
+            text = text.replace(f"`{name}`", f"--{name}")
+        print(f"{PROG}: {text}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted; nothing written", file=sys.stderr)
+        return 130
+    try:
+        if out is not None:
+            files.write_text(out, json.dumps(result, indent=1) + "\n")
+        if plot is not None:
+            history = data.column(result["target"])
+            plot_backtest(plot, history, result, data.dates)
+    except OSError as error:
+        print(f"{PROG}: could not write: {error}", file=sys.stderr)
+        return 1
+    print(format_backtest(result))
+    return 0
+
+
+def add(commands):
+    parser = commands.add_parser(
+        "backtest",
+        help="rolling-origin evaluation of a saved model or an architecture",
+        description=(
+            "Forecast from each of the last K origins of a series (H rows "
+            "apart) using only the rows before the origin, and print MAE, "
+            "RMSE, MASE and sMAPE per origin and their mean. MODEL is a "
+            ".keras forecaster (used as it is) or an architecture name "
+            "(trained anew at every origin)."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL|ARCH")
+    parser.add_argument("--csv", metavar="PATH", required=True)
+    parser.add_argument("--folds", type=int, default=3, help="default 3")
+    parser.add_argument(
+        "--horizon", type=int, help="steps per origin (default: the model's)"
+    )
+    parser.add_argument("--target", metavar="COL", help="ARCH: the target")
+    parser.add_argument("--columns", metavar="A,B", help="ARCH: the inputs")
+    parser.add_argument("--date-column", metavar="COL")
+    parser.add_argument(
+        "--window", type=int, default=30, help="ARCH: default 30"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=10, help="ARCH: default 10"
+    )
+    parser.add_argument("--out", metavar="FILE.json", help="write the folds")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", help="forecasts against the truth"
+    )
+    parser.set_defaults(run=run)

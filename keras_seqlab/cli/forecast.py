@@ -1,0 +1,154 @@
+"""`seqlab forecast MODEL --csv PATH`: the next values of a series.
+
+Everything is checked (the model file, the CSV and its columns, the
+steps, the output paths) before the model runs; bad settings print one
+line and exit 2, a failure 1, Ctrl-C 130.
+"""
+
+import pathlib
+import sys
+
+PROG = "seqlab forecast"
+
+
+class Refused(ValueError):
+    """A bad setting: one line, exit status 2."""
+
+
+def _flags(error):
+    """The library's message in the command's words."""
+    text = str(error).removeprefix("forecast: ")
+    for name in ("future", "steps"):
+        text = text.replace(f"`{name}`", f"--{name}")
+    return text
+
+
+def writable(flag, path, suffix):
+    if path is None:
+        return None
+    path = pathlib.Path(path)
+    if path.suffix.lower() != suffix:
+        raise Refused(f"{flag} must name a {suffix} file, got {str(path)!r}.")
+    if path.is_dir():
+        raise Refused(f"{flag} {str(path)!r} is a folder, not a file.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise Refused(f"{flag}: the folder {str(folder)!r} does not exist.")
+    import os
+
+    if not os.access(folder, os.W_OK):
+        raise Refused(f"{flag}: the folder {str(folder)!r} is not writable.")
+    return path
+
+
+def _load(args):
+    from keras_seqlab.data.datasets import load_csv
+    from keras_seqlab.forecasting import forecaster_spec
+    from keras_seqlab.forecasting import load_forecaster
+
+    if args.steps is not None and args.steps <= 0:
+        raise Refused(f"--steps must be a positive integer, got {args.steps}.")
+    out = writable("--out", args.out, ".csv")
+    plot = writable("--plot", args.plot, ".png")
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise Refused(
+                '--plot needs matplotlib: pip install "keras-seqlab[plots]".'
+            ) from None
+    model = load_forecaster(args.model)
+    spec = forecaster_spec(model)
+    date_column = args.date_column or spec["date_column"]
+
+    def read(path, role):
+        if not pathlib.Path(path).is_file():
+            raise Refused(f"{role}: no file at {str(path)!r}.")
+        try:
+            return load_csv(
+                path, columns=spec["columns"], date_column=date_column
+            )
+        except (ValueError, KeyError) as error:
+            raise Refused(f"{role}: {error}") from None
+
+    data = read(args.csv, "--csv")
+    future = None if args.future is None else read(args.future, "--future")
+    return model, spec, data, future, out, plot
+
+
+def run(args):
+    from keras_seqlab.forecasting import forecast
+    from keras_seqlab.forecasting.forecast import future_dates
+    from keras_seqlab.forecasting.output import plot
+    from keras_seqlab.forecasting.output import to_csv
+    from keras_seqlab.utils import files
+
+    try:
+        model, spec, data, future, out, plot_path = _load(args)
+        steps = args.steps or spec["horizon"]
+        forecasts = forecast(model, data, steps=steps, future=future)
+    except ValueError as error:
+        print(f"{PROG}: {_flags(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted; nothing written", file=sys.stderr)
+        return 130
+    dates = future_dates(data.dates, steps, spec["freq"])
+    text = to_csv(forecasts, spec, dates)
+    try:
+        if out is not None:
+            files.write_text(out, text)
+        if plot_path is not None:
+            history = data.column(spec["target"])
+            plot(plot_path, history, forecasts, spec, data.dates, dates)
+    except OSError as error:
+        print(f"{PROG}: could not write: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    written = [str(p) for p in (out, plot_path) if p is not None]
+    if written:
+        print(f"wrote {', '.join(written)}", file=sys.stderr)
+    return 0
+
+
+def add(commands):
+    parser = commands.add_parser(
+        "forecast",
+        help="forecast the next values of a series with a saved model",
+        description=(
+            "Read a series from a CSV file, take its last window and print "
+            "the next values (default: the model's horizon) in the "
+            "target's original units, dated when the series has a date "
+            "column. MODEL is a forecaster saved by seqlab compare "
+            "(OUT/models/TASK/NAME.keras) or seqlab tune (best_model.keras). "
+            "Beyond the horizon the forecasts are fed back when the target "
+            "is the model's only input; otherwise --future gives the other "
+            "inputs' future rows."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL", help="a .keras forecaster")
+    parser.add_argument(
+        "--csv", metavar="PATH", required=True, help="the series so far"
+    )
+    parser.add_argument(
+        "--steps", type=int, help="steps to forecast (default: the horizon)"
+    )
+    parser.add_argument(
+        "--future",
+        metavar="PATH",
+        help="CSV of the future rows of the other input columns",
+    )
+    parser.add_argument(
+        "--date-column",
+        metavar="COL",
+        help="the date column (default: the model's)",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE.csv", help="also write the forecasts here"
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw history, forecast and interval (needs matplotlib)",
+    )
+    parser.set_defaults(run=run)

@@ -1,0 +1,240 @@
+"""Rolling-origin evaluation: forecast from each of the last K origins.
+
+At origin o the model sees rows [0, o) only and forecasts rows
+[o, o + H); the origins are H rows apart, the last one H rows before the
+end of the series. A saved forecaster is used as it is; an architecture
+name is trained anew at every origin on the rows before it (the last 20%
+of them for early stopping, the scaler fit on the rest), so nothing after
+an origin reaches its forecast.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+
+from keras_seqlab.data.scaling import Scaler
+from keras_seqlab.data.series import named
+from keras_seqlab.data.series import select
+from keras_seqlab.data.splits import temporal_split
+from keras_seqlab.data.windows import make_windows
+from keras_seqlab.forecasting.forecast import forecast
+from keras_seqlab.forecasting.forecaster import forecaster
+from keras_seqlab.forecasting.forecaster import forecaster_spec
+from keras_seqlab.forecasting.metrics import mae
+from keras_seqlab.forecasting.metrics import mase
+from keras_seqlab.forecasting.metrics import rmse
+from keras_seqlab.forecasting.metrics import smape
+from keras_seqlab.models import build
+from keras_seqlab.models import names as architectures
+from keras_seqlab.models.training import fit
+
+OWNER = "backtest"
+METRICS = ("mae", "rmse", "mase", "smape")
+
+
+def _positive(name, value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value <= 0
+    ):
+        raise ValueError(
+            f"{OWNER}: `{name}` must be a positive integer, got {value!r}."
+        )
+    return int(value)
+
+
+def _table(data, columns):
+    """`(values (rows, k), names, dates)`; every column when `columns` is
+    None and `data` names its columns."""
+    if columns is None:
+        found = named(OWNER, data)
+        if found.columns is None:
+            raise ValueError(
+                f"{OWNER}: an array needs `columns` naming its columns."
+            )
+        columns = found.columns
+    values, dates = select(OWNER, data, columns)
+    return values, list(columns), dates
+
+
+def _refit(name, rows, names, target, window, horizon, settings):
+    """Architecture `name` trained on `rows` only; a forecaster."""
+    head = "many_to_one" if horizon == 1 else "seq_to_vector"
+    train, val, _ = temporal_split(rows, val=0.2, test=0.0)
+    scaler = Scaler().fit(train)
+    index = names.index(target)
+    splits = []
+    for part in (train, val):
+        try:
+            splits.append(
+                make_windows(
+                    scaler.transform(part), window, horizon, targets=index
+                )
+            )
+        except ValueError:
+            raise ValueError(
+                f"{OWNER}: {len(rows)} rows before an origin are too few to "
+                f"train with window {window} and horizon {horizon}; use "
+                "fewer folds or a shorter window."
+            ) from None
+    keras.utils.set_random_seed(settings["seed"])
+    options = dict(settings["options"])
+    if name == "persistence":
+        options["target_index"] = index
+    model = build(
+        name,
+        (window, len(names)),
+        head=head,
+        horizon=horizon,
+        units=settings["units"],
+        **options,
+    )
+    fit(
+        model,
+        splits[0],
+        splits[1],
+        settings["epochs"],
+        patience=settings["patience"],
+    )
+    return forecaster(model, names, target, head, horizon, scaler=scaler)
+
+
+def backtest(
+    model,
+    data,
+    folds=3,
+    horizon=None,
+    target=None,
+    columns=None,
+    window=30,
+    epochs=10,
+    patience=3,
+    units=32,
+    seed=42,
+    **options,
+):
+    """Forecasts from the last `folds` origins and scores them.
+
+    Args:
+        model: a forecaster (`keras_seqlab.forecaster`,
+            `load_forecaster(path)`), used without refitting; or an
+            architecture name (`keras_seqlab.models.names()`), trained at
+            every origin on the rows before it.
+        data: the series: a `SeriesData`, a pandas DataFrame, or an array
+            with `columns`.
+        folds: the number of origins.
+        horizon: the steps forecast from each origin (default: the
+            forecaster's horizon; 1 for an architecture).
+        target, columns, window: for an architecture: the column to
+            forecast, the input columns (default: all) and the window.
+        epochs, patience, units, seed, **options: the training of an
+            architecture (early stopping on the last 20% of the rows
+            before the origin) and its builder's options.
+
+    Returns:
+        A dict: `folds` (per origin: `origin` row, `date`, `forecast`,
+        `truth` and the metrics `mae`, `rmse`, `mase` (scaled by the
+        one-step naive error of the rows before the origin), `smape`),
+        `mean` (each metric over the folds), `target`, `horizon`.
+    """
+    folds = _positive("folds", folds)
+    if isinstance(model, str):
+        if model not in architectures():
+            raise ValueError(
+                f"{OWNER}: unknown architecture {model!r}; the "
+                f"architectures are {', '.join(architectures())}."
+            )
+        if target is None and isinstance(getattr(data, "targets", None), int):
+            target = data.columns[data.targets]  # a SeriesData's target
+        if target is None:
+            raise ValueError(
+                f"{OWNER}: an architecture needs `target`, the column to "
+                "forecast."
+            )
+        horizon = _positive("horizon", 1 if horizon is None else horizon)
+        window = _positive("window", window)
+        settings = dict(
+            seed=seed,
+            epochs=_positive("epochs", epochs),
+            patience=_positive("patience", patience),
+            units=_positive("units", units),
+            options=options,
+        )
+    else:
+        spec = forecaster_spec(model)
+        if options:
+            raise ValueError(
+                f"{OWNER}: builder options {sorted(options)} apply to an "
+                "architecture, not to a saved forecaster."
+            )
+        columns, target = spec["columns"], spec["target"]
+        window = spec["window"]
+        horizon = _positive("horizon", horizon or spec["horizon"])
+    values, names, dates = _table(data, columns)
+    if target not in names:
+        raise ValueError(
+            f"{OWNER}: the target {target!r} is not a column of `data` "
+            f"({names})."
+        )
+    index = names.index(target)
+    first = len(values) - folds * horizon
+    if first < window + 2:
+        raise ValueError(
+            f"{OWNER}: {len(values)} rows leave {first} before the first of "
+            f"{folds} origin(s) {horizon} apart; at least {window + 2} are "
+            "needed."
+        )
+    results = []
+    for origin in range(first, len(values), horizon):
+        rows = values[:origin]
+        if isinstance(model, str):
+            used = _refit(model, rows, names, target, window, horizon, settings)
+        else:
+            used = model
+        future = values[origin : origin + horizon]
+        guess = np.asarray(forecast(used, rows, steps=horizon, future=future))
+        if guess.ndim == 2:  # quantiles: score the median
+            quantiles = np.asarray(forecaster_spec(used)["quantiles"])
+            guess = guess[:, int(np.argmin(np.abs(quantiles - 0.5)))]
+        truth = future[:, index]
+        results.append(
+            {
+                "origin": origin,
+                "date": None if dates is None else str(dates[origin]),
+                "forecast": guess.tolist(),
+                "truth": truth.tolist(),
+                "mae": mae(truth, guess),
+                "rmse": rmse(truth, guess),
+                "mase": mase(truth, guess, rows[:, index]),
+                "smape": smape(truth, guess),
+            }
+        )
+    mean = {m: float(np.mean([f[m] for f in results])) for m in METRICS}
+    return {
+        "target": target,
+        "horizon": horizon,
+        "folds": results,
+        "mean": mean,
+    }
+
+
+def format_backtest(result):
+    """The folds and their mean as a text table."""
+    header = f"{'origin':>12}  " + "  ".join(f"{m:>9}" for m in METRICS)
+    lines = [
+        f"backtest of {result['target']}: {len(result['folds'])} origin(s), "
+        f"{result['horizon']} step(s) each",
+        header,
+    ]
+    for fold in result["folds"]:
+        where = fold["date"] or f"row {fold['origin']}"
+        lines.append(
+            f"{where:>12}  " + "  ".join(f"{fold[m]:>9.4g}" for m in METRICS)
+        )
+    lines.append(
+        f"{'mean':>12}  "
+        + "  ".join(f"{result['mean'][m]:>9.4g}" for m in METRICS)
+    )
+    return "\n".join(lines)

@@ -1,0 +1,166 @@
+"""A trained model as a forecaster: raw windows in, original units out.
+
+`forecaster(model, ...)` wraps a model trained on scaled data between a
+`ForecastSpec` (what the inputs are), the input scaling and the output
+un-scaling, all Keras layers without weights: the saved `.keras` file is
+usable alone (`load_forecaster(path)`, or `keras.saving.load_model(path,
+safe_mode=True)` after `import keras_seqlab`).
+"""
+
+import pathlib
+
+import keras
+
+from keras_seqlab.layers.forecast import ForecastSpec
+from keras_seqlab.layers.forecast import Rescale
+
+SPEC_LAYER = "forecast_spec"
+
+
+def _quantiles_of(model):
+    """The quantiles of a model's `QuantileHead`, or None."""
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            found = _quantiles_of(layer)
+            if found is not None:
+                return found
+        if type(layer).__name__ == "QuantileHead":
+            return list(layer.quantiles)
+    return None
+
+
+def forecaster(
+    model,
+    columns,
+    target,
+    head,
+    horizon,
+    scaler=None,
+    date_column=None,
+    freq=None,
+    interval=None,
+    name=None,
+):
+    """`model` wrapped to take raw windows and forecast in original units.
+
+    Args:
+        model: a Keras model with inputs `(batch, window, len(columns))`
+            (e.g. from `keras_seqlab.build`), trained on data scaled by
+            `scaler` (or unscaled, `scaler=None`).
+        columns: the names of the input columns, in the model's order.
+        target: the forecast column; one of `columns`.
+        head, horizon: the model's head and horizon (as given to `build`).
+        scaler: the fitted `keras_seqlab.Scaler` of the training data (one
+            center and scale per column of `columns`), or None.
+        date_column, freq: the series' date column and step in days, if
+            known; `forecast` then dates its forecasts.
+        interval: the nominal coverage of a calibrated interval, if any.
+        name: the forecaster's name (default: the model's + "_forecaster").
+
+    Returns:
+        A `keras.Model` from raw `(batch, window, len(columns))` windows to
+        the model's outputs in the target's original units.
+    """
+    owner = "forecaster"
+    if not isinstance(model, keras.Model) or not model.inputs:
+        raise TypeError(
+            f"{owner}: expected a built keras.Model with inputs, got "
+            f"{type(model).__name__}."
+        )
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 3 or shape[1] is None or shape[2] != len(columns):
+        raise ValueError(
+            f"{owner}: the model takes inputs of shape {shape}; expected "
+            f"(batch, window, {len(columns)}) for the columns {columns} "
+            "with a fixed window."
+        )
+    if target not in columns:
+        raise ValueError(
+            f"{owner}: the target {target!r} must be one of the input "
+            f"columns {columns}."
+        )
+    window = shape[1]
+    inputs = keras.Input(shape[1:], name="raw_windows")
+    x = ForecastSpec(
+        columns,
+        target,
+        window,
+        horizon,
+        head,
+        date_column=date_column,
+        freq=freq,
+        quantiles=_quantiles_of(model),
+        interval=interval,
+        name=SPEC_LAYER,
+    )(inputs)
+    if scaler is not None:
+        if not scaler.fitted:
+            raise ValueError(f"{owner}: the scaler is not fitted.")
+        size = scaler.center.size if scaler.center.ndim else 1
+        if size != len(columns):
+            raise ValueError(
+                f"{owner}: the scaler was fitted on {size} column(s), the "
+                f"model takes {len(columns)}."
+            )
+        x = Rescale.inputs_of(scaler, name="scale_inputs")(x)
+    y = model(x)
+    if scaler is not None:
+        index = columns.index(target)
+        y = Rescale.outputs_of(scaler, [index], name="unscale_outputs")(y)
+    return keras.Model(inputs, y, name=name or f"{model.name}_forecaster")
+
+
+def forecaster_spec(model):
+    """The `ForecastSpec` config of a forecaster, as a dict.
+
+    Raises:
+        ValueError: `model` is not a keras_seqlab forecaster.
+    """
+    for layer in getattr(model, "layers", ()):
+        if isinstance(layer, ForecastSpec):
+            config = layer.get_config()
+            keys = (
+                "columns",
+                "target",
+                "window",
+                "horizon",
+                "head",
+                "date_column",
+                "freq",
+                "quantiles",
+                "interval",
+            )
+            return {key: config[key] for key in keys}
+    raise ValueError(
+        f"{getattr(model, 'name', model)!r} is not a keras_seqlab "
+        "forecaster (it has no ForecastSpec layer); make one with "
+        "keras_seqlab.forecaster(model, ...)."
+    )
+
+
+def load_forecaster(path):
+    """Loads a forecaster saved as `.keras` (safe mode) and checks it.
+
+    Raises:
+        ValueError: the file is missing, not a `.keras` model, or not a
+            keras_seqlab forecaster.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ValueError(f"no model file at {str(path)!r}.")
+    if path.suffix != ".keras":
+        raise ValueError(
+            f"{str(path)!r} is not a .keras model file (a keras_seqlab "
+            "forecaster is saved as NAME.keras)."
+        )
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # a damaged or foreign file
+        first = str(error).strip().splitlines()[0] if str(error) else ""
+        raise ValueError(
+            f"{str(path)!r} does not load as a Keras model: "
+            f"{type(error).__name__}: {first}"
+        ) from None
+    forecaster_spec(model)
+    return model

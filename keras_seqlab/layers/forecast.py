@@ -1,0 +1,182 @@
+"""The layers that make a trained model a forecaster in original units.
+
+`Rescale` is a fixed affine map per column (scaling the raw inputs on the
+way in, un-scaling the forecasts on the way out); `ForecastSpec` is an
+identity layer whose config records what is needed to cut windows from a
+new series. Both have no weights: the numbers live in their configs, so a
+`.keras` file holds them and loads in safe mode.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_choice
+from keras_seqlab.utils.validation import check_units
+
+HEADS = ("many_to_one", "seq_to_vector", "seq_to_seq")
+
+
+def _floats(owner, name, values):
+    try:
+        array = np.asarray(values, dtype="float64").reshape(-1)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or not array.size or not np.isfinite(array).all():
+        raise ValueError(
+            f"{owner}: `{name}` must be a non-empty list of finite numbers, "
+            f"got {values!r}."
+        )
+    return array
+
+
+@seqlab_export
+class Rescale(keras.layers.Layer):
+    """y = x * scale + offset, per column of axis `axis`; no weights.
+
+    `scale` and `offset` are lists of one number per column (or one number
+    for all). `Rescale.inputs_of(scaler)` maps raw inputs to the scaled
+    units a model was trained on, `Rescale.outputs_of(scaler, columns)`
+    maps its forecasts of `columns` back to the original units.
+
+    Args:
+        scale: non-zero finite numbers.
+        offset: finite numbers, as many as `scale`.
+        axis: the axis the columns run along (-1; -2 for the target axis of
+            quantile forecasts of several targets).
+    """
+
+    def __init__(self, scale, offset, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        owner = self.__class__.__name__
+        scale = _floats(owner, "scale", scale)
+        offset = _floats(owner, "offset", offset)
+        if scale.shape != offset.shape or not np.all(scale != 0):
+            raise ValueError(
+                f"{owner}: `scale` ({scale.size}) and `offset` "
+                f"({offset.size}) must have the same length and `scale` no "
+                "zero."
+            )
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise ValueError(f"{owner}: `axis` must be an int, got {axis!r}.")
+        self.scale = scale.tolist()
+        self.offset = offset.tolist()
+        self.axis = int(axis)
+        self.supports_masking = True
+
+    @classmethod
+    def inputs_of(cls, scaler, **kwargs):
+        """(x - center) / scale of a fitted `keras_seqlab.Scaler`."""
+        center = np.atleast_1d(scaler.center)
+        scale = np.atleast_1d(scaler.scale)
+        return cls(1.0 / scale, -center / scale, **kwargs)
+
+    @classmethod
+    def outputs_of(cls, scaler, columns, **kwargs):
+        """y * scale + center of the scaler's `columns` (ints)."""
+        center = np.atleast_1d(scaler.center)[list(columns)]
+        scale = np.atleast_1d(scaler.scale)[list(columns)]
+        return cls(scale, center, **kwargs)
+
+    def _shaped(self, values, rank, dtype):
+        shape = [1] * rank
+        if len(values) > 1:
+            shape[self.axis] = len(values)
+        return ops.reshape(ops.convert_to_tensor(values, dtype), shape)
+
+    def call(self, inputs):
+        rank = len(inputs.shape)
+        scale = self._shaped(self.scale, rank, inputs.dtype)
+        offset = self._shaped(self.offset, rank, inputs.dtype)
+        return inputs * scale + offset
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = {"scale": self.scale, "offset": self.offset}
+        return {**super().get_config(), **config, "axis": self.axis}
+
+
+@seqlab_export
+class ForecastSpec(keras.layers.Layer):
+    """Identity layer that records how to feed a forecaster.
+
+    It is the first layer of every forecaster this package saves
+    (`keras_seqlab.forecaster`); `keras_seqlab.forecaster_spec(model)`
+    reads it back.
+
+    Args:
+        columns: the input columns, in the order of the input features.
+        target: the forecast column (one of `columns`, or a column that is
+            not an input).
+        window: the input window length.
+        horizon: the steps forecast from one window.
+        head: `"many_to_one"`, `"seq_to_vector"` or `"seq_to_seq"`.
+        date_column: the series' date column, if it has one.
+        freq: the step between rows in days, if known.
+        quantiles: the forecast quantiles, or None for point forecasts.
+        interval: the nominal coverage of the calibrated interval, if any.
+    """
+
+    def __init__(
+        self,
+        columns,
+        target,
+        window,
+        horizon,
+        head,
+        date_column=None,
+        freq=None,
+        quantiles=None,
+        interval=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        owner = self.__class__.__name__
+        if isinstance(columns, str) or not all(
+            isinstance(c, str) for c in columns
+        ):
+            raise ValueError(
+                f"{owner}: `columns` must be a list of column names, got "
+                f"{columns!r}."
+            )
+        self.columns = list(columns)
+        if not self.columns:
+            raise ValueError(f"{owner}: `columns` names no column.")
+        if not isinstance(target, str):
+            raise ValueError(
+                f"{owner}: `target` must be a column name, got {target!r}."
+            )
+        self.target = target
+        self.window = check_units(owner, window, "window")
+        self.horizon = check_units(owner, horizon, "horizon")
+        self.head = check_choice(owner, "head", head, HEADS)
+        self.date_column = date_column
+        self.freq = None if freq is None else float(freq)
+        self.quantiles = None if quantiles is None else list(quantiles)
+        self.interval = None if interval is None else float(interval)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = {
+            "columns": self.columns,
+            "target": self.target,
+            "window": self.window,
+            "horizon": self.horizon,
+            "head": self.head,
+            "date_column": self.date_column,
+            "freq": self.freq,
+            "quantiles": self.quantiles,
+            "interval": self.interval,
+        }
+        return {**super().get_config(), **config}

@@ -1,0 +1,56 @@
+"""Training a built model the one way this package does everywhere.
+
+Adam on the given loss, early stopping on the validation loss with the
+best weights restored: what `seqlab compare`, the untuned baseline of
+`seqlab tune` and the refits of a backtest all use.
+"""
+
+import time
+
+import keras
+
+MONITOR = "val_loss"
+
+
+def fit(
+    model,
+    train,
+    val,
+    epochs,
+    batch_size=32,
+    patience=5,
+    loss="mse",
+    callbacks=(),
+):
+    """Compiles and trains `model`; returns `(history, seconds)`.
+
+    Args:
+        model: an uncompiled model (e.g. from `keras_seqlab.build`).
+        train, val: `(x, y)` arrays; `val` drives early stopping.
+        epochs: the most epochs.
+        batch_size, patience: of `fit` and of the early stopping.
+        loss: the training loss (MSE, or a quantile model's pinball loss).
+        callbacks: more Keras callbacks (progress, interruption).
+
+    Returns:
+        The history (`{"loss": [...], "val_loss": [...]}`, floats) and the
+        training time; `({}, 0.0)` for a model without weights, which is
+        compiled but not trained.
+    """
+    model.compile(optimizer=keras.optimizers.Adam(), loss=loss)
+    if not model.trainable_weights:
+        return {}, 0.0
+    stop = keras.callbacks.EarlyStopping(
+        monitor=MONITOR, patience=patience, restore_best_weights=True
+    )
+    start = time.perf_counter()
+    fitted = model.fit(
+        *train,
+        validation_data=val,
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=[stop, *callbacks],
+        verbose=0,
+    )
+    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
+    return history, time.perf_counter() - start
