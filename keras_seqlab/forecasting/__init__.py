@@ -1,11 +1,37 @@
 """Forecasting: saved forecasters in original units, forecasts, metrics."""
 
+from keras_seqlab.forecasting.conformal import conformal_margin
+from keras_seqlab.forecasting.conformal import conformalize
+from keras_seqlab.forecasting.conformal import widen
 from keras_seqlab.forecasting.forecast import forecast
 from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.forecasting.forecaster import forecaster_spec
 from keras_seqlab.forecasting.forecaster import load_forecaster
+from keras_seqlab.forecasting.metrics import LastTimeStepMSE
+from keras_seqlab.forecasting.metrics import PinballLoss
+from keras_seqlab.forecasting.metrics import coverage
+from keras_seqlab.forecasting.metrics import interval_width
+from keras_seqlab.forecasting.metrics import last_time_step_mse
+from keras_seqlab.forecasting.metrics import mae
+from keras_seqlab.forecasting.metrics import mase
+from keras_seqlab.forecasting.metrics import pinball
+from keras_seqlab.forecasting.metrics import rmse
+from keras_seqlab.forecasting.metrics import smape
 
 __all__ = [
+    "LastTimeStepMSE",
+    "PinballLoss",
+    "conformal_margin",
+    "conformalize",
+    "coverage",
+    "interval_width",
+    "last_time_step_mse",
+    "mae",
+    "mase",
+    "pinball",
+    "rmse",
+    "smape",
+    "widen",
     "forecast",
     "forecaster",
     "forecaster_spec",
