@@ -239,3 +239,54 @@ def test_forecast_bad_input_is_one_line_and_status_2(
     assert out == "" and err.count("\n") == 1, err
     assert err.startswith("seqlab forecast: ") and message in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_compare_with_calibrated_quantiles_saves_the_interval(tmp_path):
+    """`--quantiles --calibrate`: the saved forecaster carries the median
+    and the calibrated interval; its test coverage, recomputed from raw
+    windows after loading, is the one reported."""
+    csv = _series_csv(tmp_path / "series.csv", rows=150)
+    status, out, err = _main(
+        ["compare", "--csv", str(csv), "--target", "load"]
+        + ["--columns", "load", "--date-column", "day", "--window", "6"]
+        + ["--models", "persistence,linear", "--epochs", "2", "--units", "4"]
+        + ["--quantiles", "0.1,0.5,0.9", "--calibrate", "--no-plots"]
+        + ["--out", str(tmp_path / "out")]
+    )
+    assert status == 0, err
+    assert "80% cover" in out
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    data = keras_seqlab.load_csv(csv, columns=["load"], date_column="day")
+    _, _, test = keras_seqlab.temporal_split(data.values, 0.1, 0.1)
+    x, y = keras_seqlab.make_windows(test, WINDOW, 1, targets=0)
+    for r in results["tasks"][0]["results"]:
+        assert {"test_pinball", "test_coverage_raw", "margin"} <= set(r)
+        model = keras_seqlab.load_forecaster(tmp_path / "out" / r["file"])
+        assert keras_seqlab.forecaster_spec(model)["quantiles"] == [
+            0.1,
+            0.5,
+            0.9,
+        ]
+        bands = np.asarray(model.predict(x, verbose=0))
+        assert bands.shape == (len(x), 1, 3)
+        assert np.all(np.diff(bands, axis=-1) >= 0)
+        inside = (bands[..., 0] <= y) & (y <= bands[..., -1])
+        np.testing.assert_allclose(inside.mean(), r["test_coverage"])
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--quantiles", "0.9,0.1"], "strictly increasing"),
+        (["--quantiles", "0,0.5"], "strictly between 0 and 1"),
+        (["--quantiles", "0.5"], "at least two levels"),
+        (["--calibrate"], "--calibrate needs --quantiles"),
+    ],
+)
+def test_compare_bad_quantiles(flags, message, tmp_path):
+    status, out, err = _main(
+        ["compare", "--limit", "8", "--out", str(tmp_path / "o"), *flags]
+    )
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()

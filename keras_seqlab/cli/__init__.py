@@ -49,6 +49,16 @@ def _message(error):
     return text
 
 
+def _floats(text):
+    """`--quantiles 0.1,0.5,0.9` as a tuple of floats."""
+    try:
+        return tuple(float(item) for item in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+
+
 def _settings(args, **more):
     """The `experiments.Settings` of the shared flags (and `more`)."""
     from keras_seqlab.experiments.settings import Settings
@@ -110,7 +120,13 @@ def _compare(args):
     from keras_seqlab.experiments import compare
 
     try:
-        settings = _settings(args, batch_size=args.batch_size, units=args.units)
+        settings = _settings(
+            args,
+            batch_size=args.batch_size,
+            units=args.units,
+            quantiles=args.quantiles,
+            calibrate=args.calibrate,
+        )
         plan = compare.prepare(settings, args.models)
     except (ValueError, ImportError) as error:
         print(f"seqlab compare: {_message(error)}", file=sys.stderr)
@@ -219,6 +235,19 @@ def _add_compare(commands, data):
     )
     training.add_argument(
         "--no-plots", action="store_true", help="write no PNG plots"
+    )
+    training.add_argument(
+        "--quantiles",
+        metavar="Q,Q,...",
+        type=_floats,
+        help="train quantile models (pinball loss), e.g. 0.1,0.5,0.9, and "
+        "report the outer interval's coverage and width",
+    )
+    training.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="calibrate that interval on the validation split (split "
+        "conformal) so its coverage holds on test",
     )
     parser.set_defaults(run=_compare)
 

@@ -25,8 +25,10 @@ from keras_seqlab.experiments.reports import format_leaderboard
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.tasks import label
 from keras_seqlab.experiments.tasks import prepare
+from keras_seqlab.experiments.training import calibrate
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import last_step
+from keras_seqlab.forecasting.conformal import conformalize
 from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.models import supported_heads
 from keras_seqlab.utils import files
@@ -127,6 +129,12 @@ def _run_task(plan, task, counter, progress):
         )
         forecasts[name] = last_step(task, test_predictions)
         trained[name] = _forecaster(plan, task, name, model)
+        if plan.settings.calibrate:
+            margin = calibrate(plan, task, model, result)
+            quantiles = plan.settings.quantiles
+            trained[name] = conformalize(
+                trained[name], margin, quantiles[-1] - quantiles[0]
+            )
         entry["results"].append(result)
         if progress is not None:
             print(
@@ -184,6 +192,8 @@ def execute(plan, out=None, plots=True, progress=sys.stderr):
             "units": s.units,
             "limit": s.limit,
             "seed": s.seed,
+            "quantiles": None if s.quantiles is None else list(s.quantiles),
+            "calibrate": s.calibrate,
             "models": list(plan.models),
         },
         "tasks": [],

@@ -7,6 +7,8 @@ interactive session's global backend stays as it is.
 import numpy as np
 
 from keras_seqlab.experiments.training import last_step
+from keras_seqlab.experiments.training import median_index
+from keras_seqlab.experiments.training import original
 from keras_seqlab.utils import files
 
 
@@ -87,16 +89,30 @@ def _learning_curves(make, entry, path):
     return True
 
 
-def _original(plan, values):
-    if plan.scaler is None:
-        return values
-    return plan.scaler.inverse_transform(values, columns=plan.target_index)
+def _draw(axes, plan, x, values, name, style="-"):
+    """A forecast line; for a quantile model its median and outer band."""
+    values = np.asarray(values)
+    quantiles = plan.settings.quantiles
+    if quantiles is None:
+        axes.plot(x, values, style, label=name)
+        return
+    (line,) = axes.plot(
+        x, values[..., median_index(quantiles)], style, label=f"{name} median"
+    )
+    axes.fill_between(
+        x,
+        values[..., 0],
+        values[..., -1],
+        color=line.get_color(),
+        alpha=0.2,
+        label=f"{name} {quantiles[0]:g}-{quantiles[-1]:g}",
+    )
 
 
 def _forecast_plot(make, plan, task, entry, forecasts, path):
     best = _best_model(entry)
     shown = [m for m in ("persistence", best) if m in forecasts]
-    truth = _original(plan, last_step(task, task.test[1]))
+    truth = original(plan, last_step(task, task.test[1]))
     unit = f" ({plan.unit})" if plan.unit else ""
     if plan.dataset != "synthetic" and task.horizon == 1:
         figure = make(figsize=(10, 4), layout="constrained")
@@ -109,8 +125,8 @@ def _forecast_plot(make, plan, task, entry, forecasts, path):
         )
         axes.plot(x, truth[:count, 0], color="black", label="truth")
         for name in shown:
-            axes.plot(
-                x, _original(plan, forecasts[name])[:count, 0], label=name
+            _draw(
+                axes, plan, x, original(plan, forecasts[name])[:count, 0], name
             )
         axes.set_ylabel(plan.target_name + unit)
         axes.set_title(f"test split: next-step forecast of {plan.target_name}")
@@ -123,14 +139,14 @@ def _forecast_plot(make, plan, task, entry, forecasts, path):
     grid = figure.subplots(samples, 1, squeeze=False)[:, 0]
     window = plan.settings.window
     for i, axes in enumerate(grid):
-        history = _original(plan, task.test[0][i, :, plan.target_index])
+        history = original(plan, task.test[0][i, :, plan.target_index])
         steps = np.arange(window)
         future = np.arange(window, window + task.horizon)
         axes.plot(steps, history, color="gray", label="input window")
         axes.plot(future, truth[i], "o-", color="black", label="truth")
         for name in shown:
-            guess = _original(plan, forecasts[name])[i]
-            axes.plot(future, guess, "x--", label=name)
+            guess = original(plan, forecasts[name])[i]
+            _draw(axes, plan, future, guess, name, "x--")
         axes.set_ylabel(plan.target_name + unit)
         if i == 0:
             axes.set_title(

@@ -36,15 +36,19 @@ def format_leaderboard(results):
             + (f", limit {settings['limit']}" if settings["limit"] else "")
         ),
     ]
+    quantiles = settings.get("quantiles")
     header = [
         "rank",
         "model",
         "params",
         f"val {score}",
         f"test {score}",
-        "epochs",
-        "train s",
+        "test MASE",
     ]
+    if quantiles:
+        nominal = f"{quantiles[-1] - quantiles[0]:.0%}"
+        header += [f"{nominal} cover", "width"]
+    header += ["epochs", "train s"]
     for entry in results["tasks"]:
         samples = entry["samples"]
         lines += [
@@ -55,19 +59,24 @@ def format_leaderboard(results):
                 f"{samples['train']}/{samples['val']}/{samples['test']})"
             ),
         ]
-        rows = [
-            [
+        rows = []
+        for r in entry["results"]:
+            row = [
                 str(r["rank"]),
                 r["label"],
                 f"{r['params']:,}",
                 f"{r['val_' + metric]:.5g}",
                 f"{r['test_' + metric]:.5g}",
+                f"{r['test_mase']:.3g}",
+            ]
+            if quantiles:
+                row += [f"{r['test_coverage']:.1%}", f"{r['test_width']:.4g}"]
+            row += [
                 f"{r['best_epoch']}/{r['epochs']}" if r["epochs"] else "-",
                 f"{r['train_seconds']:.1f}",
             ]
-            for r in entry["results"]
-        ]
-        lines.append(format_table(header, rows, "><>>>>>"))
+            rows.append(row)
+        lines.append(format_table(header, rows, "><" + ">" * (len(header) - 2)))
         saved = [r["file"] for r in entry["results"] if "file" in r]
         if saved:
             folder = saved[0].rsplit("/", 1)[0]
@@ -89,4 +98,19 @@ def _ranking_note(results):
     note = "Ranked by the validation score."
     if results["metric"] == "rmse":
         note += " RMSE in the target's original units (inverse-scaled)."
+    note += (
+        " MASE: test MAE over the in-sample one-step naive MAE of the "
+        "training windows."
+    )
+    settings = results["settings"]
+    if settings.get("quantiles"):
+        note += (
+            " Quantile models (pinball loss); scores use the median, cover "
+            "and width the outer interval on test"
+            + (
+                ", calibrated on validation (split conformal)."
+                if settings.get("calibrate")
+                else "."
+            )
+        )
     return note

@@ -12,6 +12,8 @@ line can print its own flag for each (`keras_seqlab.cli`).
 import dataclasses
 import numbers
 
+from keras_seqlab.layers.quantiles import check_quantiles
+
 DATASETS = ("synthetic", "weather", "csv")
 DEFAULT_WINDOW = {"synthetic": 50, "weather": 30, "csv": 30}
 
@@ -57,6 +59,10 @@ class Settings:
         epochs: the most epochs per model (early stopping may stop sooner).
         batch_size, patience, units: training batch size, early-stopping
             patience, width of every model.
+        quantiles: train quantile models (pinball loss) for these levels,
+            e.g. (0.1, 0.5, 0.9); None for point forecasts (MSE).
+        calibrate: widen the outermost interval by split-conformal
+            calibration on the validation split (needs `quantiles`).
     """
 
     dataset: str | None = None
@@ -72,6 +78,8 @@ class Settings:
     batch_size: int = 32
     patience: int = 5
     units: int = 32
+    quantiles: tuple | None = None
+    calibrate: bool = False
 
     def validated(self):
         """A checked copy with `dataset` and `window` resolved."""
@@ -115,6 +123,25 @@ class Settings:
             raise SettingsError(
                 "an experiment forecasts one target column.", "target"
             )
+        quantiles = self.quantiles
+        if quantiles is not None:
+            try:
+                quantiles = check_quantiles("", quantiles)
+            except ValueError as error:
+                message = str(error).removeprefix(": ")
+                raise SettingsError(message, "quantiles") from None
+            if len(quantiles) < 2:
+                raise SettingsError(
+                    "`quantiles` needs at least two levels for an interval, "
+                    f"got {self.quantiles!r}.",
+                    "quantiles",
+                )
+        if self.calibrate and quantiles is None:
+            raise SettingsError(
+                "`calibrate` needs `quantiles` (an interval to calibrate).",
+                "calibrate",
+                "quantiles",
+            )
         columns = self.columns
         if columns is not None:
             columns = tuple(columns)
@@ -144,5 +171,7 @@ class Settings:
             batch_size=positive_int("batch_size", self.batch_size),
             patience=positive_int("patience", self.patience),
             units=positive_int("units", self.units),
+            quantiles=quantiles,
+            calibrate=bool(self.calibrate),
             **optional,
         )

@@ -17,6 +17,15 @@ import numpy as np
 from keras_seqlab.experiments import interrupt
 from keras_seqlab.experiments.tasks import COMPARE_OPTIONS
 from keras_seqlab.experiments.tasks import label
+from keras_seqlab.forecasting.conformal import conformal_margin
+from keras_seqlab.forecasting.conformal import widen
+from keras_seqlab.forecasting.metrics import PinballLoss
+from keras_seqlab.forecasting.metrics import coverage
+from keras_seqlab.forecasting.metrics import interval_width
+from keras_seqlab.forecasting.metrics import mae
+from keras_seqlab.forecasting.metrics import pinball
+from keras_seqlab.forecasting.metrics import rmse
+from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.models import build
 from keras_seqlab.models.training import MONITOR
 from keras_seqlab.models.training import fit
@@ -57,16 +66,50 @@ def last_step(task, values):
     return values[:, -1] if task.head == "seq_to_seq" else values
 
 
+def original(plan, values):
+    """Target values (any shape) in the target's original units."""
+    if plan.scaler is None:
+        return values
+    return plan.scaler.inverse_transform(values, columns=plan.target_index)
+
+
+def naive_error(plan, task):
+    """The in-sample one-step naive MAE (original units): the mean
+    |x_t - x_{t-1}| of the target over the training windows (each window
+    its own series, so no step crosses from one series to another)."""
+    x = original(plan, task.train[0][..., plan.target_index])
+    return float(np.mean(np.abs(np.diff(x, axis=1))))
+
+
+def median_index(quantiles):
+    """The quantile closest to 0.5: the point forecast of a quantile model."""
+    return int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
+
+
 def scores(plan, task, y, predictions):
-    """{"mse": ..., ["rmse": ... in original units]} of the last step."""
+    """The scores of the forecasts after the window (the last step's for
+    seq-to-seq): `mse` (the units the model was trained in: the ranking),
+    and in original units `mae`, `mase`, `smape`, `rmse` (scaled data);
+    for quantile models also `pinball`, the `coverage` and mean `width` of
+    the outermost interval. The point forecast of a quantile model is its
+    median."""
     y, predictions = last_step(task, y), last_step(task, predictions)
-    result = {"mse": float(np.mean((predictions - y) ** 2))}
+    quantiles = plan.settings.quantiles
+    point = predictions
+    if quantiles is not None:
+        point = predictions[..., median_index(quantiles)]
+    result = {"mse": float(np.mean((point - y) ** 2))}
+    truth, guess = original(plan, y), original(plan, point)
     if plan.scaler is not None:
-        truth = plan.scaler.inverse_transform(y, columns=plan.target_index)
-        guess = plan.scaler.inverse_transform(
-            predictions, columns=plan.target_index
-        )
-        result["rmse"] = float(np.sqrt(np.mean((guess - truth) ** 2)))
+        result["rmse"] = rmse(truth, guess)
+    result["mae"] = mae(truth, guess)
+    result["mase"] = result["mae"] / naive_error(plan, task)
+    result["smape"] = smape(truth, guess)
+    if quantiles is not None:
+        bands = original(plan, predictions)
+        result["pinball"] = pinball(truth, bands, quantiles)
+        result["coverage"] = coverage(truth, bands[..., 0], bands[..., -1])
+        result["width"] = interval_width(bands[..., 0], bands[..., -1])
     return result
 
 
@@ -118,7 +161,11 @@ def fit_and_score(
         (settings.window, plan.features),
         head=task.head,
         horizon=task.horizon,
+        quantiles=settings.quantiles,
         **options,
+    )
+    loss = (
+        "mse" if settings.quantiles is None else PinballLoss(settings.quantiles)
     )
     callbacks = [interrupt.StopOnInterrupt()]
     if progress is not None:
@@ -132,6 +179,7 @@ def fit_and_score(
         settings.epochs,
         batch_size=settings.batch_size,
         patience=settings.patience,
+        loss=loss,
         callbacks=callbacks,
     )
     best = int(np.argmin(history[MONITOR])) + 1 if history else 0
@@ -148,3 +196,33 @@ def fit_and_score(
         "history": history,
     }
     return result, model, test_predictions
+
+
+def calibrate(plan, task, model, result):
+    """Split-conformal calibration of a quantile model's outer interval.
+
+    The margin is computed on the validation split (original units, the
+    forecasts after each window) so that the interval [q_0 - m, q_last + m]
+    covers q_last - q_0 of it (conformalized quantile regression, Romano
+    et al. 2019); `result`'s test coverage and width become the calibrated
+    ones (the uncalibrated coverage is kept as `test_coverage_raw`).
+
+    Returns:
+        The margin, in the target's original units.
+    """
+    quantiles = plan.settings.quantiles
+    nominal = quantiles[-1] - quantiles[0]
+    bands = {}
+    for split in ("val", "test"):
+        x, y = getattr(task, split)
+        q = original(plan, last_step(task, predict(model, x)))
+        bands[split] = original(plan, last_step(task, y)), q
+    y, q = bands["val"]
+    margin = conformal_margin(y, q[..., 0], q[..., -1], nominal)
+    y, q = bands["test"]
+    lower, upper = widen(q[..., 0], q[..., -1], margin)
+    result["test_coverage_raw"] = result["test_coverage"]
+    result["test_coverage"] = coverage(y, lower, upper)
+    result["test_width"] = interval_width(lower, upper)
+    result["margin"] = margin
+    return margin

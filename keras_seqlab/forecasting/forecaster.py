@@ -13,20 +13,9 @@ import keras
 
 from keras_seqlab.layers.forecast import ForecastSpec
 from keras_seqlab.layers.forecast import Rescale
+from keras_seqlab.layers.quantiles import model_quantiles
 
 SPEC_LAYER = "forecast_spec"
-
-
-def _quantiles_of(model):
-    """The quantiles of a model's `QuantileHead`, or None."""
-    for layer in model.layers:
-        if hasattr(layer, "layers"):
-            found = _quantiles_of(layer)
-            if found is not None:
-                return found
-        if type(layer).__name__ == "QuantileHead":
-            return list(layer.quantiles)
-    return None
 
 
 def forecaster(
@@ -38,7 +27,6 @@ def forecaster(
     scaler=None,
     date_column=None,
     freq=None,
-    interval=None,
     name=None,
 ):
     """`model` wrapped to take raw windows and forecast in original units.
@@ -54,7 +42,6 @@ def forecaster(
             center and scale per column of `columns`), or None.
         date_column, freq: the series' date column and step in days, if
             known; `forecast` then dates its forecasts.
-        interval: the nominal coverage of a calibrated interval, if any.
         name: the forecaster's name (default: the model's + "_forecaster").
 
     Returns:
@@ -81,6 +68,7 @@ def forecaster(
             f"columns {columns}."
         )
     window = shape[1]
+    quantiles = model_quantiles(model)
     inputs = keras.Input(shape[1:], name="raw_windows")
     x = ForecastSpec(
         columns,
@@ -90,8 +78,7 @@ def forecaster(
         head,
         date_column=date_column,
         freq=freq,
-        quantiles=_quantiles_of(model),
-        interval=interval,
+        quantiles=quantiles,
         name=SPEC_LAYER,
     )(inputs)
     if scaler is not None:
@@ -129,7 +116,6 @@ def forecaster_spec(model):
                 "date_column",
                 "freq",
                 "quantiles",
-                "interval",
             )
             return {key: config[key] for key in keys}
     raise ValueError(

@@ -119,7 +119,6 @@ class ForecastSpec(keras.layers.Layer):
         date_column: the series' date column, if it has one.
         freq: the step between rows in days, if known.
         quantiles: the forecast quantiles, or None for point forecasts.
-        interval: the nominal coverage of the calibrated interval, if any.
     """
 
     def __init__(
@@ -132,7 +131,6 @@ class ForecastSpec(keras.layers.Layer):
         date_column=None,
         freq=None,
         quantiles=None,
-        interval=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -158,7 +156,6 @@ class ForecastSpec(keras.layers.Layer):
         self.date_column = date_column
         self.freq = None if freq is None else float(freq)
         self.quantiles = None if quantiles is None else list(quantiles)
-        self.interval = None if interval is None else float(interval)
         self.supports_masking = True
 
     def call(self, inputs):
@@ -177,6 +174,5 @@ class ForecastSpec(keras.layers.Layer):
             "date_column": self.date_column,
             "freq": self.freq,
             "quantiles": self.quantiles,
-            "interval": self.interval,
         }
         return {**super().get_config(), **config}
