@@ -82,7 +82,7 @@ def test_builder_signature_is_shared():
     assert signatures == {
         "(input_shape, head='many_to_one', horizon=1, units=32, "
         "depth=None, dropout=0.0, recurrent_dropout=0.0, n_targets=1, "
-        "**options)"
+        "quantiles=None, **options)"
     }
 
 
