@@ -12,6 +12,7 @@ from keras_seqlab.layers import ConformalInterval
 from keras_seqlab.layers import QuantileHead
 from keras_seqlab.layers import RepeatQuantiles
 from keras_seqlab.layers import model_quantiles
+from keras_seqlab.testing import layer_test
 
 LEVELS = (0.1, 0.5, 0.9)
 
@@ -191,3 +192,17 @@ def test_persistence_quantiles_repeat_the_last_value():
     np.testing.assert_array_equal(got, np.full((1, 2, 3), 6.0))
     assert model_quantiles(model) == LEVELS
     assert model.count_params() == 0
+
+
+@pytest.mark.parametrize(
+    "layer_class, kwargs, shape",
+    [
+        (QuantileHead, {"quantiles": [0.1, 0.5, 0.9]}, (2, 4, 3)),
+        (RepeatQuantiles, {"quantiles": [0.1, 0.9]}, (2, 4)),
+        (ConformalInterval, {"margin": 0.3, "coverage": 0.8}, (2, 4, 3)),
+    ],
+    ids=["QuantileHead", "RepeatQuantiles", "ConformalInterval"],
+)
+def test_quantile_layers_pass_the_harness(layer_class, kwargs, shape):
+    # No weights: nothing to train, so no training step.
+    layer_test.run_layer_test(layer_class, kwargs, shape, training=False)
