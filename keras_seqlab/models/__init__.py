@@ -4,7 +4,7 @@ Every forecasting builder is called the same way,
 
     build_<name>(input_shape, head="many_to_one", horizon=1, units=32,
                  depth=None, dropout=0.0, recurrent_dropout=0.0,
-                 n_targets=1, **options)
+                 n_targets=1, quantiles=None, **options)
 
 and returns an uncompiled functional `keras.Model` made of Keras layers and
 keras_seqlab layers only (no `Lambda`), so `model.save("m.keras")` and
@@ -19,7 +19,9 @@ Heads and output shapes (T = window length, H = `horizon`, n =
     seq_to_vector     (batch, H);     (batch, H, n)
     seq_to_seq        (batch, T, H);  (batch, T, H, n)
 
-which are the shapes of `make_windows(..., horizon=H)` targets for one
+(with `quantiles=(q_1, ..., q_Q)` a trailing axis of the Q quantile
+forecasts, never crossing), which are the shapes of
+`make_windows(..., horizon=H)` targets for one
 target column (`(N, 1)`, `(N, H)`, with `seq2seq=True` `(N, T, H)`) and
 for n target columns (`(N, H, n)`, `(N, T, H, n)`).
 
