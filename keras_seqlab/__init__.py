@@ -26,6 +26,7 @@ from keras_seqlab.data import synthetic_series
 from keras_seqlab.data import temporal_split
 from keras_seqlab.data import window_count
 from keras_seqlab.data import windows
+from keras_seqlab.forecasting import backtest
 from keras_seqlab.forecasting import forecast
 from keras_seqlab.forecasting import forecaster
 from keras_seqlab.forecasting import forecaster_spec
@@ -85,6 +86,7 @@ __all__ = [
     "WaveNet",
     "WaveNetBlock",
     "WindowedSeries",
+    "backtest",
     "build",
     "build_classifier",
     "data",

@@ -9,7 +9,7 @@ import pytest
 
 import keras_seqlab
 from keras_seqlab import cli
-from keras_seqlab.forecasting.backtest import backtest
+from keras_seqlab.forecasting.backtesting import backtest
 
 
 def _series(rows=80, seed=0):

@@ -48,8 +48,8 @@ def _load(args):
 
 
 def run(args):
-    from keras_seqlab.forecasting.backtest import backtest
-    from keras_seqlab.forecasting.backtest import format_backtest
+    from keras_seqlab.forecasting.backtesting import backtest
+    from keras_seqlab.forecasting.backtesting import format_backtest
     from keras_seqlab.forecasting.output import plot_backtest
     from keras_seqlab.utils import files
 

@@ -47,7 +47,7 @@ def format_leaderboard(results):
     ]
     if quantiles:
         nominal = f"{quantiles[-1] - quantiles[0]:.0%}"
-        header += [f"{nominal} cover", "width"]
+        header += ["pinball", f"{nominal} cover", "width"]
     header += ["epochs", "train s"]
     for entry in results["tasks"]:
         samples = entry["samples"]
@@ -70,7 +70,11 @@ def format_leaderboard(results):
                 f"{r['test_mase']:.3g}",
             ]
             if quantiles:
-                row += [f"{r['test_coverage']:.1%}", f"{r['test_width']:.4g}"]
+                row += [
+                    f"{r['test_pinball']:.4g}",
+                    f"{r['test_coverage']:.1%}",
+                    f"{r['test_width']:.4g}",
+                ]
             row += [
                 f"{r['best_epoch']}/{r['epochs']}" if r["epochs"] else "-",
                 f"{r['train_seconds']:.1f}",

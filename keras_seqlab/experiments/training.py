@@ -18,7 +18,6 @@ from keras_seqlab.experiments import interrupt
 from keras_seqlab.experiments.tasks import COMPARE_OPTIONS
 from keras_seqlab.experiments.tasks import label
 from keras_seqlab.forecasting.conformal import conformal_margin
-from keras_seqlab.forecasting.conformal import widen
 from keras_seqlab.forecasting.metrics import PinballLoss
 from keras_seqlab.forecasting.metrics import coverage
 from keras_seqlab.forecasting.metrics import interval_width
@@ -26,6 +25,7 @@ from keras_seqlab.forecasting.metrics import mae
 from keras_seqlab.forecasting.metrics import pinball
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
+from keras_seqlab.layers.quantiles import ConformalInterval
 from keras_seqlab.models import build
 from keras_seqlab.models.training import MONITOR
 from keras_seqlab.models.training import fit
@@ -204,8 +204,9 @@ def calibrate(plan, task, model, result):
     The margin is computed on the validation split (original units, the
     forecasts after each window) so that the interval [q_0 - m, q_last + m]
     covers q_last - q_0 of it (conformalized quantile regression, Romano
-    et al. 2019); `result`'s test coverage and width become the calibrated
-    ones (the uncalibrated coverage is kept as `test_coverage_raw`).
+    et al. 2019); `result`'s test coverage, width and pinball loss become
+    those of the calibrated bands (the uncalibrated coverage is kept as
+    `test_coverage_raw`).
 
     Returns:
         The margin, in the target's original units.
@@ -220,9 +221,12 @@ def calibrate(plan, task, model, result):
     y, q = bands["val"]
     margin = conformal_margin(y, q[..., 0], q[..., -1], nominal)
     y, q = bands["test"]
-    lower, upper = widen(q[..., 0], q[..., -1], margin)
+    # The saved forecaster's own layer: the scores are those of its bands.
+    layer = ConformalInterval(margin)
+    q = keras.ops.convert_to_numpy(layer(q.astype("float32")))
     result["test_coverage_raw"] = result["test_coverage"]
-    result["test_coverage"] = coverage(y, lower, upper)
-    result["test_width"] = interval_width(lower, upper)
+    result["test_coverage"] = coverage(y, q[..., 0], q[..., -1])
+    result["test_width"] = interval_width(q[..., 0], q[..., -1])
+    result["test_pinball"] = pinball(y, q, quantiles)
     result["margin"] = margin
     return margin

@@ -1,5 +1,7 @@
 """Forecasting: saved forecasters in original units, forecasts, metrics."""
 
+from keras_seqlab.forecasting.backtesting import backtest
+from keras_seqlab.forecasting.backtesting import format_backtest
 from keras_seqlab.forecasting.conformal import conformal_margin
 from keras_seqlab.forecasting.conformal import conformalize
 from keras_seqlab.forecasting.conformal import widen
@@ -21,6 +23,7 @@ from keras_seqlab.forecasting.metrics import smape
 __all__ = [
     "LastTimeStepMSE",
     "PinballLoss",
+    "backtest",
     "conformal_margin",
     "conformalize",
     "coverage",
@@ -33,6 +36,7 @@ __all__ = [
     "smape",
     "widen",
     "forecast",
+    "format_backtest",
     "forecaster",
     "forecaster_spec",
     "load_forecaster",
