@@ -53,6 +53,42 @@ LAYERS = [
         SEQ,
         {"training": False},
     ),
+    (
+        keras_seqlab.Rescale,
+        {"scale": [2.0, 0.5], "offset": [1.0, -1.0]},
+        SEQ,
+        {"training": False},
+    ),
+    (
+        keras_seqlab.ForecastSpec,
+        {
+            "columns": ["a", "b"],
+            "target": "a",
+            "window": 6,
+            "horizon": 1,
+            "head": "many_to_one",
+        },
+        SEQ,
+        {"training": False},
+    ),
+    (
+        keras_seqlab.layers.QuantileHead,
+        {"quantiles": (0.1, 0.5, 0.9)},
+        (3, 6, 3),
+        {"training": False},
+    ),
+    (
+        keras_seqlab.layers.RepeatQuantiles,
+        {"quantiles": (0.1, 0.9)},
+        SEQ,
+        {"training": False},
+    ),
+    (
+        keras_seqlab.layers.ConformalInterval,
+        {"margin": 0.5, "coverage": 0.8},
+        (3, 6, 3),
+        {"training": False},
+    ),
 ]
 
 
@@ -78,13 +114,14 @@ def test_every_public_layer_passes_the_harness(entry):
 def test_every_registered_layer_class_is_covered():
     covered = {entry[0] for entry in LAYERS}
     public = {
-        getattr(keras_seqlab, name)
-        for name in keras_seqlab.__all__
-        if isinstance(getattr(keras_seqlab, name), type)
-        and issubclass(getattr(keras_seqlab, name), keras.layers.Layer)
+        getattr(module, name)
+        for module in (keras_seqlab, keras_seqlab.layers)
+        for name in module.__all__
+        if isinstance(getattr(module, name), type)
+        and issubclass(getattr(module, name), keras.layers.Layer)
     }
     cells = {c for c in public if c.__name__.endswith("Cell")}
-    abstract = {keras_seqlab.RecurrentCell}
+    abstract = {keras_seqlab.RecurrentCell, keras_seqlab.layers.CellRNN}
     assert public - cells - abstract - covered == set()
 
 
