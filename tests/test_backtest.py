@@ -101,11 +101,13 @@ def test_seqlab_backtest_of_a_saved_model_and_of_an_architecture(tmp_path):
     path = tmp_path / "persistence.keras"
     model.save(path)
     out = tmp_path / "folds.json"
+    png = tmp_path / "folds.png"
     status, stdout, err = _main(
         ["backtest", str(path), "--csv", str(csv), "--folds", "2"]
-        + ["--out", str(out)]
+        + ["--out", str(out), "--plot", str(png)]
     )
     assert status == 0, err
+    assert png.read_bytes()[:4] == b"\x89PNG"
     assert "2022-03-20" in stdout and "mean" in stdout
     folds = json.loads(out.read_text())["folds"]
     # 80 daily rows from 2022-01-01: origins at rows 78 and 79.

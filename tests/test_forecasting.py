@@ -119,12 +119,13 @@ def test_a_saved_model_reproduces_the_reported_rmse_in_a_fresh_process(
 def test_seqlab_forecast_writes_dated_rows(compared, tmp_path):
     folder, csv, _ = compared
     model = folder / "uni" / "models" / "one_step" / "gru.keras"
-    out = tmp_path / "next.csv"
+    out, png = tmp_path / "next.csv", tmp_path / "next.png"
     status, stdout, err = _main(
         ["forecast", str(model), "--csv", str(csv), "--steps", "4"]
-        + ["--out", str(out)]
+        + ["--out", str(out), "--plot", str(png)]
     )
     assert status == 0, err
+    assert png.read_bytes()[:4] == b"\x89PNG"
     lines = stdout.strip().splitlines()
     assert lines[0] == "day,load"
     # The series ends on 2021-06-28 (120 daily rows from 2021-03-01).

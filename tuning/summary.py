@@ -11,9 +11,9 @@ import warnings
 import keras
 import keras_tuner
 
+from keras_seqlab.experiments.tasks import plan_forecaster
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import predict_scores
-from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.tuning.tuners import trial_values
 from keras_seqlab.utils import files
 
@@ -93,16 +93,10 @@ def write(setup, results, model):
     original units out) and `summary.json`, each file atomically."""
     folder = setup.project
     folder.mkdir(parents=True, exist_ok=True)
-    plan, task = setup.plan, setup.task
-    best = forecaster(
+    best = plan_forecaster(
+        setup.plan,
+        setup.task,
         model,
-        plan.columns,
-        plan.target_name,
-        task.head,
-        task.horizon,
-        scaler=plan.scaler,
-        date_column=plan.date_column,
-        freq=plan.freq,
         name=f"{setup.settings['architecture']}_tuned",
     )
     files.save_model(best, folder / BEST_MODEL_FILE)

@@ -24,12 +24,12 @@ from keras_seqlab.experiments import plots as plotting
 from keras_seqlab.experiments.reports import format_leaderboard
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.tasks import label
+from keras_seqlab.experiments.tasks import plan_forecaster
 from keras_seqlab.experiments.tasks import prepare
 from keras_seqlab.experiments.training import calibrate
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import last_step
 from keras_seqlab.forecasting.conformal import conformalize
-from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.models import supported_heads
 from keras_seqlab.utils import files
 
@@ -128,7 +128,7 @@ def _run_task(plan, task, counter, progress):
             prefix=line + " ",
         )
         forecasts[name] = last_step(task, test_predictions)
-        trained[name] = _forecaster(plan, task, name, model)
+        trained[name] = plan_forecaster(plan, task, model, name)
         if plan.settings.calibrate:
             margin = calibrate(plan, task, model, result)
             quantiles = plan.settings.quantiles
@@ -148,21 +148,6 @@ def _run_task(plan, task, counter, progress):
     for rank, result in enumerate(entry["results"], 1):
         result["rank"] = rank
     return entry, forecasts, trained, done
-
-
-def _forecaster(plan, task, name, model):
-    """The trained `model` as a forecaster in the target's original units."""
-    return forecaster(
-        model,
-        plan.columns,
-        plan.target_name,
-        task.head,
-        task.horizon,
-        scaler=plan.scaler,
-        date_column=plan.date_column,
-        freq=plan.freq,
-        name=name,
-    )
 
 
 def execute(plan, out=None, plots=True, progress=sys.stderr):

@@ -27,6 +27,7 @@ from keras_seqlab.data.splits import temporal_split
 from keras_seqlab.data.windows import make_windows
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.settings import SettingsError
+from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.models import names as model_names
 
 SYNTHETIC_SERIES = 10_000
@@ -301,3 +302,18 @@ def _freq(dates):
         return None
     steps = np.unique(np.diff(dates).astype(int))
     return float(steps[0]) if len(steps) == 1 else None
+
+
+def plan_forecaster(plan, task, model, name=None):
+    """A model trained on `task` as a forecaster in original units."""
+    return forecaster(
+        model,
+        plan.columns,
+        plan.target_name,
+        task.head,
+        task.horizon,
+        scaler=plan.scaler,
+        date_column=plan.date_column,
+        freq=plan.freq,
+        name=name,
+    )

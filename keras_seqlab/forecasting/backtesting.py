@@ -8,8 +8,6 @@ of them for early stopping, the scaler fit on the rest), so nothing after
 an origin reaches its forecast.
 """
 
-import numbers
-
 import keras
 import numpy as np
 
@@ -28,21 +26,10 @@ from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.models import build
 from keras_seqlab.models import names as architectures
 from keras_seqlab.models.training import fit
+from keras_seqlab.utils.validation import check_units
 
 OWNER = "backtest"
 METRICS = ("mae", "rmse", "mase", "smape")
-
-
-def _positive(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value <= 0
-    ):
-        raise ValueError(
-            f"{OWNER}: `{name}` must be a positive integer, got {value!r}."
-        )
-    return int(value)
 
 
 def _table(data, columns):
@@ -139,7 +126,7 @@ def backtest(
         one-step naive error of the rows before the origin), `smape`),
         `mean` (each metric over the folds), `target`, `horizon`.
     """
-    folds = _positive("folds", folds)
+    folds = check_units(OWNER, folds, "folds")
     if isinstance(model, str):
         if model not in architectures():
             raise ValueError(
@@ -153,13 +140,15 @@ def backtest(
                 f"{OWNER}: an architecture needs `target`, the column to "
                 "forecast."
             )
-        horizon = _positive("horizon", 1 if horizon is None else horizon)
-        window = _positive("window", window)
+        horizon = check_units(
+            OWNER, 1 if horizon is None else horizon, "horizon"
+        )
+        window = check_units(OWNER, window, "window")
         settings = dict(
             seed=seed,
-            epochs=_positive("epochs", epochs),
-            patience=_positive("patience", patience),
-            units=_positive("units", units),
+            epochs=check_units(OWNER, epochs, "epochs"),
+            patience=check_units(OWNER, patience, "patience"),
+            units=check_units(OWNER, units, "units"),
             options=options,
         )
     else:
@@ -171,7 +160,9 @@ def backtest(
             )
         columns, target = spec["columns"], spec["target"]
         window = spec["window"]
-        horizon = _positive("horizon", horizon or spec["horizon"])
+        horizon = check_units(
+            OWNER, spec["horizon"] if horizon is None else horizon, "horizon"
+        )
     values, names, dates = _table(data, columns)
     if target not in names:
         raise ValueError(

@@ -6,13 +6,12 @@ target column (a model whose only input is the target), or the future
 values of the other inputs come from `future`.
 """
 
-import numbers
-
 import numpy as np
 
 from keras_seqlab.data.series import pandas_kind
 from keras_seqlab.data.series import select
 from keras_seqlab.forecasting.forecaster import forecaster_spec
+from keras_seqlab.utils.validation import check_units
 
 OWNER = "forecast"
 
@@ -81,14 +80,7 @@ def forecast(model, data, steps=None, future=None):
     horizon, window = spec["horizon"], spec["window"]
     if steps is None:
         steps = horizon
-    if (
-        isinstance(steps, bool)
-        or not isinstance(steps, numbers.Integral)
-        or steps <= 0
-    ):
-        raise ValueError(
-            f"{OWNER}: `steps` must be a positive integer, got {steps!r}."
-        )
+    steps = check_units(OWNER, steps, "steps")
     values, dates = _table(data, spec, "data")
     if len(values) < window:
         raise ValueError(

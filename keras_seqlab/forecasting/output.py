@@ -23,18 +23,32 @@ def to_csv(forecasts, spec, dates=None):
     return "\n".join(lines) + "\n"
 
 
+def _figure():
+    """A 10x4 matplotlib Figure (no pyplot), or None without matplotlib."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure, path):
+    with files.replacing(path) as partial:
+        figure.savefig(partial, dpi=100)
+    return True
+
+
 def plot(path, history, forecasts, spec, dates=None, future=None):
     """Draws the history, the forecast and the interval band to `path`.
 
     Returns False without matplotlib (nothing written), else True.
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
+    figure = _figure()
+    if figure is None:
         return False
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    FigureCanvasAgg(figure)
     axes = figure.subplots()
     shown = min(len(history), 4 * spec["window"])
     past = dates[-shown:] if dates is not None else np.arange(-shown + 1, 1)
@@ -70,20 +84,14 @@ def plot(path, history, forecasts, spec, dates=None, future=None):
         f"{spec['window']}-step window"
     )
     axes.legend(fontsize="small")
-    with files.replacing(path) as partial:
-        figure.savefig(partial, dpi=100)
-    return True
+    return _save(figure, path)
 
 
 def plot_backtest(path, history, result, dates=None):
     """The series' end with each origin's forecasts against the truth."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
+    figure = _figure()
+    if figure is None:
         return False
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    FigureCanvasAgg(figure)
     axes = figure.subplots()
     folds = result["folds"]
     start = max(0, folds[0]["origin"] - 3 * result["horizon"])
@@ -106,6 +114,4 @@ def plot_backtest(path, history, result, dates=None):
     )
     axes.set_ylabel(result["target"])
     axes.legend(fontsize="small")
-    with files.replacing(path) as partial:
-        figure.savefig(partial, dpi=100)
-    return True
+    return _save(figure, path)
