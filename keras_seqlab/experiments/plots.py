@@ -18,6 +18,9 @@ def _figure():
     No pyplot: the global backend of an interactive session stays as is.
     """
     try:
+        # The package first: a submodule imported earlier would be found
+        # even where matplotlib itself cannot be imported.
+        import matplotlib  # noqa: F401
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:

@@ -26,6 +26,9 @@ def to_csv(forecasts, spec, dates=None):
 def _figure():
     """A 10x4 matplotlib Figure (no pyplot), or None without matplotlib."""
     try:
+        # The package first: a submodule imported earlier would be found
+        # even where matplotlib itself cannot be imported.
+        import matplotlib  # noqa: F401
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
