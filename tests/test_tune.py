@@ -3,19 +3,20 @@
 import contextlib
 import io
 import json
-import os
-import pathlib
-import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 
 import keras
 import numpy as np
 import pytest
 from seqlab_testing import BACKEND
+from tune_testing import QUICK
+from tune_testing import TIMEOUT
+from tune_testing import check_recorded_once
+from tune_testing import command
+from tune_testing import env
+from tune_testing import freeze_in_trial
+from tune_testing import trial_files
 
 kt = pytest.importorskip(
     "keras_tuner",
@@ -25,7 +26,6 @@ kt = pytest.importorskip(
 
 from keras_seqlab import cli  # noqa: E402
 from keras_seqlab import models  # noqa: E402
-from keras_seqlab.tuning import distributed  # noqa: E402
 from keras_seqlab.tuning import reports  # noqa: E402
 from keras_seqlab.tuning import search  # noqa: E402
 from keras_seqlab.tuning import summary as tune_summary  # noqa: E402
@@ -35,10 +35,6 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:getName\\(\\) is deprecated:DeprecationWarning",
 )
 
-# Small synthetic problems: 10-step windows, at most 96 windows a split.
-QUICK = ["--window", "10", "--limit", "96", "--epochs", "2"]
-TIMEOUT = 240
-
 
 def _main(argv):
     """(exit status, stdout, stderr) of `seqlab ARGV`, in this process."""
@@ -46,44 +42,6 @@ def _main(argv):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = cli.main(argv)
     return status, out.getvalue(), err.getvalue()
-
-
-def _command(*args):
-    return [sys.executable, "-m", "keras_seqlab.cli", "tune", *args]
-
-
-def _env():
-    env = dict(os.environ, KERAS_BACKEND=BACKEND)
-    for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP"):
-        env.pop(name, None)
-    return env
-
-
-def _oracle(project):
-    return json.loads((project / "oracle.json").read_text())
-
-
-def _trial_files(project):
-    return {
-        path.parent.name: json.loads(path.read_text())
-        for path in project.glob("trial_*/trial.json")
-    }
-
-
-def _check_recorded_once(project, count):
-    """Every trial completed, ended once, with a score; returns them."""
-    state = _oracle(project)
-    assert sorted(state["end_order"]) == sorted(set(state["end_order"]))
-    assert len(state["end_order"]) == count
-    trials = _trial_files(project)
-    assert len(trials) == count
-    for trial in trials.values():
-        assert trial["status"] == "COMPLETED", trial["trial_id"]
-        assert np.isfinite(trial["score"])
-    assert sorted(t["trial_id"] for t in trials.values()) == sorted(
-        state["end_order"]
-    )
-    return {t["trial_id"]: t for t in trials.values()}
 
 
 # -- a search from one command -------------------------------------------------
@@ -221,51 +179,14 @@ def test_parse_overrides():
 # -- resuming ------------------------------------------------------------------
 
 
-def _unfinished_trial(log, epochs):
-    """The last trial a log shows begun but not fitted, else None.
-
-    With patience >= epochs no trial stops early, so a trial whose last
-    epoch line is missing has not reported its result yet.
-    """
-    begun = re.findall(r"^trial (\d+)/\d+:", log, re.MULTILINE)
-    if not begun:
-        return None
-    trial = begun[-1]
-    since = log[log.rindex(f"trial {trial}/") :]
-    if f"epoch {epochs}/{epochs}:" in since or f"trial {trial} done" in since:
-        return None
-    return trial
-
-
-def _freeze_in_trial(process, log, epochs, trial=None):
-    """Freezes `process` (SIGSTOP) inside a begun, unfinished trial.
-
-    Freezing before the final read of `log` means the trial cannot finish
-    between that read and whatever signal the caller sends next, however
-    fast trials run. Returns the trial's id; `trial` waits for that one.
-    """
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        text = log.read_text()
-        assert time.monotonic() < deadline, f"never caught in a trial:\n{text}"
-        assert process.poll() is None, text
-        found = _unfinished_trial(text, epochs)
-        if found is not None and trial in (None, found):
-            process.send_signal(signal.SIGSTOP)
-            if _unfinished_trial(log.read_text(), epochs) == found:
-                return found
-            process.send_signal(signal.SIGCONT)
-        time.sleep(0.05)
-
-
 def _run_until(command, trial, epochs, sig, log):
     """Starts `command`; sends `sig` while trial `trial` is running."""
     with log.open("w") as out:
         process = subprocess.Popen(
-            command, env=_env(), stdout=subprocess.DEVNULL, stderr=out
+            command, env=env(), stdout=subprocess.DEVNULL, stderr=out
         )
     try:
-        assert _freeze_in_trial(process, log, epochs, trial) == trial
+        assert freeze_in_trial(process, log, epochs, trial) == trial
         process.send_signal(sig)
         process.send_signal(signal.SIGCONT)
         process.wait(timeout=60)
@@ -277,7 +198,7 @@ def _run_until(command, trial, epochs, sig, log):
 
 def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     epochs = 6
-    command = _command(
+    argv = command(
         "lstm",
         *QUICK,
         "--epochs",
@@ -291,30 +212,30 @@ def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     )
     project = tmp_path / "lstm"
     status, text = _run_until(
-        command, "1", epochs, signal.SIGINT, tmp_path / "first.log"
+        argv, "1", epochs, signal.SIGINT, tmp_path / "first.log"
     )
     assert status == 130, text
     assert "interrupted; the finished trials are kept in" in text
     assert "Traceback" not in text
-    first = _trial_files(project)
+    first = trial_files(project)
     assert first["trial_0"]["status"] == "COMPLETED"
     assert first["trial_1"]["status"] == "RUNNING"
 
     status, text = _run_until(
-        command, "2", epochs, signal.SIGKILL, tmp_path / "second.log"
+        argv, "2", epochs, signal.SIGKILL, tmp_path / "second.log"
     )
     assert status == -signal.SIGKILL
     assert "resuming" in text and "1 trial(s) done" in text
-    second = _trial_files(project)
+    second = trial_files(project)
     assert second["trial_1"]["status"] == "COMPLETED"
     assert second["trial_2"]["status"] == "RUNNING"
 
     done = subprocess.run(
-        command, env=_env(), capture_output=True, text=True, timeout=TIMEOUT
+        argv, env=env(), capture_output=True, text=True, timeout=TIMEOUT
     )
     assert done.returncode == 0, done.stderr
     assert "resuming" in done.stderr and "2 trial(s) done" in done.stderr
-    trials = _check_recorded_once(project, 4)
+    trials = check_recorded_once(project, 4)
     # Finished trials were kept as they were, not run again.
     for trial_id in ("0", "1"):
         assert trials[trial_id]["score"] == second[f"trial_{trial_id}"]["score"]
@@ -324,180 +245,6 @@ def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     assert (
         trials["2"]["hyperparameters"] == second["trial_2"]["hyperparameters"]
     )
-
-
-# -- distributed ---------------------------------------------------------------
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_distributed_search_survives_a_killed_worker(tmp_path):
-    """A chief and two workers on loopback; one is killed mid-trial."""
-    trials, epochs = 4, 12
-    common = _command(
-        "dense",
-        *QUICK,
-        "--epochs",
-        str(epochs),
-        "--patience",
-        str(epochs),
-        "--max-trials",
-        str(trials),
-        "--out",
-        str(tmp_path / "search"),
-        "--oracle",
-        f"127.0.0.1:{_free_port()}",
-    )
-    project = tmp_path / "search" / "dense"
-    logs = {name: tmp_path / f"{name}.log" for name in ("chief", "w1", "w2")}
-    processes = {}
-    try:
-        for name, role in (
-            ("chief", ["--chief", "--lease", "5"]),
-            ("w1", ["--worker", "w1"]),
-            ("w2", ["--worker", "w2"]),
-        ):
-            processes[name] = subprocess.Popen(
-                common + role,
-                env=_env(),
-                stdout=logs[name].open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        killed = _freeze_in_trial(processes["w1"], logs["w1"], epochs)
-        processes["w1"].kill()
-        assert processes["chief"].wait(timeout=TIMEOUT) == 0, logs[
-            "chief"
-        ].read_text()
-        assert processes["w2"].wait(timeout=60) == 0, logs["w2"].read_text()
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-    w1 = logs["w1"].read_text()
-    assert f"trial {killed}/{trials}:" in w1
-    assert f"trial {killed} done" not in w1
-    chief = logs["chief"].read_text()
-    assert f"worker 'w1' unheard for 5 s: lost; trial {killed}" in chief
-    recorded = _check_recorded_once(project, trials)
-    assert killed in recorded
-    assert f"trial {killed} done: val_loss" in logs["w2"].read_text()
-    assert _oracle(project)["ongoing_trials"] == {}
-    summary = json.loads((project / "summary.json").read_text())
-    assert summary["completed"] == trials
-    assert (project / "best_model.keras").exists()
-
-
-def _oracle_with_leases(tmp_path, max_trials=3):
-    oracle = kt.oracles.RandomSearchOracle(
-        objective="val_loss", max_trials=max_trials, seed=1
-    )
-    oracle.hyperparameters.Int("units", 1, 100)
-    oracle._set_project_dir(str(tmp_path), "leases")
-    return distributed.enable_leases(oracle, lease=5)
-
-
-def _complete(oracle, trial, score):
-    oracle.update_trial(trial.trial_id, {"val_loss": score})
-    trial.status = "COMPLETED"
-    oracle.end_trial(trial)
-
-
-def test_lease_hands_a_lost_workers_trial_to_the_next(tmp_path, capsys):
-    oracle = _oracle_with_leases(tmp_path)
-    a, b = oracle.create_trial("a"), oracle.create_trial("b")
-    assert (a.status, b.status) == ("RUNNING", "RUNNING")
-    # "b" keeps calling; "a" falls silent for longer than the lease.
-    oracle._heard["a"] -= 6
-    oracle.get_trial(b.trial_id)
-    assert oracle.expire() == ["a"]
-    assert "a" not in oracle.tuner_ids and "a" not in oracle.ongoing_trials
-    assert "worker 'a' unheard for 5 s: lost" in capsys.readouterr().err
-    _complete(oracle, b, 0.5)
-    again = oracle.create_trial("b")
-    assert again.trial_id == a.trial_id
-    assert again.hyperparameters.values == a.hyperparameters.values
-    # The last new trial goes to "c"; "b" must wait while "c" holds it.
-    c = oracle.create_trial("c")
-    assert c.status == "RUNNING" and c.trial_id not in (a.trial_id, b.trial_id)
-    _complete(oracle, again, 0.4)
-    assert oracle.create_trial("b").status == "IDLE"
-    assert "b" in oracle.tuner_ids
-    _complete(oracle, c, 0.3)
-    assert oracle.create_trial("b").status == "STOPPED"
-    assert oracle.create_trial("c").status == "STOPPED"
-    assert not oracle.tuner_ids and not oracle.ongoing_trials
-    assert sorted(oracle.end_order) == sorted(
-        {a.trial_id, b.trial_id, c.trial_id}
-    )
-
-
-def test_lease_drops_a_second_result_and_accepts_a_late_one(tmp_path):
-    oracle = _oracle_with_leases(tmp_path, max_trials=2)
-    a = oracle.create_trial("a")
-    oracle._heard["a"] -= 6
-    assert oracle.expire() == ["a"]
-    # "a" was only slow: its result arrives while the trial waits for a
-    # new worker. It counts, and the trial is not run again.
-    _complete(oracle, a, 0.5)
-    assert a.trial_id not in oracle._retry_queue
-    b = oracle.create_trial("b")
-    assert b.trial_id != a.trial_id
-    # A second result for a recorded trial is dropped, metrics and all.
-    _complete(oracle, a, 0.1)
-    assert oracle.trials[a.trial_id].metrics.get_best_value("val_loss") == 0.5
-    assert oracle.end_order == [a.trial_id]
-    assert oracle.trials[a.trial_id].score == 0.5
-    # The saved state has no trial left running once it has ended.
-    _complete(oracle, b, 0.2)
-    state = json.loads(pathlib.Path(oracle._get_oracle_fname()).read_text())
-    assert state["ongoing_trials"] == {}
-
-
-def test_role_from_flags_and_environment():
-    assert distributed.role(environ={}) is None
-    assert distributed.role(chief=True, oracle="10.0.0.1:9000", environ={}) == {
-        "tuner_id": "chief",
-        "ip": "10.0.0.1",
-        "port": 9000,
-    }
-    environ = {
-        "KERASTUNER_TUNER_ID": "w7",
-        "KERASTUNER_ORACLE_IP": "10.0.0.2",
-        "KERASTUNER_ORACLE_PORT": "8001",
-    }
-    assert distributed.role(environ=environ) == {
-        "tuner_id": "w7",
-        "ip": "10.0.0.2",
-        "port": 8001,
-    }
-    # A flag wins over the environment.
-    assert distributed.role(worker="w1", environ=environ)["tuner_id"] == "w1"
-    env = {}
-    distributed.set_environment(distributed.role(environ=environ), env)
-    assert env == environ
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        (dict(chief=True), "`chief` and `worker` need the chief's address"),
-        (dict(worker="chief", oracle="h:1"), "a worker ID must be"),
-        (dict(oracle="h:1"), "pass `chief` or `worker` ID"),
-        (
-            dict(chief=True, oracle="h:99999"),
-            "the oracle address must be HOST:PORT",
-        ),
-    ],
-)
-def test_role_errors(kwargs, message):
-    with pytest.raises(ValueError) as error:
-        distributed.role(environ={}, **kwargs)
-    assert "seqlab tune" not in str(error.value)  # no CLI wording here
-    assert message in str(error.value)
 
 
 # -- bad input -----------------------------------------------------------------
@@ -578,11 +325,11 @@ def test_tune_refuses_to_resume_with_other_settings(tmp_path):
     )
     assert status == 0, err
     assert "resuming" in err
-    assert len(_trial_files(tmp_path / "dense")) == 2
+    assert len(trial_files(tmp_path / "dense")) == 2
     status, _, err = _main([*argv, "--overwrite"])
     assert status == 0, err
     assert "resuming" not in err
-    assert len(_trial_files(tmp_path / "dense")) == 1
+    assert len(trial_files(tmp_path / "dense")) == 1
 
 
 def test_summary_says_when_the_default_wins_on_validation():

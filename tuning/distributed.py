@@ -1,4 +1,4 @@
-"""keras-tuner's chief/worker mode, made to survive a lost worker.
+"""keras-tuner's chief/worker mode: roles, the token, heartbeats.
 
 keras-tuner runs a distributed search as one chief (the oracle, a gRPC
 server) and N workers (each asks the chief for a trial, trains it and
@@ -6,34 +6,24 @@ reports the result). It chooses the role from three environment variables:
 `KERASTUNER_TUNER_ID` (`"chief"` or a worker's name),
 `KERASTUNER_ORACLE_IP` and `KERASTUNER_ORACLE_PORT`.
 
-It has no notion of a dead worker: a trial handed to a worker that is then
-killed stays "ongoing" until a worker with the same ID asks again, so the
-chief waits for ever. Here the chief leases trials instead:
-
-- a worker (`Heartbeat`) calls the chief every `HEARTBEAT_SECONDS` while
-  it trains;
-- the chief (`enable_leases`) treats a worker unheard for `lease` seconds
-  as lost: its trial goes back to keras-tuner's retry queue, where the
-  next worker that asks picks it up, and its ID is forgotten, so that the
-  chief can finish;
-- a worker that asks for a trial once the search is out of new ones while
-  another worker still holds one is told to wait (`IDLE`) rather than to
-  stop: it may be needed to re-run that trial;
-- a result reported for a trial that was already recorded (a worker that
-  was only slow, whose trial was re-run by another) is dropped, so every
-  trial is recorded once.
-
-A worker restarted under its old ID before its lease runs out gets its
-trial back, as keras-tuner intends.
+`role(...)` reads the flags (or those variables) and the search's secret:
+`token` or `SEQLAB_TUNE_TOKEN`; a chief given neither makes one and
+prints it, a worker must have it. With a certificate and key the chief
+serves TLS, and workers given the certificate verify the chief with it
+(`tuning.server`). The chief checks every request (`tuning.chief`) and
+leases trials: a worker (`Heartbeat`) calls the chief every
+`HEARTBEAT_SECONDS` while it trains, and one unheard for `lease` seconds
+is lost, its trial handed to the next worker. A worker restarted under
+its old ID before its lease runs out gets its trial back, as keras-tuner
+intends.
 """
 
+import math
+import numbers
 import os
-import sys
+import pathlib
+import secrets
 import threading
-import time
-
-import keras_tuner
-from keras_tuner.engine import trial as trial_module
 
 from keras_seqlab.experiments.settings import SettingsError
 
@@ -44,24 +34,63 @@ MIN_LEASE_SECONDS = 5.0
 DEFAULT_LEASE_SECONDS = 60.0
 DEFAULT_PORT = 8000
 CHIEF = "chief"
+TOKEN_ENV = "SEQLAB_TUNE_TOKEN"
+MIN_TOKEN_LENGTH = 16
+_ROLE_FIELDS = ("chief", "worker", "oracle")
 
 _ENV = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 
 
-def parse_address(address, owner="seqlab tune"):
-    """`(host, port)` of `"HOST:PORT"` (or `"HOST"`, port 8000)."""
-    host, _, port = str(address).rpartition(":")
-    if not host:
-        host, port = port, str(DEFAULT_PORT)
+def parse_address(address):
+    """`(host, port)` of `"HOST:PORT"` (or `"HOST"`, port 8000).
+
+    An IPv6 host goes in brackets: `[::1]:8000`. `":PORT"` is refused: a
+    chief bound to every interface should say so (`0.0.0.0:PORT`).
+    """
+    text = str(address).strip()
+    host, colon, port = text.rpartition(":")
+    if not colon:
+        host, port = text, str(DEFAULT_PORT)
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        host = ""  # an IPv6 address without brackets: ambiguous
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(
-            f"the oracle address must be HOST:PORT with a port in "
-            f"1-65535, got {address!r}."
+        raise SettingsError(
+            "`oracle` must be HOST:PORT with a host (127.0.0.1, a name, "
+            "[::1], or 0.0.0.0 for every interface) and a port in "
+            f"1-65535, got {address!r}.",
+            "oracle",
         )
     return host, int(port)
 
 
-def role(chief=False, worker=None, oracle=None, environ=None):
+def check_lease(lease):
+    """`lease` as a float; raises unless it is a finite number of seconds
+    of at least `MIN_LEASE_SECONDS`."""
+    if lease is None:
+        return DEFAULT_LEASE_SECONDS
+    if isinstance(lease, bool) or not isinstance(lease, numbers.Real):
+        raise SettingsError(
+            f"`lease` must be a number of seconds, got {lease!r}.", "lease"
+        )
+    if not math.isfinite(lease) or lease < MIN_LEASE_SECONDS:
+        raise SettingsError(
+            f"`lease` must be a finite number of seconds, at least "
+            f"{MIN_LEASE_SECONDS:g} ({HEARTBEAT_SECONDS:g} s between "
+            f"heartbeats), got {lease!r}.",
+            "lease",
+        )
+    return float(lease)
+
+
+def role(
+    chief=False,
+    worker=None,
+    oracle=None,
+    environ=None,
+    token=None,
+    tls_cert=None,
+    tls_key=None,
+):
     """The distributed role from the flags, else from the environment.
 
     Args:
@@ -70,36 +99,33 @@ def role(chief=False, worker=None, oracle=None, environ=None):
         oracle: `"HOST:PORT"` of the chief; default from
             `KERASTUNER_ORACLE_IP` and `KERASTUNER_ORACLE_PORT`.
         environ: the environment to read (default `os.environ`).
+        token: the search's secret (default `SEQLAB_TUNE_TOKEN`; a chief
+            without one makes one).
+        tls_cert: a PEM certificate file: the chief's (with `tls_key`),
+            or, on a worker, the one it trusts the chief with.
+        tls_key: the chief's PEM private key file.
 
     Returns:
         `None` for a single-process search, else a dict with `tuner_id`,
-        `ip` and `port`: the values of the three `KERASTUNER_*` variables.
+        `ip` and `port` (the values of the three `KERASTUNER_*`
+        variables), `token`, `token_generated` (bool), and `certificate`
+        and `key` (bytes, or None).
 
     Raises:
-        ValueError: contradictory or incomplete settings.
+        SettingsError: contradictory, incomplete or malformed settings.
     """
-    owner = "seqlab tune"
     environ = os.environ if environ is None else environ
     if chief and worker is not None:
         raise SettingsError(
-            "pass `chief` or `worker` ID, not both.",
-            "chief",
-            "worker",
-            "oracle",
+            "pass `chief` or `worker` ID, not both.", *_ROLE_FIELDS
         )
-    if worker is not None and (not str(worker).strip() or worker == CHIEF):
-        raise SettingsError(
-            f"a worker ID must be a non-empty name other than "
-            f"{CHIEF!r}, got {worker!r}.",
-            "chief",
-            "worker",
-            "oracle",
-        )
+    if worker is not None:
+        _check_worker(worker)
     tuner_id = CHIEF if chief else worker
     if tuner_id is None:
         tuner_id = environ.get("KERASTUNER_TUNER_ID")
     if oracle is not None:
-        ip, port = parse_address(oracle, owner)
+        ip, port = parse_address(oracle)
     elif environ.get("KERASTUNER_ORACLE_IP"):
         ip = environ["KERASTUNER_ORACLE_IP"]
         port_text = environ.get("KERASTUNER_ORACLE_PORT", "")
@@ -108,33 +134,130 @@ def role(chief=False, worker=None, oracle=None, environ=None):
                 f"KERASTUNER_ORACLE_IP is set, so "
                 "KERASTUNER_ORACLE_PORT must be a port number, got "
                 f"{port_text!r}.",
-                "chief",
-                "worker",
-                "oracle",
+                *_ROLE_FIELDS,
             )
         port = int(port_text)
     else:
         ip = port = None
     if tuner_id is None and ip is None:
+        if token is not None or tls_cert is not None or tls_key is not None:
+            raise SettingsError(
+                "`token`, `tls_cert` and `tls_key` are for a distributed "
+                "search: pass `chief` or `worker` ID too.",
+                "token",
+                "tls_cert",
+                "tls_key",
+            )
         return None
     if tuner_id is None:
         raise SettingsError(
             "an oracle address is set, but not the role: pass "
             "`chief` or `worker` ID (or set KERASTUNER_TUNER_ID).",
-            "chief",
-            "worker",
-            "oracle",
+            *_ROLE_FIELDS,
         )
+    if tuner_id != CHIEF:
+        _check_worker(tuner_id)
     if ip is None:
         raise SettingsError(
             "`chief` and `worker` need the chief's address: "
             "`oracle` HOST:PORT (or KERASTUNER_ORACLE_IP and "
             "KERASTUNER_ORACLE_PORT).",
-            "chief",
-            "worker",
-            "oracle",
+            *_ROLE_FIELDS,
         )
-    return {"tuner_id": str(tuner_id), "ip": ip, "port": int(port)}
+    is_chief = tuner_id == CHIEF
+    token, generated = _token(token, environ, is_chief)
+    certificate, key = _tls(tls_cert, tls_key, is_chief)
+    return {
+        "tuner_id": str(tuner_id),
+        "ip": ip,
+        "port": int(port),
+        "token": token,
+        "token_generated": generated,
+        "certificate": certificate,
+        "key": key,
+    }
+
+
+def _check_worker(worker):
+    # keras-tuner takes any ID containing "chief" for the chief; gRPC
+    # metadata carries printable ASCII only.
+    text = str(worker)
+    if (
+        not text
+        or CHIEF in text
+        or not text.isascii()
+        or not text.isprintable()
+        or " " in text
+    ):
+        raise SettingsError(
+            f"a worker ID must be a name of printable ASCII characters "
+            f"without spaces and without {CHIEF!r} in it, got {worker!r}.",
+            *_ROLE_FIELDS,
+        )
+
+
+def _token(token, environ, is_chief):
+    """`(token, generated)`: the flag, else the environment, else new."""
+    if token is None:
+        token = environ.get(TOKEN_ENV) or None
+    if token is None:
+        if not is_chief:
+            raise SettingsError(
+                f"a worker needs the search's token: `token` TOKEN or "
+                f"{TOKEN_ENV} (the chief prints it when it makes one).",
+                "token",
+            )
+        return secrets.token_urlsafe(24), True
+    text = str(token)
+    if (
+        len(text) < MIN_TOKEN_LENGTH
+        or not text.isascii()
+        or not text.isprintable()
+        or " " in text
+    ):
+        raise SettingsError(
+            f"the token (`token` or {TOKEN_ENV}) must be at least "
+            f"{MIN_TOKEN_LENGTH} printable ASCII characters without spaces "
+            f"(got {len(text)} characters); make one with python -c "
+            "'import secrets; print(secrets.token_urlsafe())'.",
+            "token",
+        )
+    return text, False
+
+
+def _tls(tls_cert, tls_key, is_chief):
+    """`(certificate, key)` as bytes (or None), checked."""
+    if tls_key is not None and not is_chief:
+        raise SettingsError(
+            "`tls_key` is the chief's; a worker passes only `tls_cert` (the "
+            "chief's certificate).",
+            "tls_key",
+        )
+    if is_chief and (tls_cert is None) != (tls_key is None):
+        raise SettingsError(
+            "a chief serving TLS needs both `tls_cert` and `tls_key`.",
+            "tls_cert",
+            "tls_key",
+        )
+    read = {}
+    for field, path in (("tls_cert", tls_cert), ("tls_key", tls_key)):
+        if path is None:
+            read[field] = None
+            continue
+        try:
+            data = pathlib.Path(path).read_bytes()
+        except OSError as error:
+            raise SettingsError(
+                f"cannot read `{field}` {str(path)!r}: "
+                f"{error.strerror or error}.",
+                field,
+            ) from None
+        if b"-----BEGIN " not in data:
+            raise SettingsError(
+                f"`{field}` {str(path)!r} is not a PEM file.", field
+            )
+        read[field] = data
+    return read["tls_cert"], read["tls_key"]
 
 
 def set_environment(distributed, environ=None):
@@ -147,157 +270,6 @@ def set_environment(distributed, environ=None):
     environ["KERASTUNER_TUNER_ID"] = distributed["tuner_id"]
     environ["KERASTUNER_ORACLE_IP"] = distributed["ip"]
     environ["KERASTUNER_ORACLE_PORT"] = str(distributed["port"])
-
-
-class _LeaseOracle:
-    """Oracle mixin (on the chief): trials are leased to workers."""
-
-    def _hear(self, tuner_id):
-        self._heard[tuner_id] = time.monotonic()
-
-    def _hear_trial(self, trial_id):
-        for tuner_id, trial in self.ongoing_trials.items():
-            if trial.trial_id == trial_id:
-                self._hear(tuner_id)
-
-    @keras_tuner.synchronized
-    def create_trial(self, tuner_id):
-        self._hear(tuner_id)
-        self._expire(exclude=tuner_id)
-        trial = super().create_trial(tuner_id)
-        if (
-            trial.status == trial_module.TrialStatus.STOPPED
-            and self.ongoing_trials
-        ):
-            # Out of new trials, but a worker that holds one may yet be
-            # lost: keep this one until every trial has ended.
-            self.tuner_ids.add(tuner_id)
-            return trial_module.Trial(
-                self.hyperparameters.copy(),
-                trial_id="waiting",
-                status=trial_module.TrialStatus.IDLE,
-            )
-        return trial
-
-    @keras_tuner.synchronized
-    def update_trial(self, trial_id, metrics, step=0):
-        if trial_id in self.end_order:
-            # A late report for a recorded trial (see `end_trial`).
-            return self.trials[trial_id]
-        self._hear_trial(trial_id)
-        return super().update_trial(trial_id, metrics, step=step)
-
-    @keras_tuner.synchronized
-    def get_trial(self, trial_id):
-        self._hear_trial(trial_id)
-        return super().get_trial(trial_id)
-
-    @keras_tuner.synchronized
-    def end_trial(self, trial):
-        if trial.trial_id in self.end_order:
-            self._log(
-                f"dropped a second result for trial {trial.trial_id}: it "
-                "was already recorded"
-            )
-            return
-        if trial.trial_id in self._retry_queue:
-            # Its worker was taken for lost but finished after all.
-            self._retry_queue.remove(trial.trial_id)
-        self._hear_trial(trial.trial_id)
-        super().end_trial(trial)
-        # keras-tuner saves before it releases the trial; on a chief nothing
-        # saves after, and a reloaded chief would run the trial again.
-        self.save()
-
-    @keras_tuner.synchronized
-    def expire(self):
-        """Releases the trials of the workers unheard for `lease` seconds.
-
-        Returns:
-            The IDs of the workers declared lost.
-        """
-        return self._expire()
-
-    def _expire(self, exclude=None):
-        now = time.monotonic()
-        lost = [
-            tuner_id
-            for tuner_id in list(self.tuner_ids)
-            if tuner_id != exclude
-            and now - self._heard.setdefault(tuner_id, now) > self.lease
-        ]
-        for tuner_id in lost:
-            self.tuner_ids.discard(tuner_id)
-            self._heard.pop(tuner_id, None)
-            trial = self.ongoing_trials.pop(tuner_id, None)
-            if trial is None:
-                self._log(f"worker {tuner_id!r} is gone (idle)")
-                continue
-            self._retry_queue.append(trial.trial_id)
-            self._log(
-                f"worker {tuner_id!r} unheard for {self.lease:g} s: lost; "
-                f"trial {trial.trial_id} goes to the next worker"
-            )
-        if lost:
-            self.save()
-        return lost
-
-    def _log(self, message):
-        print(f"seqlab tune (chief): {message}", file=sys.stderr, flush=True)
-
-
-_LEASE_CLASSES = {}
-
-
-def enable_leases(oracle, lease=DEFAULT_LEASE_SECONDS):
-    """Makes `oracle` (the chief's) lease its trials; returns it.
-
-    keras-tuner's tuners create their oracle themselves, so the leasing
-    methods are mixed into that instance's class.
-    """
-    if lease < MIN_LEASE_SECONDS:
-        raise ValueError(
-            f"seqlab tune: --lease must be at least {MIN_LEASE_SECONDS:g} "
-            f"seconds ({HEARTBEAT_SECONDS:g} s between heartbeats), got "
-            f"{lease:g}."
-        )
-    cls = type(oracle)
-    if cls not in _LEASE_CLASSES:
-        _LEASE_CLASSES[cls] = type(
-            f"Leased{cls.__name__}", (_LeaseOracle, cls), {}
-        )
-    oracle.__class__ = _LEASE_CLASSES[cls]
-    oracle.lease = float(lease)
-    oracle._heard = {}
-    return oracle
-
-
-class Reaper:
-    """A daemon thread on the chief that expires lost workers' leases.
-
-    Without it a lease would only be checked when a worker asks for a
-    trial, and keras-tuner's chief waits for every worker it has seen.
-    """
-
-    def __init__(self, oracle, period=HEARTBEAT_SECONDS):
-        self._oracle = oracle
-        self._period = period
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="seqlab-lease-reaper", daemon=True
-        )
-
-    def _run(self):
-        while not self._stop.wait(self._period):
-            self._oracle.expire()
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._thread.join()
 
 
 class Heartbeat:

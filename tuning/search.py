@@ -25,9 +25,9 @@ worker trains trials. They must share `OUT` (a shared file system) and
 use the same data settings.
 """
 
+import contextlib
 import dataclasses
 import json
-import numbers
 import os
 import pathlib
 import sys
@@ -46,8 +46,10 @@ from keras_seqlab.experiments.tasks import prepare as prepare_plan
 from keras_seqlab.experiments.training import EpochProgress
 from keras_seqlab.models import HEADS
 from keras_seqlab.models import supported_heads
+from keras_seqlab.tuning import chief
 from keras_seqlab.tuning import distributed as dist
 from keras_seqlab.tuning import hypermodels
+from keras_seqlab.tuning import server
 from keras_seqlab.tuning.summary import summarize
 from keras_seqlab.tuning.summary import write
 from keras_seqlab.tuning.tuners import OBJECTIVE
@@ -55,7 +57,9 @@ from keras_seqlab.tuning.tuners import make_tuner
 from keras_seqlab.tuning.validation import TUNER_KINDS
 from keras_seqlab.tuning.validation import check_completed
 from keras_seqlab.tuning.validation import check_tensorboard
+from keras_seqlab.utils import files
 
+COMMAND = "seqlab tune"
 DEFAULT_OUT = "seqlab-tune"
 DEFAULT_MAX_TRIALS = 10
 DEFAULT_EPOCHS = 10
@@ -234,19 +238,7 @@ def prepare(
             f"got {folds}.",
             "folds",
         )
-    if lease is None:
-        lease = dist.DEFAULT_LEASE_SECONDS
-    if not isinstance(lease, numbers.Real) or isinstance(lease, bool):
-        raise TuneError(
-            f"`lease` must be a number of seconds, got {lease!r}.", "lease"
-        )
-    if lease < dist.MIN_LEASE_SECONDS:
-        raise TuneError(
-            f"`lease` must be at least {dist.MIN_LEASE_SECONDS:g} seconds "
-            f"(heartbeats come every {dist.HEARTBEAT_SECONDS:g} s), got "
-            f"{lease:g}.",
-            "lease",
-        )
+    lease = dist.check_lease(lease)
     if not isinstance(overrides, dict):
         overrides = parse_overrides(overrides)
     if settings is None:
@@ -344,32 +336,68 @@ def _completed(tuner):
 def run(setup, progress=sys.stderr):
     """Runs (or resumes) the search, then scores and writes the results.
 
+    The chief and a single-process search hold `OUT/.seqlab-ARCH.lock`
+    while they run: a second search of the same folder is refused.
+
     Returns:
         The `summary.json` content (a dict); on a worker, a short dict of
         the trials it ran (the chief writes the summary).
 
     Raises:
-        TuneError: the folder holds a search with other settings.
+        TuneError: the folder holds a search with other settings, or is in
+            use by another search; a worker's token was refused.
         KeyboardInterrupt: the search was interrupted; run it again with
             the same settings to resume.
-        RuntimeError: no trial completed.
+        OSError: a file could not be written (a full disk); the finished
+            trials are kept: run it again to resume.
+        RuntimeError: no trial completed; the chief failed a worker.
     """
-    say = _printer(progress)
+    if setup.role == "worker":
+        # Workers write their trials' checkpoints into the chief's folder.
+        held = contextlib.nullcontext(files.check_folder(COMMAND, setup.out))
+    else:
+        held = files.folder_lock(
+            COMMAND, setup.out, name=f".seqlab-{setup.project.name}.lock"
+        )
+    with held:
+        return _run(setup, _printer(progress))
+
+
+def _run(setup, say):
     resuming = _check_resumable(setup)
-    check_tensorboard("seqlab tune")
+    check_tensorboard(COMMAND)
     keras.utils.set_random_seed(setup.settings["seed"])
-    tuner = make_tuner(setup, progress)
+    tuner = make_tuner(setup, say.stream)
     if setup.role != "worker":
         setup.project.mkdir(parents=True, exist_ok=True)
-        (setup.project / SETTINGS_FILE).write_text(
-            json.dumps(setup.settings, indent=1) + "\n", encoding="utf-8"
+        files.write_json(
+            setup.project / SETTINGS_FILE, setup.settings, indent=1
         )
         done = len(_completed(tuner))
         if resuming and done:
-            say(f"seqlab tune: resuming {setup.project}: {done} trial(s) done")
-    say(f"seqlab tune: {describe(setup)}")
-    task = setup.task
+            say(f"{COMMAND}: resuming {setup.project}: {done} trial(s) done")
+    say(f"{COMMAND}: {describe(setup)}")
     start = time.perf_counter()
+    if setup.role == "chief":
+        _serve(setup, tuner, say)
+    elif setup.role == "worker":
+        try:
+            _search(setup, tuner)
+        except Exception as error:
+            _worker_failure(setup, error)
+            raise
+        return {"worker": setup.distributed["tuner_id"]}
+    else:
+        _search(setup, tuner)
+    check_completed(COMMAND, tuner)
+    seconds = time.perf_counter() - start
+    results, best_model = summarize(setup, tuner, seconds, describe(setup), say)
+    write(setup, results, best_model)
+    return results
+
+
+def _search(setup, tuner):
+    task = setup.task
     callbacks = [
         keras.callbacks.EarlyStopping(
             monitor=OBJECTIVE, patience=setup.settings["patience"]
@@ -391,24 +419,47 @@ def run(setup, progress=sys.stderr):
         del search_args["validation_data"]
         search_args["x"] = np.concatenate([task.train[0], task.val[0]])
         search_args["y"] = np.concatenate([task.train[1], task.val[1]])
-    if setup.role == "chief":
+    with interrupt.sticky():
+        tuner.search(**search_args)
+
+
+def _serve(setup, tuner, say):
+    """The chief: serves the oracle until every trial has ended."""
+    d = setup.distributed
+    address = f"{d['ip']}:{d['port']}"
+    wire = "TLS" if d["certificate"] else "no TLS: keep it on a private network"
+    say(
+        f"{COMMAND} (chief): serving the oracle on {address} ({wire}), "
+        f"lease {setup.lease:g} s; waiting for workers"
+    )
+    if d["token_generated"]:
         say(
-            f"seqlab tune (chief): serving the oracle on "
-            f"{setup.distributed['ip']}:{setup.distributed['port']}, lease "
-            f"{setup.lease:g} s; waiting for workers"
+            f"{COMMAND} (chief): made this search's token (no --token or "
+            f"{dist.TOKEN_ENV}); start each worker with {dist.TOKEN_ENV}="
+            f"{d['token']}"
         )
-        with interrupt.sticky(), dist.Reaper(tuner.oracle):
-            tuner.search(**search_args)
-    else:
-        with interrupt.sticky():
-            tuner.search(**search_args)
-    if setup.role == "worker":
-        return {"worker": setup.distributed["tuner_id"]}
-    check_completed("seqlab tune", tuner)
-    seconds = time.perf_counter() - start
-    results, best_model = summarize(setup, tuner, seconds, describe(setup), say)
-    write(setup, results, best_model)
-    return results
+    tuner.save()
+    with interrupt.sticky(), chief.Reaper(tuner.oracle) as reaper:
+        server.serve(tuner.oracle, d, failures=(reaper,), say=say)
+
+
+def _worker_failure(setup, error):
+    """Raises a one-line error for a gRPC refusal of the chief."""
+    refused = server.refusal(error)
+    if refused is None:
+        return
+    code, details = refused
+    d = setup.distributed
+    where = f"the chief at {d['ip']}:{d['port']}"
+    if code == "UNAUTHENTICATED":
+        raise TuneError(
+            f"{where} refused this worker: {details}; pass the search's "
+            f"token (`token` or {dist.TOKEN_ENV}).",
+            "token",
+        ) from None
+    if code == "UNAVAILABLE":
+        raise RuntimeError(f"{where} cannot be reached: {details}") from None
+    raise RuntimeError(f"{where} answered {code}: {details}") from None
 
 
 def _printer(progress):
@@ -416,6 +467,7 @@ def _printer(progress):
         if progress is not None:
             print(message, file=progress, flush=True)
 
+    say.stream = progress
     return say
 
 

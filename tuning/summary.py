@@ -36,6 +36,40 @@ def _predict_scores(setup, model):
     return predict_scores(setup.plan, setup.task, model)[0]
 
 
+def best_model(tuner, say):
+    """`(trial, model)`: the best trial whose checkpoint loads.
+
+    A recorded trial whose checkpoint is missing or unreadable (deleted,
+    or a worker that reported without writing it) is skipped with a
+    message: an error of that trial, not of the search.
+
+    Raises:
+        RuntimeError: no completed trial has a checkpoint that loads.
+    """
+    problems = []
+    for trial in tuner.oracle.get_best_trials(len(tuner.oracle.trials)):
+        try:
+            with warnings.catch_warnings():
+                # keras-tuner's checkpoints hold the optimizer's state, which
+                # a freshly compiled model does not have yet: nothing is lost.
+                warnings.filterwarnings("ignore", "Skipping variable loading")
+                return trial, tuner.load_model(trial)
+        except (OSError, ValueError) as error:
+            text = str(error).strip().splitlines()
+            problems.append(
+                f"trial {trial.trial_id}: {text[0] if text else error}"
+            )
+            say(
+                f"seqlab tune: skipped trial {trial.trial_id} (score "
+                f"{trial.score}): its checkpoint does not load: {problems[-1]}"
+            )
+    raise RuntimeError(
+        "no completed trial has a checkpoint that loads"
+        + (f" ({'; '.join(problems)})" if problems else "")
+        + "; run the search again with `overwrite`."
+    )
+
+
 def _train_default(setup, say):
     """The untuned builder (its defaults, no options) trained like a trial."""
     name = setup.settings["architecture"]
@@ -53,13 +87,11 @@ def summarize(setup, tuner, seconds, description, say=None):
     say = say or (lambda message: None)
     trials = sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)
     best = tuner.oracle.get_best_trials(TOP)
-    with warnings.catch_warnings():
-        # keras-tuner's checkpoints hold the optimizer's state, which a
-        # freshly compiled model does not have yet: nothing is lost.
-        warnings.filterwarnings("ignore", "Skipping variable loading")
-        best_model = tuner.get_best_models(1)[0]
+    chosen, model = best_model(tuner, say)
+    if chosen.trial_id != best[0].trial_id:
+        best = [chosen] + [t for t in best if t is not chosen][: TOP - 1]
     # Saved with its optimizer's variables, so that loading it is quiet.
-    best_model.optimizer.build(best_model.trainable_variables)
+    model.optimizer.build(model.trainable_variables)
     metric = setup.plan.metric
     results = {
         "architecture": setup.settings["architecture"],
@@ -80,12 +112,12 @@ def summarize(setup, tuner, seconds, description, say=None):
         "best_trials": [t.trial_id for t in best],
         "best": {
             **_trial_row(best[0]),
-            "params": int(best_model.count_params()),
-            **_predict_scores(setup, best_model),
+            "params": int(model.count_params()),
+            **_predict_scores(setup, model),
         },
         "default": _train_default(setup, say),
     }
-    return results, best_model
+    return results, model
 
 
 def write(setup, results, model):

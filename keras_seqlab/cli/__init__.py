@@ -32,51 +32,12 @@ import sys
 
 from keras_seqlab.cli import backtest
 from keras_seqlab.cli import forecast
-
-# Flags whose names are not the setting's name with dashes.
-_FLAGS = {"overrides": "--set", "architecture": "ARCH"}
-
-
-def _flag(field):
-    return _FLAGS.get(field, "--" + field.replace("_", "-"))
-
-
-def _message(error):
-    """An error's message with every named setting as its flag."""
-    text = str(error)
-    for field in getattr(error, "fields", ()):
-        text = text.replace(f"`{field}`", _flag(field))
-    return text
-
-
-def _floats(text):
-    """`--quantiles 0.1,0.5,0.9` as a tuple of floats."""
-    try:
-        return tuple(float(item) for item in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers separated by commas, got {text!r}"
-        ) from None
-
-
-def _settings(args, **more):
-    """The `experiments.Settings` of the shared flags (and `more`)."""
-    from keras_seqlab.experiments.settings import Settings
-
-    return Settings(
-        dataset=args.dataset,
-        csv=args.csv,
-        target=args.target,
-        columns=args.columns.split(",") if args.columns else None,
-        date_column=args.date_column,
-        window=args.window,
-        horizon=args.horizon,
-        limit=args.limit,
-        seed=args.seed,
-        epochs=args.epochs,
-        patience=args.patience,
-        **more,
-    )
+from keras_seqlab.cli import tune
+from keras_seqlab.cli.options import data_parser
+from keras_seqlab.cli.options import floats
+from keras_seqlab.cli.options import message
+from keras_seqlab.cli.options import settings
+from keras_seqlab.cli.options import write_failure
 
 
 def _check(args):
@@ -118,23 +79,30 @@ def _check(args):
 
 def _compare(args):
     from keras_seqlab.experiments import compare
+    from keras_seqlab.utils.files import FolderError
 
     try:
-        settings = _settings(
+        chosen = settings(
             args,
             batch_size=args.batch_size,
             units=args.units,
             quantiles=args.quantiles,
             calibrate=args.calibrate,
         )
-        plan = compare.prepare(settings, args.models)
+        plan = compare.prepare(chosen, args.models)
     except (ValueError, ImportError) as error:
-        print(f"seqlab compare: {_message(error)}", file=sys.stderr)
+        print(f"seqlab compare: {message(error)}", file=sys.stderr)
         return 2
     try:
         results = compare.execute(
             plan, out=args.out, plots=not args.no_plots, progress=sys.stderr
         )
+    except FolderError as error:  # raised before anything trains
+        print(message(error), file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"seqlab compare: {write_failure(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nseqlab compare: interrupted; nothing written", file=sys.stderr)
         return 130
@@ -142,46 +110,6 @@ def _compare(args):
     written = ["results.json", "leaderboard.txt", *results["plots"]]
     print(f"wrote {', '.join(written)} to {args.out}")
     return 0
-
-
-def _data_parser():
-    """The data options that compare and tune share (a parent parser)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    data = parser.add_argument_group("data")
-    data.add_argument(
-        "--dataset",
-        choices=("synthetic", "weather"),
-        default=None,
-        help="built-in data set (default: synthetic)",
-    )
-    data.add_argument("--csv", metavar="PATH", help="your own CSV file")
-    data.add_argument(
-        "--target",
-        metavar="COL",
-        help="column to forecast (needed with --csv; weather default "
-        "BASEL_sunshine)",
-    )
-    data.add_argument(
-        "--columns",
-        metavar="A,B",
-        help="input columns (default: all but --date-column; weather: "
-        "the BASEL columns)",
-    )
-    data.add_argument(
-        "--date-column", metavar="COL", help="date column of the CSV file"
-    )
-    data.add_argument(
-        "--window",
-        type=int,
-        help="input window length (default 50 synthetic, 30 otherwise)",
-    )
-    data.add_argument(
-        "--limit",
-        type=int,
-        help="at most N windows (series) per split, for quick runs",
-    )
-    data.add_argument("--seed", type=int, default=42, help="default 42")
-    return parser
 
 
 def _add_compare(commands, data):
@@ -239,7 +167,7 @@ def _add_compare(commands, data):
     training.add_argument(
         "--quantiles",
         metavar="Q,Q,...",
-        type=_floats,
+        type=floats,
         help="train quantile models (pinball loss), e.g. 0.1,0.5,0.9, and "
         "report the outer interval's coverage and width",
     )
@@ -250,154 +178,6 @@ def _add_compare(commands, data):
         "conformal) so its coverage holds on test",
     )
     parser.set_defaults(run=_compare)
-
-
-def _tune(args):
-    try:
-        from keras_seqlab.tuning import distributed
-        from keras_seqlab.tuning import reports
-        from keras_seqlab.tuning import search
-    except ImportError as error:
-        print(
-            f"seqlab tune needs keras-tuner ({error}); pip install "
-            '"keras-seqlab[tuning]".',
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        role = distributed.role(args.chief, args.worker, args.oracle)
-        setup = search.prepare(
-            args.architecture,
-            _settings(args),
-            head=args.head,
-            tuner=args.tuner,
-            max_trials=args.max_trials,
-            overrides=args.set,
-            folds=args.folds,
-            out=args.out,
-            overwrite=args.overwrite,
-            distributed=role,
-            lease=args.lease,
-        )
-        if args.space:
-            print(f"the {args.architecture} search space (--set NAME=VALUE):")
-            print(reports.format_space(setup.hypermodel))
-            return 0
-        results = search.run(setup, progress=sys.stderr)
-    except (ValueError, ImportError) as error:
-        print(f"seqlab tune: {_message(error)}", file=sys.stderr)
-        return 2
-    except RuntimeError as error:
-        print(f"seqlab tune: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"\nseqlab tune: interrupted; the finished trials are kept in "
-            f"{setup.project}: run the same command again to resume.",
-            file=sys.stderr,
-        )
-        return 130
-    if setup.role == "worker":
-        print(f"seqlab tune: worker {results['worker']} done")
-        return 0
-    print(reports.format_summary(results), flush=True)
-    print(f"wrote {', '.join(results['files'])}")
-    return 0
-
-
-def _add_tune(commands, data):
-    parser = commands.add_parser(
-        "tune",
-        parents=[data],
-        help="search the hyperparameters of one architecture",
-        description=(
-            "Run a keras-tuner search over the space of one architecture "
-            "(keras_seqlab.tuning) on the data of seqlab compare, scored on "
-            "the later validation split. Prints the best trials, writes "
-            "OUT/ARCH/best_model.keras and summary.json, and scores the "
-            "best model and the untuned builder on the test split. Run the "
-            "same command again to resume an interrupted search."
-        ),
-    )
-    parser.add_argument(
-        "architecture", metavar="ARCH", help="an architecture, e.g. gru"
-    )
-    data = parser.add_argument_group("task")
-    data.add_argument(
-        "--horizon", type=int, default=1, help="steps to forecast (default 1)"
-    )
-    data.add_argument(
-        "--head",
-        choices=("many_to_one", "seq_to_vector", "seq_to_seq"),
-        help="default many_to_one for horizon 1, else seq_to_vector",
-    )
-    space = parser.add_argument_group("search")
-    space.add_argument(
-        "--tuner",
-        choices=("random", "bayesian", "hyperband"),
-        default="random",
-        help="default random",
-    )
-    space.add_argument(
-        "--max-trials",
-        type=int,
-        help="trials to run (default 10; not with hyperband)",
-    )
-    space.add_argument(
-        "--epochs", type=int, default=10, help="most epochs a trial (10)"
-    )
-    space.add_argument(
-        "--patience", type=int, default=3, help="early stopping (3 epochs)"
-    )
-    space.add_argument(
-        "--set",
-        action="append",
-        metavar="NAME=VALUE",
-        help="fix a hyperparameter (units=64) or give choices (depth=1,2); "
-        "repeatable",
-    )
-    space.add_argument(
-        "--space",
-        action="store_true",
-        help="print the search space (with --set applied) and exit",
-    )
-    space.add_argument(
-        "--folds",
-        type=int,
-        metavar="K",
-        help="score each trial by K walk-forward folds of the training and "
-        "validation windows (default: the validation split alone)",
-    )
-    space.add_argument(
-        "--out",
-        metavar="DIR",
-        default="seqlab-tune",
-        help="default ./seqlab-tune",
-    )
-    space.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="start the search over instead of resuming it",
-    )
-    scale = parser.add_argument_group(
-        "distributed (keras-tuner chief/worker; OUT must be shared)"
-    )
-    role = scale.add_mutually_exclusive_group()
-    role.add_argument("--chief", action="store_true", help="serve the oracle")
-    role.add_argument("--worker", metavar="ID", help="run trials as worker ID")
-    scale.add_argument(
-        "--oracle",
-        metavar="HOST:PORT",
-        help="the chief's address (default: KERASTUNER_ORACLE_IP and "
-        "KERASTUNER_ORACLE_PORT)",
-    )
-    scale.add_argument(
-        "--lease",
-        type=float,
-        help="chief: seconds without a heartbeat after which a worker is "
-        "lost and its trial goes to another worker (default 60)",
-    )
-    parser.set_defaults(run=_tune)
 
 
 def build_parser():
@@ -421,9 +201,9 @@ def build_parser():
         "--list", action="store_true", help="list the cell names and exit"
     )
     check.set_defaults(run=_check)
-    data = _data_parser()
+    data = data_parser()
     _add_compare(commands, data)
-    _add_tune(commands, data)
+    tune.add(commands, data)
     forecast.add(commands)
     backtest.add(commands)
     return parser

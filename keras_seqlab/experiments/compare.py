@@ -11,7 +11,7 @@ validation score; the test score is reported beside it. The data sets and
 tasks are those of `keras_seqlab.experiments.tasks`.
 """
 
-import json
+import contextlib
 import math
 import pathlib
 import sys
@@ -33,6 +33,7 @@ from keras_seqlab.forecasting.conformal import conformalize
 from keras_seqlab.models import supported_heads
 from keras_seqlab.utils import files
 
+COMMAND = "seqlab compare"
 DEFAULT_OUT = "seqlab-compare"
 # Every trained model is saved as OUT/models/TASK/NAME.keras, a forecaster.
 MODELS = "models"
@@ -189,21 +190,29 @@ def execute(plan, out=None, plots=True, progress=sys.stderr):
         print(f"seqlab compare: {plan.description}", file=progress, flush=True)
     forecasts, trained = {}, {}
     done = 0
-    with interrupt.sticky():
+    # The output folder is checked and held before anything trains.
+    held = (
+        contextlib.nullcontext()
+        if out is None
+        else files.folder_lock(COMMAND, out)
+    )
+    with held, interrupt.sticky():
         for task in plan.tasks:
             entry, forecasts[task.name], trained[task.name], done = _run_task(
                 plan, task, (done, total), progress
             )
             results["tasks"].append(entry)
-    results["total_seconds"] = round(time.perf_counter() - start, 1)
-    if out is not None:
-        _write(plan, results, forecasts, trained, pathlib.Path(out), plots)
+        results["total_seconds"] = round(time.perf_counter() - start, 1)
+        if out is not None:
+            _write(plan, results, forecasts, trained, pathlib.Path(out), plots)
     return results
 
 
 def _write(plan, results, forecasts, trained, folder, draw_plots):
-    """Models, plots, leaderboard, then results.json: each file atomic."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """The leaderboard and results first (what a full disk must not cost),
+    then the models and plots, then results.json naming them; each file
+    atomic."""
+    _write_results(folder, results)
     for entry in results["tasks"]:
         (folder / MODELS / entry["task"]).mkdir(parents=True, exist_ok=True)
         for result in entry["results"]:
@@ -219,9 +228,11 @@ def _write(plan, results, forecasts, trained, folder, draw_plots):
             )
         else:
             results["plots"] = drawn
+    _write_results(folder, results)
+
+
+def _write_results(folder, results):
     files.write_text(
         folder / "leaderboard.txt", format_leaderboard(results) + "\n"
     )
-    files.write_text(
-        folder / "results.json", json.dumps(results, indent=1) + "\n"
-    )
+    files.write_json(folder / "results.json", results, indent=1)

@@ -1,20 +1,63 @@
-"""Files written whole or not at all: a temporary file, then a rename."""
+"""Files written whole or not at all, and output folders one run owns.
+
+`replacing`, `write_text`, `write_json` and `save_model` write to a
+temporary file beside the target and rename it: a crash or a full disk
+leaves the old file (or none), never a half-written one.
+
+`check_folder` proves that a run can write its output folder before it
+trains anything; `folder_lock` keeps a second run out of a folder in use
+(an advisory lock on `.seqlab.lock`, released by the system when the
+process ends, however it ends).
+"""
 
 import contextlib
+import json
 import os
 import pathlib
+import tempfile
+
+LOCK_FILE = ".seqlab.lock"
+
+try:  # backend-guarded: POSIX locks, else Windows ones
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+    import msvcrt
+
+
+class FolderError(ValueError):
+    """An output folder that cannot be used (a bad setting).
+
+    `fields` names the setting, as `experiments.SettingsError` does.
+    """
+
+    def __init__(self, message, *fields):
+        super().__init__(message)
+        self.fields = fields
+
+
+class FolderBusy(FolderError):
+    """The output folder is held by another run."""
+
+
+def partial_path(path):
+    """The temporary name `replacing` writes `path` under.
+
+    It keeps the whole suffix chain (Keras requires ".keras" and
+    ".weights.h5", matplotlib picks the format by the suffix).
+    """
+    path = pathlib.Path(path)
+    return path.with_name(f".partial-{path.name}")
 
 
 @contextlib.contextmanager
 def replacing(path):
     """Yields a temporary path beside `path`; renamed to `path` on success.
 
-    The temporary name keeps the suffix (Keras requires ".keras",
-    matplotlib picks the format by it). On an error it is removed and
-    `path` is left as it was.
+    On an error it is removed and `path` is left as it was.
     """
     path = pathlib.Path(path)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial = partial_path(path)
     try:
         yield partial
         os.replace(partial, path)
@@ -32,7 +75,81 @@ def write_text(path, text):
             os.fsync(file.fileno())
 
 
+def write_json(path, obj, indent=None):
+    """Writes `obj` as JSON to `path` atomically."""
+    write_text(path, json.dumps(obj, indent=indent) + "\n")
+
+
 def save_model(model, path):
     """`model.save(path)` atomically: a crash leaves no half-written file."""
     with replacing(path) as partial:
         model.save(partial)
+
+
+def check_folder(owner, path, field="out"):
+    """Creates folder `path` if needed and proves it writable; returns it.
+
+    Raises:
+        FolderError: `path` is a file, or the folder cannot be created or
+            written (the message names `owner`, setting `field` and the
+            reason).
+    """
+    path = pathlib.Path(path)
+    if path.exists() and not path.is_dir():
+        raise FolderError(
+            f"{owner}: `{field}` {str(path)!r} is a file, not a folder.",
+            field,
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # Permissions say too little (root ignores them; a read-only mount
+        # or a full quota does not show in them): write a file.
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise FolderError(
+            f"{owner}: cannot write the folder `{field}` {str(path)!r}: "
+            f"{reason}.",
+            field,
+        ) from None
+    return path
+
+
+@contextlib.contextmanager
+def folder_lock(owner, path, field="out", name=LOCK_FILE):
+    """Holds folder `path` (lock file `name` in it) while the block runs.
+
+    Raises:
+        FolderBusy: another process holds it; the message names its pid.
+    """
+    path = check_folder(owner, path, field)
+    lock = path / name
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if not _try_lock(fd):
+            holder = os.read(fd, 64).decode("ascii", "replace").strip()
+            raise FolderBusy(
+                f"{owner}: {str(path)!r} is in use by another run (pid "
+                f"{holder or 'unknown'}); wait for it to end or choose "
+                f"another `{field}`.",
+                field,
+            )
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield path
+    finally:
+        # Closing releases the lock. The file stays: removing it would let
+        # a third run lock a new file while a second waits on the old one.
+        os.close(fd)
+
+
+def _try_lock(fd):
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover - Windows
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,94 @@
+"""What the commands share: the data flags, settings and error messages."""
+
+import argparse
+
+# Flags whose names are not the setting's name with dashes.
+_FLAGS = {"overrides": "--set", "architecture": "ARCH"}
+
+
+def flag(field):
+    return _FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def message(error):
+    """An error's message with every named setting as its flag."""
+    text = str(error)
+    for field in getattr(error, "fields", ()):
+        text = text.replace(f"`{field}`", flag(field))
+    return text
+
+
+def write_failure(error):
+    """One line for an `OSError` of writing the output."""
+    where = f" {error.filename}" if getattr(error, "filename", None) else ""
+    return f"cannot write{where}: {error.strerror or error}"
+
+
+def floats(text):
+    """`--quantiles 0.1,0.5,0.9` as a tuple of floats."""
+    try:
+        return tuple(float(item) for item in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+
+
+def settings(args, **more):
+    """The `experiments.Settings` of the shared flags (and `more`)."""
+    from keras_seqlab.experiments.settings import Settings
+
+    return Settings(
+        dataset=args.dataset,
+        csv=args.csv,
+        target=args.target,
+        columns=args.columns.split(",") if args.columns else None,
+        date_column=args.date_column,
+        window=args.window,
+        horizon=args.horizon,
+        limit=args.limit,
+        seed=args.seed,
+        epochs=args.epochs,
+        patience=args.patience,
+        **more,
+    )
+
+
+def data_parser():
+    """The data options that compare and tune share (a parent parser)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--dataset",
+        choices=("synthetic", "weather"),
+        default=None,
+        help="built-in data set (default: synthetic)",
+    )
+    data.add_argument("--csv", metavar="PATH", help="your own CSV file")
+    data.add_argument(
+        "--target",
+        metavar="COL",
+        help="column to forecast (needed with --csv; weather default "
+        "BASEL_sunshine)",
+    )
+    data.add_argument(
+        "--columns",
+        metavar="A,B",
+        help="input columns (default: all but --date-column; weather: "
+        "the BASEL columns)",
+    )
+    data.add_argument(
+        "--date-column", metavar="COL", help="date column of the CSV file"
+    )
+    data.add_argument(
+        "--window",
+        type=int,
+        help="input window length (default 50 synthetic, 30 otherwise)",
+    )
+    data.add_argument(
+        "--limit",
+        type=int,
+        help="at most N windows (series) per split, for quick runs",
+    )
+    data.add_argument("--seed", type=int, default=42, help="default 42")
+    return parser
