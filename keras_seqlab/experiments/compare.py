@@ -11,7 +11,6 @@ validation score; the test score is reported beside it. The data sets and
 tasks are those of `keras_seqlab.experiments.tasks`.
 """
 
-import contextlib
 import math
 import pathlib
 import sys
@@ -152,7 +151,18 @@ def _run_task(plan, task, counter, progress):
 
 
 def execute(plan, out=None, plots=True, progress=sys.stderr):
-    """Runs a `prepare`d plan; see `run`."""
+    """Runs a `prepare`d plan; see `run`.
+
+    The output folder is checked and held before anything is printed or
+    trained (`utils.files.folder_lock`).
+    """
+    if out is None:
+        return _execute(plan, None, plots, progress)
+    with files.folder_lock(COMMAND, out):
+        return _execute(plan, pathlib.Path(out), plots, progress)
+
+
+def _execute(plan, out, plots, progress):
     start = time.perf_counter()
     s = plan.settings
     total = sum(
@@ -190,13 +200,7 @@ def execute(plan, out=None, plots=True, progress=sys.stderr):
         print(f"seqlab compare: {plan.description}", file=progress, flush=True)
     forecasts, trained = {}, {}
     done = 0
-    # The output folder is checked and held before anything trains.
-    held = (
-        contextlib.nullcontext()
-        if out is None
-        else files.folder_lock(COMMAND, out)
-    )
-    with held, interrupt.sticky():
+    with interrupt.sticky():
         for task in plan.tasks:
             entry, forecasts[task.name], trained[task.name], done = _run_task(
                 plan, task, (done, total), progress
@@ -204,7 +208,7 @@ def execute(plan, out=None, plots=True, progress=sys.stderr):
             results["tasks"].append(entry)
         results["total_seconds"] = round(time.perf_counter() - start, 1)
         if out is not None:
-            _write(plan, results, forecasts, trained, pathlib.Path(out), plots)
+            _write(plan, results, forecasts, trained, out, plots)
     return results
 
 

@@ -1,0 +1,285 @@
+"""Output folders: one run at a time, checked before training, a full disk.
+
+`seqlab compare` and `seqlab tune` check their `--out` folder before
+anything trains, hold it while they run (a second run is refused with
+the holder's pid), write every file atomically, and report a failed
+write in one line (exit 1), leaving a folder a rerun resumes from.
+"""
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from tune_testing import QUICK
+from tune_testing import TIMEOUT
+from tune_testing import command
+from tune_testing import env
+
+from keras_seqlab import cli
+from keras_seqlab.utils import files
+
+COMPARE = ["compare", "--models", "linear", "--window", "10", "--limit", "64"]
+COMPARE += ["--epochs", "1", "--no-plots"]
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:currentThread\\(\\) is deprecated:DeprecationWarning",
+    "ignore:getName\\(\\) is deprecated:DeprecationWarning",
+)
+
+
+def _main(argv):
+    """(exit status, stdout, stderr) of `seqlab ARGV`, in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+def _one_line(text):
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+# -- the lock -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _held_by_another_process(folder, name=files.LOCK_FILE):
+    """Another process holds `folder` (as a run would); yields its pid."""
+    code = (
+        "import sys, time\n"
+        "from keras_seqlab.utils import files\n"
+        f"with files.folder_lock('other', {str(folder)!r}, name={name!r}):\n"
+        "    print('held', flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "held"
+        yield process.pid
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
+
+
+def test_a_second_compare_is_refused_naming_the_holder(tmp_path):
+    with _held_by_another_process(tmp_path) as pid:
+        start = time.perf_counter()
+        status, out, err = _main([*COMPARE, "--out", str(tmp_path)])
+        line = _one_line(err)
+        assert status == 2, err
+        assert f"is in use by another run (pid {pid})" in line
+        assert "--out" in line and "epoch" not in out + err
+        assert time.perf_counter() - start < 60  # refused before training
+    # Once the holder has ended, the folder is free again.
+    with files.folder_lock("test", tmp_path):
+        pass
+
+
+def test_a_second_tune_is_refused_naming_the_holder(tmp_path):
+    with _held_by_another_process(tmp_path, ".seqlab-dense.lock") as pid:
+        status, out, err = _main(
+            [
+                "tune",
+                "dense",
+                *QUICK,
+                "--max-trials",
+                "1",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+    assert status == 2, err
+    assert f"in use by another run (pid {pid})" in _one_line(err)
+    assert not (tmp_path / "dense").exists()
+
+
+def test_the_lock_is_per_process_and_released_when_it_ends(tmp_path):
+    with files.folder_lock("first", tmp_path):
+        assert (tmp_path / files.LOCK_FILE).read_text() == f"{os.getpid()}\n"
+        with pytest.raises(files.FolderBusy, match=f"pid {os.getpid()}"):
+            with files.folder_lock("second", tmp_path):
+                pass
+    with files.folder_lock("third", tmp_path):
+        pass
+
+
+# -- folders that cannot be written -------------------------------------------
+
+
+def test_compare_refuses_a_file_as_out_before_training(tmp_path):
+    path = tmp_path / "results.txt"
+    path.write_text("keep me")
+    status, out, err = _main([*COMPARE, "--out", str(path)])
+    assert status == 2
+    line = _one_line(err)
+    assert line == (
+        f"seqlab compare: --out {str(path)!r} is a file, not a folder."
+    )
+    assert path.read_text() == "keep me"
+
+
+@contextlib.contextmanager
+def _tmpfs(path, options):
+    """A tmpfs mounted on `path`; skips where mounting is not allowed."""
+    path.mkdir(exist_ok=True)
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@contextlib.contextmanager
+def _read_only_folder(path):
+    """A folder this process cannot write (root ignores permissions, so
+    there it is a read-only tmpfs)."""
+    if os.geteuid() == 0:
+        with _tmpfs(path, "ro,size=64k"):
+            yield path
+        return
+    path.mkdir()
+    path.chmod(0o555)
+    try:
+        yield path
+    finally:
+        path.chmod(0o755)
+
+
+@pytest.mark.parametrize("kind", ["compare", "tune"])
+def test_a_read_only_out_is_refused_before_training(tmp_path, kind):
+    with _read_only_folder(tmp_path / "ro") as folder:
+        argv = (
+            [*COMPARE]
+            if kind == "compare"
+            else ["tune", "dense", *QUICK, "--max-trials", "1"]
+        )
+        status, out, err = _main([*argv, "--out", str(folder)])
+    assert status == 2, err
+    line = _one_line(err)
+    assert f"cannot write the folder --out {str(folder)!r}" in line
+    assert "epoch" not in out + err
+
+
+def test_a_csv_that_is_a_folder_is_one_line(tmp_path):
+    status, _, err = _main(
+        [
+            *COMPARE,
+            "--csv",
+            str(tmp_path),
+            "--target",
+            "a",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert status == 2
+    assert str(tmp_path) in _one_line(err)
+
+
+# -- a full disk --------------------------------------------------------------
+
+
+def _parse_all_json(folder):
+    for path in folder.rglob("*.json"):
+        json.loads(path.read_text())  # never half-written
+    assert not list(folder.rglob(".partial-*"))
+
+
+@pytest.mark.slow
+def test_tune_on_a_full_disk_stops_in_one_line_and_resumes(tmp_path):
+    argv = command(
+        "dense", *QUICK, "--max-trials", "3", "--out", str(tmp_path / "out")
+    )
+    with _tmpfs(tmp_path / "out", "size=100k") as out:
+        first = subprocess.run(
+            argv, env=env(), capture_output=True, text=True, timeout=TIMEOUT
+        )
+        assert first.returncode == 1, first.stderr
+        last = first.stderr.strip().splitlines()[-1]
+        assert "No space left on device" in last, first.stderr
+        assert "run the same command again to resume" in last
+        assert "Traceback" not in first.stderr
+        _parse_all_json(out)
+        done = [
+            p for p in out.glob("dense/trial_*/trial.json")
+            if json.loads(p.read_text())["status"] == "COMPLETED"
+        ]  # fmt: skip
+        subprocess.run(
+            ["mount", "-o", "remount,size=64m", str(out)], check=True
+        )
+        second = subprocess.run(
+            argv, env=env(), capture_output=True, text=True, timeout=TIMEOUT
+        )
+        assert second.returncode == 0, second.stderr
+        if done:
+            assert f"{len(done)} trial(s) done" in second.stderr
+        summary = json.loads((out / "dense" / "summary.json").read_text())
+        assert summary["completed"] == 3
+        _parse_all_json(out)
+
+
+def test_compare_on_a_full_disk_stops_in_one_line(tmp_path):
+    with _tmpfs(tmp_path / "out", "size=12k") as out:
+        status, _, err = _main([*COMPARE, "--out", str(out)])
+        assert status == 1
+        line = err.strip().splitlines()[-1]
+        assert line.startswith("seqlab compare: cannot write")
+        assert "No space left on device" in line
+        assert "Traceback" not in err
+        _parse_all_json(out)
+
+
+# -- a recorded trial without its checkpoint ----------------------------------
+
+
+@pytest.mark.slow
+def test_a_missing_checkpoint_fails_that_trial_not_the_search(tmp_path):
+    argv = [
+        "tune",
+        "dense",
+        *QUICK,
+        "--max-trials",
+        "2",
+        "--out",
+        str(tmp_path),
+    ]
+    status, _, err = _main(argv)
+    assert status == 0, err
+    project = tmp_path / "dense"
+    first = json.loads((project / "summary.json").read_text())
+    best, other = first["best_trials"][:2]
+    (project / f"trial_{best}" / "checkpoint.weights.h5").unlink()
+    status, _, err = _main(argv)
+    assert status == 0, err
+    assert f"skipped trial {best}" in err and "checkpoint does not load" in err
+    second = json.loads((project / "summary.json").read_text())
+    assert second["best"]["trial_id"] == other
+    assert second["best_trials"][0] == other
+    # Without any checkpoint the search fails in one line.
+    (project / f"trial_{other}" / "checkpoint.weights.h5").unlink()
+    status, _, err = _main(argv)
+    assert status == 1
+    assert "no completed trial has a checkpoint that loads" in err
+    assert "Traceback" not in err
