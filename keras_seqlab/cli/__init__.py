@@ -8,6 +8,7 @@
                 [--tuner random|bayesian|hyperband] [--max-trials N]
                 [--epochs N] [--set NAME=VALUE] [--out DIR] [--overwrite]
                 [--chief | --worker ID] [--oracle HOST:PORT] [--lease S]
+                [--token TOKEN] [--tls-cert PEM] [--tls-key PEM]
 
 `check` runs every cell against the pure-Python reference on the current
 Keras backend (set KERAS_BACKEND) and prints one row per cell: the largest
