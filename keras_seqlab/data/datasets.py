@@ -7,7 +7,8 @@
   Zenodo, doi 10.5281/zenodo.4770936, CC-BY 4.0; see `data/ATTRIBUTION.md`),
   bundled with the package: daily observations for 11 European locations,
   2000-01-01 to 2010-01-01.
-- `load_csv`: a user's own file, read with the `csv` module and numpy.
+- `load_csv`: a user's own file, read with the `csv` module and numpy
+  (`keras_seqlab.data.csvfile`), a chunk of rows at a time.
 
 The loaders return a `SeriesData`: a `(rows, columns)` numpy array, the
 column names, the dates (`datetime64[D]`) and the target column index(es),
@@ -18,10 +19,12 @@ import csv
 import dataclasses
 import functools
 import importlib.resources
-import os
-import pathlib
 
 import numpy as np
+
+from keras_seqlab.data.csvfile import Selection
+from keras_seqlab.data.csvfile import open_text
+from keras_seqlab.data.csvfile import read_columns
 
 # Re-exported: `keras_seqlab.datasets.synthetic_series` is public API.
 from keras_seqlab.data.synthetic import synthetic_series  # noqa: F401
@@ -92,206 +95,110 @@ class SeriesData:
 # -- reading CSV ---------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class _Table:
-    """A CSV file as strings: header, data rows and their line numbers."""
-
-    header: list
-    rows: list
-    lines: list
-    source: str
-    fields: list = dataclasses.field(default_factory=list)  # by column
-
-
-def _open(owner, path):
-    """`path` (str, PathLike or an importlib.resources file) opened as text."""
-    if isinstance(path, (str, os.PathLike)):
-        path = pathlib.Path(path)
-    try:
-        return path.open("r", encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{owner}: no such file: {path}") from None
-
-
-def _read_table(owner, path):
-    """The file as strings; blank lines are skipped."""
-    header, rows, lines = None, [], []
-    with _open(owner, path) as handle:
-        reader = csv.reader(handle, strict=True)
-        try:
-            for fields in reader:
-                if not fields:
-                    continue
-                if header is None:
-                    header = [name.strip() for name in fields]
-                else:
-                    rows.append(fields)
-                    lines.append(reader.line_num)
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise ValueError(
-                f"{owner}: cannot read line {reader.line_num} of {path} "
-                f"as CSV: {error}"
-            ) from None
-    table = _Table(header, rows, lines, str(path))
-    _check_table(owner, table)
-    table.fields = list(zip(*rows))
-    return table
-
-
-def _check_table(owner, table):
-    if table.header is None:
-        raise ValueError(f"{owner}: {table.source} is empty (no header row).")
-    if not table.rows:
-        raise ValueError(f"{owner}: {table.source} has a header but no data.")
-    width = len(table.header)
-    for fields, line in zip(table.rows, table.lines):
-        if len(fields) != width:
-            raise ValueError(
-                f"{owner}: line {line} of {table.source} has {len(fields)} "
-                f"fields, the header has {width}."
-            )
-
-
-def _position(owner, table, name, role):
-    """The index of column `name` in the header; lists them if missing."""
-    if not isinstance(name, str):
-        raise ValueError(
-            f"{owner}: {role} must be a column name (str), got {name!r}."
-        )
-    found = [i for i, h in enumerate(table.header) if h == name]
-    if not found:
-        raise ValueError(
-            f"{owner}: {role} {name!r} not found in {table.source}; its "
-            f"columns are {', '.join(repr(h) for h in table.header)}."
-        )
-    if len(found) > 1:
-        raise ValueError(
-            f"{owner}: {table.source} has {len(found)} columns named {name!r}."
-        )
-    return found[0]
-
-
-def _where(table, row, name):
-    return (
-        f"line {table.lines[row]} of {table.source} (data row {row}), "
-        f"column {name!r}"
-    )
-
-
-def _numbers(owner, table, index, name):
-    """Column `index` as float64; names the file, line and column if bad."""
-    strings = table.fields[index]
-    try:
-        values = np.array(strings, dtype=np.float64)
-    except ValueError:
-        values = None
-    if values is None:
-        values = np.array(
-            [
-                _number(owner, table, row, name, text)
-                for row, text in enumerate(strings)
-            ]
-        )
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        row = int(bad[0])
-        kind = "NaN" if np.isnan(values[row]) else "an infinite value"
-        raise ValueError(
-            f"{owner}: {kind} ({strings[row].strip()!r}) at "
-            f"{_where(table, row, name)}; clean or impute the file first."
-        )
-    return values
-
-
-def _number(owner, table, row, name, text):
-    text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        what = "an empty cell" if not text else f"non-numeric value {text!r}"
-        raise ValueError(
-            f"{owner}: {what} at {_where(table, row, name)}."
-        ) from None
-
-
-def _iso_date(text):
-    """yyyymmdd to yyyy-mm-dd; anything else is left to numpy."""
-    if len(text) == 8 and text.isdigit():
-        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    return text
-
-
-def _dates(owner, table, index, name):
-    """Column `index` as `datetime64[D]` (ISO dates or yyyymmdd)."""
-    strings = [_iso_date(text.strip()) for text in table.fields[index]]
-    try:
-        dates = np.array(strings, dtype="datetime64[D]")
-        if not np.isnat(dates).any():
-            return dates
-    except (TypeError, ValueError):
-        pass
-    dates = [
-        _date(owner, table, row, name, text) for row, text in enumerate(strings)
-    ]
-    return np.array(dates, dtype="datetime64[D]")
-
-
-def _date(owner, table, row, name, text):
-    try:
-        date = np.datetime64(text, "D")
-    except (TypeError, ValueError):
-        date = None
-    if date is None or np.isnat(date):
-        what = "an empty cell" if not text else f"{text!r}"
-        raise ValueError(
-            f"{owner}: {what} is not a date (yyyy-mm-dd or yyyymmdd) at "
-            f"{_where(table, row, name)}."
-        )
-    return date
-
-
 def _names(value):
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
 
 
-def _selection(owner, table, columns, target, date_index):
-    """The column names to load (targets appended) and the target names."""
-    if columns is None:
-        columns = [h for i, h in enumerate(table.header) if i != date_index]
-    columns = _names(columns)
-    targets = _names(target) or []
-    for name in targets:
-        _position(owner, table, name, "target")
-    columns += [name for name in targets if name not in columns]
-    if not columns:
-        raise ValueError(f"{owner}: no column selected in {table.source}.")
-    return columns, targets
+def _check_names(owner, role, value):
+    """`value` (None, a name, or a list of names) as a list or None."""
+    if value is None or isinstance(value, str):
+        return _names(value)
+    try:
+        names = list(value)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise ValueError(
+            f"{owner}: `{role}` must be a column name (str) or a list of "
+            f"them, got {value!r}."
+        )
+    return names
 
 
-def _series_data(owner, table, columns, target, date_column, dtype):
-    """Selects and converts the columns of `table` into a `SeriesData`."""
-    date_index = None
-    if date_column is not None:
-        date_index = _position(owner, table, date_column, "date_column")
-    columns, targets = _selection(owner, table, columns, target, date_index)
-    positions = [_position(owner, table, n, "column") for n in columns]
-    values = np.column_stack(
-        [_numbers(owner, table, p, n) for p, n in zip(positions, columns)]
-    ).astype(dtype)
-    dates = None
-    if date_index is not None:
-        dates = _dates(owner, table, date_index, date_column)
-    index = tuple(columns.index(name) for name in targets)
+def _check_dtype(owner, dtype):
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        found = None
+    if found is None or found.kind not in "biuf":
+        raise TypeError(
+            f"{owner}: `dtype` must be a numeric dtype (float, int, uint or "
+            f"bool), got {dtype!r}."
+        )
+    return found
+
+
+def _position(owner, header, source, name, role):
+    """The index of column `name` (a str) in the header; lists them if
+    missing."""
+    found = [i for i, h in enumerate(header) if h == name]
+    if not found:
+        raise ValueError(
+            f"{owner}: {role} {name!r} not found in {source}; its "
+            f"columns are {', '.join(repr(h) for h in header)}."
+        )
+    if len(found) > 1:
+        raise ValueError(
+            f"{owner}: {source} has {len(found)} columns named {name!r}."
+        )
+    return found[0]
+
+
+def _chooser(owner, source, columns, targets, date_column):
+    """`choose(header)` for `read_columns`: the columns to load (lists of
+    names or None), targets appended, checked against the header."""
+
+    def choose(header):
+        date = None
+        if date_column is not None:
+            index = _position(owner, header, source, date_column, "date_column")
+            date = (date_column, index)
+        names = None if columns is None else list(columns)
+        if names is None:
+            names = [
+                h for i, h in enumerate(header) if not date or i != date[1]
+            ]
+        for name in targets:
+            _position(owner, header, source, name, "target")
+        names += [name for name in targets if name not in names]
+        if not names:
+            raise ValueError(f"{owner}: no column selected in {source}.")
+        positions = [
+            _position(owner, header, source, n, "column") for n in names
+        ]
+        return Selection(tuple(names), tuple(positions), date, tuple(targets))
+
+    return choose
+
+
+def _series_data(owner, path, columns, target, date_column, dtype):
+    """Reads the selected columns of a CSV file into a `SeriesData`.
+
+    The arguments are checked before the file is opened: names must be
+    str, `dtype` numeric.
+    """
+    targets = _check_names(owner, "target", target) or []
+    columns = _check_names(owner, "columns", columns)
+    if date_column is not None and not isinstance(date_column, str):
+        raise ValueError(
+            f"{owner}: `date_column` must be a column name (str) or None, "
+            f"got {date_column!r}."
+        )
+    dtype = _check_dtype(owner, dtype)
+    choose = _chooser(owner, str(path), columns, targets, date_column)
+    found = read_columns(owner, path, choose, dtype)
+    names = found.selection.names
+    index = tuple(names.index(name) for name in targets)
     if isinstance(target, str):
         index = index[0]
     return SeriesData(
-        values=values,
-        columns=tuple(columns),
-        dates=dates,
+        values=found.values,
+        columns=names,
+        dates=found.dates,
         targets=index if targets else None,
-        source=table.source,
+        source=found.source,
     )
 
 
@@ -302,7 +209,8 @@ def load_csv(
 
     Only the `csv` module and numpy: no pandas. Quoted fields, CRLF line
     endings, a missing final newline and a UTF-8 byte-order mark are fine;
-    blank lines are skipped.
+    blank lines are skipped. The file is read in chunks, never held whole
+    as Python strings: the peak memory is about twice the returned arrays.
 
     Args:
         path: the file (str or path-like).
@@ -313,7 +221,9 @@ def load_csv(
             column but `date_column`.
         date_column: the name of a date column (yyyy-mm-dd or yyyymmdd),
             parsed to `datetime64[D]` into `SeriesData.dates`.
-        dtype: the dtype of `values`.
+        dtype: the dtype of `values`, a float, int, uint or bool dtype
+            that holds every value of the file (float16 overflows past
+            65504, int8 past 127; an integer dtype needs whole numbers).
 
     Returns:
         A `SeriesData`.
@@ -322,8 +232,12 @@ def load_csv(
         ValueError: a missing column (the message lists the file's
             columns), a non-numeric value, an empty cell, NaN or an
             infinite value, a row with the wrong number of fields, a bad
-            date: each names the file, the line, the data row and the
-            column.
+            date, a value `dtype` cannot hold: each names the file, the
+            line, the data row and the column. Also a directory for
+            `path`, or a `target`, `columns` or `date_column` that is not
+            a name (or list of names).
+        TypeError: a `path` that is not a path, a non-numeric `dtype`.
+        FileNotFoundError: no file at `path`.
 
     Example:
 
@@ -332,8 +246,7 @@ def load_csv(
     >>> data.values.shape, data.columns, data.targets  # doctest: +SKIP
     ((3650, 1), ('Temp',), 0)
     """
-    table = _read_table("load_csv", path)
-    return _series_data("load_csv", table, columns, target, date_column, dtype)
+    return _series_data("load_csv", path, columns, target, date_column, dtype)
 
 
 # -- the bundled weather data --------------------------------------------------
@@ -345,9 +258,10 @@ def weather_path():
 
 
 @functools.lru_cache(maxsize=1)
-def _weather_table():
-    """The bundled file, parsed once (strings only; arrays are made anew)."""
-    return _read_table("load_weather", weather_path())
+def _weather_header():
+    """The bundled file's column names."""
+    with open_text("load_weather", weather_path()) as handle:
+        return tuple(name.strip() for name in next(csv.reader(handle)))
 
 
 def _split_name(name):
@@ -444,7 +358,8 @@ def load_weather(
             f"{owner}: pass either `columns` or `locations`/`features`, "
             "not both."
         )
-    table = _weather_table()
     if columns is None:
-        columns = _weather_columns(owner, table.header, locations, features)
-    return _series_data(owner, table, columns, target, "DATE", dtype)
+        columns = _weather_columns(
+            owner, _weather_header(), locations, features
+        )
+    return _series_data(owner, weather_path(), columns, target, "DATE", dtype)

@@ -1,5 +1,6 @@
 """Per-column standard or min-max scaling, fit on the training split."""
 
+import math
 import numbers
 
 import numpy as np
@@ -207,14 +208,26 @@ def _check_state(center, scale):
 
 
 def _check_range(feature_range):
+    """`(low, high)` as floats: two finite numbers, low < high, and a
+    finite width high - low (the scale divides by it)."""
     try:
-        low, high = (float(v) for v in feature_range)
-    except (TypeError, ValueError):
-        low = high = None
-    if low is None or not low < high:
+        pair = tuple(feature_range)
+    except TypeError:
+        pair = ()
+    numbers_only = len(pair) == 2 and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in pair
+    )
+    low, high = (float(v) for v in pair) if numbers_only else (0.0, 0.0)
+    if not (
+        numbers_only
+        and math.isfinite(low)
+        and math.isfinite(high)
+        and low < high
+        and math.isfinite(high - low)
+    ):
         raise ValueError(
-            "Scaler: `feature_range` must be a pair (low, high) with "
-            f"low < high, got {feature_range!r}."
+            "Scaler: `feature_range` must be a pair of finite numbers "
+            f"(low, high) with low < high, got {feature_range!r}."
         )
     return low, high
 

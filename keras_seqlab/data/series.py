@@ -169,19 +169,26 @@ def resolve(owner, data, targets, inputs, columns):
     return found.values, targets, found.columns
 
 
-def row_count(owner, data):
-    """The length of `data` along its first axis, for `temporal_split`."""
+def with_rows(owner, data):
+    """`(data, rows)` for `temporal_split`: named data as it is, anything
+    else as a numpy array, and its length along the first axis.
+
+    Raises:
+        ValueError: naming `owner` and the value, for a scalar (a number,
+            a string, None, a 0-d array): it has no rows to split.
+    """
     if isinstance(data, SeriesData):
-        return len(data.values)
+        return data, len(data.values)
     if pandas_kind(data) is not None:
-        return len(data)
+        return data, len(data)
     array = np.asarray(data)
     if not array.ndim:
         raise ValueError(
             f"{owner}: expected an array with a first axis, a SeriesData "
-            f"or a pandas object, got the scalar {data!r}."
+            f"or a pandas object, got the scalar {data!r} (type "
+            f"{type(data).__name__})."
         )
-    return len(array)
+    return array, len(array)
 
 
 def slice_rows(data, start, stop):

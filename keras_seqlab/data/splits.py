@@ -3,11 +3,8 @@
 import math
 import numbers
 
-import numpy as np
-
-from keras_seqlab.data.series import is_named
-from keras_seqlab.data.series import row_count
 from keras_seqlab.data.series import slice_rows
+from keras_seqlab.data.series import with_rows
 from keras_seqlab.utils.validation import check_non_negative
 
 
@@ -90,8 +87,13 @@ def temporal_split(data, val=0.1, test=0.1, gap=0):
             f"{owner}: `val` + `test` must be < 1, got {val!r} + {test!r}."
         )
     arrays = data if isinstance(data, tuple) else (data,)
-    arrays = tuple(a if is_named(a) else np.asarray(a) for a in arrays)
-    lengths = [row_count(owner, a) for a in arrays]
+    if not arrays:
+        raise ValueError(
+            f"{owner}: `data` is an empty tuple; pass an array or a tuple "
+            "of arrays of the same length."
+        )
+    arrays, lengths = zip(*(with_rows(owner, a) for a in arrays))
+    lengths = list(lengths)
     if len(set(lengths)) != 1:
         raise ValueError(f"{owner}: the arrays differ in length: {lengths}.")
     bounds = _split_bounds(owner, lengths[0], val, test, gap)

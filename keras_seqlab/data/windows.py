@@ -160,23 +160,51 @@ def _take(series, selection):
 # -- the windows ---------------------------------------------------------------
 
 
+def check_counts(owner, window, horizon, gap, stride):
+    """`(window, horizon, gap, stride)` as ints: the one check of the
+    window arguments that every function here shares.
+
+    Raises:
+        ValueError: naming `owner`, unless `window`, `horizon` and
+            `stride` are positive integers and `gap` a non-negative one
+            (bools, floats such as 2.5 and strings are refused).
+    """
+    window = check_units(owner, window, "window")
+    horizon = check_units(owner, horizon, "horizon")
+    stride = check_units(owner, stride, "stride")
+    return window, horizon, check_non_negative(owner, "gap", gap), stride
+
+
 def window_count(n_steps, window, horizon=1, gap=0, stride=1):
     """The number of (input, target) windows a series of `n_steps` gives.
 
     Args:
-        n_steps: length of the series.
+        n_steps: length of the series, a non-negative integer.
         window, horizon, gap, stride: as in `make_windows`.
 
     Returns:
         `(n_steps - window - gap - horizon) // stride + 1`, or 0 when the
         series is shorter than `window + gap + horizon`.
 
+    Raises:
+        ValueError: naming `window_count`, for arguments `make_windows`
+            refuses (e.g. `window=0`, `stride=0`, a negative `gap` or
+            `horizon`, a float) or a negative or non-integer `n_steps`.
+
     Example:
 
     >>> window_count(100, 10, horizon=5, gap=2, stride=3)
     28
     """
-    span = window + gap + horizon
+    owner = "window_count"
+    n_steps = check_non_negative(owner, "n_steps", n_steps)
+    window, horizon, gap, stride = check_counts(
+        owner, window, horizon, gap, stride
+    )
+    return _count(n_steps, window + gap + horizon, stride)
+
+
+def _count(n_steps, span, stride):
     return 0 if n_steps < span else (n_steps - span) // stride + 1
 
 
@@ -280,15 +308,14 @@ def window_views(
     columns,
 ):
     """Validated `(x, y)` views; shared by `make_windows`, `WindowedSeries`."""
-    window = check_units(owner, window, "window")
-    horizon = check_units(owner, horizon, "horizon")
-    stride = check_units(owner, stride, "stride")
-    gap = check_non_negative(owner, "gap", gap)
+    window, horizon, gap, stride = check_counts(
+        owner, window, horizon, gap, stride
+    )
     data, targets, columns = resolve(owner, data, targets, inputs, columns)
     series, one_d = _as_series(owner, data)
     _check_lengths(owner, len(series), window, horizon, gap)
     bases = _columns(owner, series, one_d, targets, inputs, columns)
-    count = window_count(len(series), window, horizon, gap, stride)
+    count = _count(len(series), window + gap + horizon, stride)
     x = _input_windows(bases[0], window, stride, count)
     y = _target_windows(bases[1], window, horizon, gap, stride, count, seq2seq)
     _check_no_leak(owner, (x, y), bases, seq2seq)
@@ -413,9 +440,7 @@ def split_gap(window, horizon=1, gap=0, stride=1):
     >>> split_gap(30, horizon=5)
     34
     """
-    owner = "split_gap"
-    window = check_units(owner, window, "window")
-    horizon = check_units(owner, horizon, "horizon")
-    stride = check_units(owner, stride, "stride")
-    gap = check_non_negative(owner, "gap", gap)
+    window, horizon, gap, stride = check_counts(
+        "split_gap", window, horizon, gap, stride
+    )
     return math.ceil((window + gap + horizon) / stride) - 1
