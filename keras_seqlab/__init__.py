@@ -8,7 +8,16 @@ builders and the forecasting functions (and so registers every public class
 for `.keras` files). The experiment runner (`keras_seqlab.experiments`), the
 test harness (`keras_seqlab.testing`) and the search spaces
 (`keras_seqlab.tuning`) are imported when used.
+
+If `KERAS_BACKEND` is unset and Keras's configured backend (`keras.json`,
+else TensorFlow) is not installed, the first installed of JAX, PyTorch and
+TensorFlow is used (`keras_seqlab.utils.backend`); with none installed, or
+an explicit `KERAS_BACKEND` that is not, the import fails with one line.
 """
+
+from keras_seqlab.utils.backend import choose as _choose_backend
+
+_choose_backend()  # before anything below imports Keras
 
 from keras_seqlab import data
 from keras_seqlab import forecasting

@@ -29,7 +29,10 @@ builder on the test split. Run again, it resumes; `--chief` and
 """
 
 import argparse
+import os
 import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version
 
 from keras_seqlab.cli import backtest
 from keras_seqlab.cli import forecast
@@ -39,6 +42,17 @@ from keras_seqlab.cli.options import floats
 from keras_seqlab.cli.options import message
 from keras_seqlab.cli.options import settings
 from keras_seqlab.cli.options import write_failure
+from keras_seqlab.utils.backend import PREFERENCE
+from keras_seqlab.utils.backend import installed
+
+
+def package_version():
+    try:
+        return version("keras-seqlab")
+    except PackageNotFoundError:  # run from a checkout, not installed
+        import keras_seqlab
+
+        return keras_seqlab.__version__
 
 
 def _check(args):
@@ -115,6 +129,7 @@ def _compare(args):
 
 def _add_compare(commands, data):
     from keras_seqlab.experiments.compare import DEFAULT_OUT
+    from keras_seqlab.models import names as model_names
 
     parser = commands.add_parser(
         "compare",
@@ -139,7 +154,8 @@ def _add_compare(commands, data):
     training.add_argument(
         "--models",
         metavar="A,B",
-        help="comma-separated model names (default: all of them)",
+        help="comma-separated model names or leaderboard labels (default: "
+        f"all of them): {', '.join(model_names())}",
     )
     training.add_argument(
         "--epochs", type=int, default=20, help="most epochs (default 20)"
@@ -181,10 +197,45 @@ def _add_compare(commands, data):
     parser.set_defaults(run=_compare)
 
 
+def _version():
+    import keras
+
+    from keras_seqlab.utils.backend import describe
+
+    return (
+        f"seqlab (keras_seqlab {package_version()}): Keras "
+        f"{keras.__version__}, backend {describe()}"
+    )
+
+
+class _Version(argparse.Action):
+    """`--version`, unwrapped, after a `--backend` before it took effect."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        status = _use_backend(namespace.backend, None)
+        if status:
+            parser.exit(status)
+        parser.exit(0, _version() + "\n")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="seqlab",
         description="keras_seqlab: sequence-model layers for Keras 3.",
+        epilog="The backend: --backend, else KERAS_BACKEND, else Keras's "
+        "keras.json; if that one is not installed, the first installed of "
+        "jax, torch, tensorflow.",
+    )
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="print the versions and the backend, and exit",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=PREFERENCE,
+        help="the Keras backend to run on (default: KERAS_BACKEND)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
@@ -210,6 +261,41 @@ def build_parser():
     return parser
 
 
+def _use_backend(name, argv):
+    """Runs this command again on backend `name` if Keras runs another.
+
+    Keras reads its backend once, on import, so a real command line is run
+    again (`exec`) with `KERAS_BACKEND` set; `main(argv)` called from
+    Python cannot switch and says so. Returns an exit status, or None to go
+    on.
+    """
+    import keras
+
+    if name is None or keras.backend.backend() == name:
+        return None
+    if not installed(name):
+        print(
+            f"seqlab: --backend {name}: {name} is not installed; pip install "
+            f'"keras-seqlab[{name}]".',
+            file=sys.stderr,
+        )
+        return 2
+    if argv is not None:
+        print(
+            f"seqlab: --backend {name}: Keras already runs on "
+            f"{keras.backend.backend()} in this process; set KERAS_BACKEND "
+            "before Keras is imported.",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ["KERAS_BACKEND"] = name
+    command = [sys.executable, "-m", "keras_seqlab.cli", *sys.argv[1:]]
+    os.execv(sys.executable, command)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    status = _use_backend(args.backend, argv)
+    if status is not None:
+        return status
     return args.run(args)

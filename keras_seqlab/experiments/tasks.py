@@ -18,6 +18,7 @@ run and what scoring needs (scaler, target column, unit).
 """
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -105,23 +106,30 @@ def label(name, options=None):
 
 
 def choose_models(models):
-    """The names to run, from a list or a comma-separated string."""
+    """The names to run, from a list or a comma-separated string.
+
+    A leaderboard label (`gru_variant(mgu)`, see `label`) names its model.
+    """
     known = model_names()
     if models is None:
         return list(known)
     if isinstance(models, str):
-        models = models.split(",")
+        # Commas inside a label's parentheses do not separate models.
+        models = re.split(r",(?![^()]*\))", models)
     wanted = [m.strip() for m in models if m.strip()]
     if not wanted:
         raise SettingsError("`models` names no model.", "models")
-    unknown = [m for m in wanted if m not in known]
+    labels = {label(name): name for name in known}
+    unknown = [m for m in wanted if m not in known and m not in labels]
     if unknown:
+        extra = sorted(set(labels) - set(known))
         raise SettingsError(
             f"unknown model(s) {', '.join(map(repr, unknown))}; the "
-            f"models are {', '.join(known)}.",
+            f"models are {', '.join(known)} (or the labels "
+            f"{', '.join(extra)}).",
             "models",
         )
-    return list(dict.fromkeys(wanted))
+    return list(dict.fromkeys(labels.get(m, m) for m in wanted))
 
 
 def cap(split, limit, last=False):
