@@ -215,7 +215,8 @@ class _Version(argparse.Action):
         status = _use_backend(namespace.backend, None)
         if status:
             parser.exit(status)
-        parser.exit(0, _version() + "\n")
+        print(_version())
+        parser.exit(0)
 
 
 def build_parser():
