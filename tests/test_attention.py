@@ -542,8 +542,8 @@ def test_bad_inputs(name):
     with pytest.raises(
         ValueError,
         match=re.escape(
-            owner + "expected 4 features (the size it was built "
-            "with), got shape (2, 5, 3)"
+            owner + "expected inputs with 4 features (the size it was "
+            "built with), got shape (2, 5, 3)"
         ),
     ):
         layer(_inputs(features=3))

@@ -717,8 +717,8 @@ def test_mask_of_the_wrong_length(cls):
     layer = cls(4, name="w", **FAST)
     with pytest.raises(
         ValueError,
-        match=rf"{cls.__name__} 'w': expected a mask of shape \(batch, 7\), "
-        r"got shape \(2, 5\)",
+        match=rf"{cls.__name__} 'w': expected a mask of shape \(batch, 7\) "
+        r"for inputs of shape \(2, 7, 3\), got shape \(2, 5\)",
     ):
         layer(_inputs(3), mask=np.ones((2, 5), bool))
 

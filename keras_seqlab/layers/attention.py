@@ -196,10 +196,9 @@ class AttentionBlock(layers.Layer):
     def call(
         self, inputs, mask=None, training=None, return_attention_scores=False
     ):
-        check_sequence_call(self, inputs, mask, self._features)
+        mask = check_sequence_call(self, inputs, mask, self._features)
         source, attention_mask = inputs, None
         if mask is not None:
-            mask = ops.cast(mask, "bool")
             # A Keras mask attached to its query makes MultiHeadAttention
             # mask whole rows, and a fully masked row gets uniform weights
             # over all keys, padding included, on its
@@ -394,9 +393,8 @@ class AttentionPooling(layers.Layer):
         )
 
     def call(self, inputs, mask=None, return_attention_weights=False):
-        check_sequence_call(self, inputs, mask, self._features)
+        mask = check_sequence_call(self, inputs, mask, self._features)
         if mask is not None:
-            mask = ops.cast(mask, "bool")
             inputs = _zero_padding(inputs, mask)
         hidden = ops.tanh(ops.matmul(inputs, self.kernel) + self.bias)
         scores = ops.sum(hidden * self.score_vector, axis=-1)

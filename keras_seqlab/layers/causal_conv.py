@@ -88,12 +88,14 @@ def check_gated(owner, gated):
 
 
 def check_channels(owner, shape, channels):
-    check_sequence_shape(owner, shape)
-    if channels is not None and shape[-1] != channels:
-        raise ValueError(
-            f"{owner}: expected inputs with {channels} channels (the "
-            f"channel count it was built for), got shape {tuple(shape)}."
-        )
+    """Raises unless `shape` is (batch, timesteps >= 1, `channels`).
+
+    `channels` None accepts any defined channel count (before `build`).
+    Zero time steps are refused: Keras's causal Conv1D gives an error on
+    JAX and PyTorch and a length-1 output of arbitrary values on
+    TensorFlow there.
+    """
+    check_sequence_shape(owner, shape, channels, "channels", needs_steps=True)
 
 
 # Each weight gets `initializer.clone()`: an unseeded Keras random

@@ -15,6 +15,7 @@ from keras import ops
 
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_choice
+from keras_seqlab.utils.validation import check_finite_float
 from keras_seqlab.utils.validation import check_units
 
 HEADS = ("many_to_one", "seq_to_vector", "seq_to_seq")
@@ -117,7 +118,7 @@ class ForecastSpec(keras.layers.Layer):
         horizon: the steps forecast from one window.
         head: `"many_to_one"`, `"seq_to_vector"` or `"seq_to_seq"`.
         date_column: the series' date column, if it has one.
-        freq: the step between rows in days, if known.
+        freq: the step between rows in days (a finite number), if known.
         quantiles: the forecast quantiles, or None for point forecasts.
     """
 
@@ -154,7 +155,9 @@ class ForecastSpec(keras.layers.Layer):
         self.horizon = check_units(owner, horizon, "horizon")
         self.head = check_choice(owner, "head", head, HEADS)
         self.date_column = date_column
-        self.freq = None if freq is None else float(freq)
+        if freq is not None:
+            freq = check_finite_float(owner, "freq", freq)
+        self.freq = freq
         self.quantiles = None if quantiles is None else list(quantiles)
         self.supports_masking = True
 

@@ -20,10 +20,9 @@ CHUNK_BYTES = 4 * 2**20
 def seen_mask(mask, go_backwards=False):
     """Boolean (batch, T, 1): True from the first real step on.
 
-    `mask` is (batch, T) in input order; with `go_backwards` the steps are
-    processed, and their outputs returned, in reverse order.
+    `mask` is boolean (batch, T) in input order; with `go_backwards` the
+    steps are processed, and their outputs returned, in reverse order.
     """
-    mask = ops.cast(mask, "bool")
     if go_backwards:
         mask = ops.flip(mask, axis=1)
     return (ops.cumsum(ops.cast(mask, "int32"), axis=1) > 0)[:, :, None]
@@ -36,11 +35,12 @@ def zero_before_first_step(outputs, last_output, mask, go_backwards=False):
     the initial state; this makes all three give zeros. `outputs` is
     (batch, T, H) in processing order, or None when only the last output
     is kept; a sequence with no real step at all has a zero last output.
+    `mask` is boolean (batch, T), as `SeqlabRNN` passes it on.
     """
     if outputs is not None:
         seen = seen_mask(mask, go_backwards)
         outputs = ops.where(seen, outputs, ops.zeros_like(outputs))
-    any_step = ops.any(ops.cast(mask, "bool"), axis=1)[:, None]
+    any_step = ops.any(mask, axis=1)[:, None]
     last_output = ops.where(any_step, last_output, ops.zeros_like(last_output))
     return outputs, last_output
 
@@ -64,7 +64,8 @@ def torch_loop(layer, sequences, initial_state, mask, training):
 
     Keras's generic loop (and `ops.scan`) index `x[t]` at every step, so
     its backward pass grows with T² on PyTorch; a loop over
-    `ops.unstack` of the projection is linear in T. Returns
+    `ops.unstack` of the projection is linear in T. `mask` is boolean or
+    None. Returns
     `(last_output, outputs, states)` like `keras.layers.RNN.inner_loop`.
     """
     cell = layer.cell
@@ -77,7 +78,7 @@ def torch_loop(layer, sequences, initial_state, mask, training):
     steps = [s for p in projections for s in ops.unstack(p, axis=1)]
     masks = [None] * len(steps)
     if mask is not None:
-        masks = ops.unstack(ops.cast(mask, "bool")[:, :, None], axis=1)
+        masks = ops.unstack(mask[:, :, None], axis=1)
     order = range(len(steps))
     if layer.go_backwards:
         order = reversed(order)

@@ -9,13 +9,13 @@ that `import keras_seqlab` registers them and a saved quantile model loads
 with `safe_mode=True`.
 """
 
-import math
 import numbers
 
 from keras import layers
 from keras import ops
 
 from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_finite_float
 from keras_seqlab.utils.validation import layer_owner
 
 
@@ -166,15 +166,7 @@ class RepeatQuantiles(layers.Layer):
 
 def check_margin(owner, margin):
     """`margin` as a finite float."""
-    if (
-        isinstance(margin, bool)
-        or not isinstance(margin, numbers.Real)
-        or not math.isfinite(float(margin))
-    ):
-        raise ValueError(
-            f"{owner}: `margin` must be a finite number, got {margin!r}."
-        )
-    return float(margin)
+    return check_finite_float(owner, "margin", margin)
 
 
 @seqlab_export

@@ -18,8 +18,9 @@ from keras import regularizers
 
 from keras_seqlab.layers import loop
 from keras_seqlab.utils.export import seqlab_export
-from keras_seqlab.utils.validation import check_mask_shape
+from keras_seqlab.utils.validation import check_initial_state
 from keras_seqlab.utils.validation import check_rate
+from keras_seqlab.utils.validation import check_sequence_call
 from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_step_shape
 from keras_seqlab.utils.validation import check_units
@@ -293,8 +294,13 @@ class SeqlabRNN(keras.layers.RNN):
       pass runs with `torch.set_flush_denormal(True)` (restored after):
       gradients that fade over many steps would otherwise reach subnormal
       floats, which the CPU handles many times slower;
-    - inputs that are not (batch, timesteps, features) with a known feature
-      size, and masks of another length, raise a `ValueError`.
+    - masks become boolean once, on entry (`check_mask`: any non-zero
+      value is a real step);
+    - bad calls raise a `ValueError` naming the layer before any backend
+      op (`_check_call`): inputs that are not (batch, timesteps, features)
+      with a known feature size, zero time steps, another feature size than
+      the layer was built with, a mask of another batch size or length,
+      initial states of another number, width or batch size.
 
     Args and call arguments: those of `keras.layers.RNN`.
 
@@ -307,15 +313,49 @@ class SeqlabRNN(keras.layers.RNN):
     """
 
     def build(self, sequences_shape, initial_state_shape=None):
-        check_sequence_shape(layer_owner(self), sequences_shape)
+        check_sequence_shape(
+            layer_owner(self), sequences_shape, needs_steps=True
+        )
         super().build(sequences_shape, initial_state_shape)
+        self._features = int(sequences_shape[-1])
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        check_sequence_shape(layer_owner(self), sequences.shape)
+    def _check_call(self, sequences, initial_state=None, mask=None):
+        """Raises for bad call arguments; returns the boolean mask or None.
+
+        On static shapes, before any backend op: rank 3, at least one time
+        step (Keras's own RNN layers fail differently on each backend
+        there), the feature size the layer was built with, a mask of the
+        inputs' batch size and length, one initial state tensor of shape
+        (batch, width) per state.
+        """
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        if mask is not None:
-            check_mask_shape(layer_owner(self), sequences, mask)
+        mask = check_sequence_call(
+            self,
+            sequences,
+            mask,
+            getattr(self, "_features", None),
+            needs_steps=True,
+        )
+        if initial_state is not None:
+            check_initial_state(
+                layer_owner(self),
+                self.state_size,
+                sequences.shape,
+                initial_state,
+            )
+        return mask
+
+    def compute_output_spec(
+        self, sequences, initial_state=None, mask=None, **kwargs
+    ):
+        self._check_call(sequences, initial_state, mask)
+        return super().compute_output_spec(
+            sequences, initial_state=initial_state, mask=mask, **kwargs
+        )
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        mask = self._check_call(sequences, initial_state, mask)
         cells = [c for c in cells_of(self.cell) if _has_dropout(c)]
         if training:
             for cell in cells:

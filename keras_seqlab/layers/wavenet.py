@@ -9,7 +9,7 @@ from keras_seqlab.layers.causal_conv import check_channels
 from keras_seqlab.layers.causal_conv import check_gated
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.utils.export import seqlab_export
-from keras_seqlab.utils.validation import check_mask_shape
+from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_units
 from keras_seqlab.utils.validation import layer_owner
 
@@ -173,11 +173,10 @@ class WaveNetBlock(ConvArguments):
 
     def call(self, inputs, mask=None):
         check_channels(layer_owner(self), inputs.shape, self.input_channels)
+        mask = check_mask(layer_owner(self), inputs, mask)
         x = inputs
         keep = None
         if mask is not None:
-            check_mask_shape(layer_owner(self), inputs, mask)
-            mask = ops.cast(mask, "bool")
             keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
             x = x * keep
         if self.gated:

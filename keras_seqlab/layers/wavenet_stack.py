@@ -14,7 +14,7 @@ from keras_seqlab.layers.wavenet import CASE_WIDE
 from keras_seqlab.layers.wavenet import WaveNetBlock
 from keras_seqlab.layers.wavenet import reference_case
 from keras_seqlab.utils.export import seqlab_export
-from keras_seqlab.utils.validation import check_mask_shape
+from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_units
 from keras_seqlab.utils.validation import layer_owner
 
@@ -148,9 +148,7 @@ class WaveNet(ConvArguments):
     def call(self, inputs, mask=None):
         channels = self.blocks[0].input_channels
         check_channels(layer_owner(self), inputs.shape, channels)
-        if mask is not None:
-            check_mask_shape(layer_owner(self), inputs, mask)
-            mask = ops.cast(mask, "bool")
+        mask = check_mask(layer_owner(self), inputs, mask)
         h, total = inputs, None
         for block in self.blocks:
             h, skip = block(h, mask=mask)

@@ -1,6 +1,15 @@
-"""Argument checks shared by every layer: clear errors, raised early."""
+"""Argument checks shared by every layer: clear errors, raised early.
 
+The call checks (`check_sequence_call`, `check_mask`, `check_initial_state`)
+read static shapes only, so they run before any backend op, on symbolic
+inputs as on eager ones; a dimension that is unknown (None) is not compared.
+"""
+
+import math
 import numbers
+
+from keras import ops
+from keras import tree
 
 
 def check_units(owner, units, name="units"):
@@ -27,15 +36,29 @@ def check_rate(owner, name, value):
     return float(value)
 
 
+def _is_real(value):
+    return not isinstance(value, bool) and isinstance(value, numbers.Real)
+
+
 def check_positive_float(owner, name, value):
-    """Returns `value` as a float; raises unless it is a number > 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not value > 0
-    ):
+    """Returns `value` as a float; raises unless it is a finite number > 0.
+
+    inf and NaN are refused too: an epsilon of inf turns a normalization
+    into zeros, a wavelength of inf into NaN.
+    """
+    if not _is_real(value) or not 0.0 < float(value) < math.inf:
         raise ValueError(
-            f"{owner}: `{name}` must be a positive number, got {value!r}."
+            f"{owner}: `{name}` must be a positive number, got {value!r} "
+            "(expected a finite number > 0)."
+        )
+    return float(value)
+
+
+def check_finite_float(owner, name, value):
+    """Returns `value` as a float; raises unless it is a finite number."""
+    if not _is_real(value) or not math.isfinite(float(value)):
+        raise ValueError(
+            f"{owner}: `{name}` must be a finite number, got {value!r}."
         )
     return float(value)
 
@@ -50,18 +73,37 @@ def check_choice(owner, name, value, choices):
     return value
 
 
-def check_sequence_shape(owner, shape):
-    """Raises unless `shape` is (batch, timesteps, features), features known."""
+def check_sequence_shape(
+    owner, shape, built=None, unit="features", needs_steps=False
+):
+    """Raises unless `shape` is (batch, timesteps, features), features known.
+
+    `built`: the feature size a built layer was built with, or None.
+    `unit`: what the last axis holds, for the message ("channels").
+    `needs_steps`: refuse zero time steps (a layer that has no answer for
+    an empty sequence: a recurrence has no last output, a convolution no
+    defined output on every backend).
+    """
     shape = tuple(shape)
     if len(shape) != 3:
         raise ValueError(
             f"{owner}: expected inputs of rank 3 (batch, timesteps, "
             f"features), got shape {shape} (rank {len(shape)})."
         )
+    if needs_steps and shape[1] == 0:
+        raise ValueError(
+            f"{owner}: needs at least one time step, got inputs of shape "
+            f"{shape}."
+        )
     if shape[-1] is None:
         raise ValueError(
             f"{owner}: the feature dimension (last axis) must be defined, "
             f"got shape {shape}."
+        )
+    if built is not None and shape[-1] != built:
+        raise ValueError(
+            f"{owner}: expected inputs with {built} {unit} (the size it was "
+            f"built with), got shape {shape}."
         )
 
 
@@ -80,43 +122,70 @@ def layer_owner(layer):
     return f"{layer.__class__.__name__} '{layer.name}'"
 
 
-def check_sequence_call(layer, inputs, mask, features):
-    """Rank, feature size and mask length of a call, on static shapes."""
+def check_sequence_call(
+    layer, inputs, mask, built, unit="features", needs_steps=False
+):
+    """The inputs and mask of a call of a sequence layer; returns the mask.
+
+    Checks the inputs with `check_sequence_shape` and the mask with
+    `check_mask`, whose boolean mask (or None) it returns.
+    """
     owner = layer_owner(layer)
-    shape = tuple(inputs.shape)
-    check_sequence_shape(owner, shape)
-    if features is not None and shape[-1] != features:
-        raise ValueError(
-            f"{owner}: expected {features} features (the size it was built "
-            f"with), got shape {shape}."
-        )
+    check_sequence_shape(owner, inputs.shape, built, unit, needs_steps)
+    return check_mask(owner, inputs, mask)
+
+
+def _differ(a, b):
+    return a is not None and b is not None and a != b
+
+
+def check_mask(owner, inputs, mask):
+    """`mask` as a boolean tensor; raises unless it is (batch, timesteps).
+
+    The one place where a mask becomes boolean: any non-zero value marks a
+    real step (Keras's convention, `ops.cast(mask, "bool")`), so a float
+    mask of 0.5 means the same as True on every code path. None stays None.
+    """
     if mask is None:
-        return
+        return None
+    shape = tuple(inputs.shape)
     mask_shape = tuple(mask.shape)
-    if len(mask_shape) != 2 or (
-        mask_shape[1] is not None
-        and shape[1] is not None
-        and mask_shape[1] != shape[1]
-    ):
+    wrong_batch = len(mask_shape) == 2 and _differ(mask_shape[0], shape[0])
+    if len(mask_shape) != 2 or _differ(mask_shape[1], shape[1]) or wrong_batch:
+        batch = shape[0] if wrong_batch else "batch"
         raise ValueError(
-            f"{owner}: expected a mask of shape (batch, {shape[1]}) for "
+            f"{owner}: expected a mask of shape ({batch}, {shape[1]}) for "
             f"inputs of shape {shape}, got shape {mask_shape}."
         )
+    return ops.cast(mask, "bool")
 
 
-def check_mask_shape(owner, inputs, mask):
-    """Raises unless `mask` is (batch, timesteps) for these inputs."""
-    mask_shape = tuple(mask.shape)
-    steps = inputs.shape[1]
-    if len(mask_shape) != 2 or (
-        mask_shape[1] is not None
-        and steps is not None
-        and mask_shape[1] != steps
-    ):
-        raise ValueError(
-            f"{owner}: expected a mask of shape (batch, {steps}), got shape "
-            f"{mask_shape}."
-        )
+def _shape_text(shape):
+    dims = ("batch" if d is None else str(d) for d in shape)
+    return f"({', '.join(dims)})"
+
+
+def check_initial_state(owner, state_size, inputs_shape, initial_state):
+    """Raises unless `initial_state` holds one (batch, width) tensor per
+    state, `state_size` giving the widths (nested as a cell's `state_size`
+    may be) and `inputs_shape` the batch size."""
+    widths = tree.flatten(state_size)
+    states = tree.flatten(initial_state)
+    batch = tuple(inputs_shape)[0]
+    expected = [(batch, w if isinstance(w, int) else None) for w in widths]
+    got = [tuple(getattr(s, "shape", ())) for s in states]
+    fits = len(got) == len(expected) and all(
+        len(g) == 2 and not _differ(g[0], e[0]) and not _differ(g[1], e[1])
+        for g, e in zip(got, expected)
+    )
+    if fits:
+        return
+    raise ValueError(
+        f"{owner}: expected `initial_state` as {len(expected)} tensor(s) "
+        f"of shapes [{', '.join(map(_shape_text, expected))}] (one per "
+        f"state, for inputs of shape {tuple(inputs_shape)}), got "
+        f"{len(got)} of shapes [{', '.join(map(str, got))}]."
+    )
 
 
 def check_non_negative(owner, name, value):
