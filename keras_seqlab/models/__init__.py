@@ -33,6 +33,27 @@ at each step of `return_sequences` outputs (what `TimeDistributed(Dense)`
 computes); every seq-to-seq model here is causal: the output at step t
 depends on inputs up to step t only (a bidirectional layer is not, and has
 no seq-to-seq head).
+
+Window length. `linear`, `dense` (every head) and `attention` with
+`pooling="last"` (its vector heads) depend on the window length: they need
+a fixed one (`input_shape=(T, features)`), and a `FixedWindow` layer makes
+them refuse any other length with a `ValueError` that names the model and
+T (or Keras's own input-shape error, which names both too), on every
+backend, when called, in `predict`, `predict_on_batch`, `fit` and
+`evaluate`; only where TensorFlow traces with an unknown length (a
+compiled step retraced for other lengths) is it TensorFlow's "Incompatible
+shapes" error, at the `fixed_window` layer. (On JAX, Keras
+leaves a model's variables purged after any error inside `predict`: reload
+or rebuild it.) The others accept any length: `persistence`, the recurrent
+builders (`simple_rnn`, `stacked_rnn`, `lstm`, `stacked_lstm`, `gru`,
+`ln_simple_rnn`, `peephole_lstm`, `gru_variant`, `min_gru`, `min_lstm`,
+`bidirectional`), `conv_gru`, `wavenet` and `attention` with its default
+attention pooling (the positional encoding is computed for the length it
+gets). Build those with `input_shape=(None, features)` to use them on
+windows of several lengths; built with a fixed T they keep only Keras's
+own input check, which Keras 3 does not make on every path (not in JAX's
+`predict` and `predict_on_batch`, nor in TensorFlow's compiled steps once
+retraced for another length): there they run on the other length.
 """
 
 # Importing the builders registers them.

@@ -1,5 +1,7 @@
 """Multi-step forecasts from a one-step model, its predictions fed back."""
 
+import numbers
+
 import numpy as np
 
 from keras_seqlab.utils.validation import check_units
@@ -38,7 +40,8 @@ def forecast_autoregressive(
         history: `(batch, T, features)` windows (or `(batch, T)` for one
             feature); the model's input length if it has a fixed one.
         steps: positive integer, the number of steps to forecast.
-        target_index: the input column the model forecasts.
+        target_index: the input column the model forecasts, an integer
+            in [-features, features).
         future_inputs: for `features > 1`: an array `(batch, steps,
             features)` of the future input rows, or a callable
             `f(step, window) -> (batch, features)` with `window` the
@@ -49,7 +52,9 @@ def forecast_autoregressive(
 
     Raises:
         ValueError: multivariate inputs without `future_inputs`, a model
-            that does not output one value per sample, bad shapes.
+            that does not output one value per sample, bad shapes, a
+            `target_index` that is not an integer (a float, a bool, a
+            string) or is out of range, a non-numeric `history`.
 
     Example:
 
@@ -60,7 +65,20 @@ def forecast_autoregressive(
     """
     owner = "forecast_autoregressive"
     steps = check_units(owner, steps, "steps")
-    window = np.array(history, dtype="float32")
+    if isinstance(target_index, bool) or not isinstance(
+        target_index, numbers.Integral
+    ):
+        raise ValueError(
+            f"{owner}: `target_index` must be an integer column index, got "
+            f"{target_index!r}."
+        )
+    try:
+        window = np.array(history, dtype="float32")
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{owner}: `history` must be a numeric array (batch, "
+            f"timesteps, features): {error}"
+        ) from None
     if window.ndim == 2:
         window = window[..., np.newaxis]
     if window.ndim != 3:
@@ -71,9 +89,10 @@ def forecast_autoregressive(
     batch, length, features = window.shape
     if not -features <= target_index < features:
         raise ValueError(
-            f"{owner}: target_index {target_index} is out of range for "
-            f"{features} feature(s)."
+            f"{owner}: `target_index` {target_index!r} is out of range for "
+            f"{features} feature(s) (valid: {-features} to {features - 1})."
         )
+    target_index = int(target_index)
     wanted = tuple(model.inputs[0].shape)[1] if model.inputs else None
     if wanted is not None:
         if length < wanted:

@@ -14,6 +14,7 @@ from keras_seqlab.layers.persistence import check_target_index
 from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.layers.quantiles import RepeatQuantiles
 from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.models.parts import fixed_window_inputs
 from keras_seqlab.models.parts import head_size
 from keras_seqlab.models.parts import model_inputs
 from keras_seqlab.models.parts import output_head
@@ -25,6 +26,11 @@ from keras_seqlab.models.registry import positive_ints
 from keras_seqlab.models.registry import register
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_units
+
+
+def _or_default(owner, name, value, default):
+    """An option that defaults when None (not when 0): a positive int."""
+    return check_units(owner, default if value is None else value, name)
 
 
 @register(
@@ -71,23 +77,23 @@ def build_persistence(spec, opts):
     "    `Flatten` + `Dense`; for the seq-to-seq head the same linear map\n"
     "    of the last T steps at every step (a causal `Conv1D` with kernel\n"
     "    size T, zeros before the start). `units` is not used; the window\n"
-    "    length must be fixed.",
+    "    length must be fixed, and the model refuses any other length.",
 )
 def build_linear(spec, opts):
     spec.no_dropout()
     spec.no_recurrent_dropout()
     spec.no_depth()
-    window = spec.fixed_window()
-    inputs = model_inputs(spec)
+    inputs, x = fixed_window_inputs(spec, "linear")
+    window = spec.timesteps
     if spec.sequences:
         size = head_size(spec) * len(spec.quantiles or (None,))
-        x = layers.Conv1D(size, window, padding="causal", name="head")(inputs)
+        x = layers.Conv1D(size, window, padding="causal", name="head")(x)
         if spec.quantiles is not None:
             x = quantile_outputs(x, spec, steps=window)
         elif spec.n_targets > 1:
             x = layers.Reshape((window, spec.horizon, spec.n_targets))(x)
         return keras.Model(inputs, x, name="linear")
-    x = layers.Flatten(name="flatten")(inputs)
+    x = layers.Flatten(name="flatten")(x)
     return keras.Model(inputs, output_head(x, spec), name="linear")
 
 
@@ -98,7 +104,8 @@ def build_linear(spec, opts):
     "    `(units,) * depth`), each followed by `Dropout(dropout)` when\n"
     "    dropout > 0, then the head. For the seq-to-seq head the first\n"
     "    layer is a causal `Conv1D` with kernel size T (the same network on\n"
-    "    the last T steps, at every step). The window length must be fixed.",
+    "    the last T steps, at every step). The window length must be fixed,\n"
+    "    and the model refuses any other length.",
     {"hidden": None, "activation": "relu"},
 )
 def build_dense(spec, opts):
@@ -112,8 +119,7 @@ def build_dense(spec, opts):
             f"{spec.owner}: pass either `hidden` or `depth`, not both."
         )
     hidden = positive_ints(spec.owner, "hidden", hidden)
-    inputs = model_inputs(spec)
-    x = inputs
+    inputs, x = fixed_window_inputs(spec, "dense")
     for i, size in enumerate(hidden):
         if spec.sequences and i == 0:
             layer = layers.Conv1D(
@@ -233,7 +239,7 @@ def build_min_lstm(spec, opts):
 )
 def build_conv_gru(spec, opts):
     owner = spec.owner
-    filters = check_units(owner, opts["filters"] or spec.units, "filters")
+    filters = _or_default(owner, "filters", opts["filters"], spec.units)
     kernel_size = check_units(owner, opts["kernel_size"], "kernel_size")
     strides = check_units(owner, opts["strides"], "strides")
     if spec.sequences and strides != 1:
@@ -273,9 +279,10 @@ def build_wavenet(spec, opts):
         raise ValueError(
             f"{spec.owner}: pass either `dilations` or `depth`, not both."
         )
+    filters = _or_default(spec.owner, "filters", opts["filters"], spec.units)
     inputs = model_inputs(spec)
     x = WaveNet(
-        opts["filters"] or spec.units,
+        filters,
         dilations=dilations,
         kernel_size=opts["kernel_size"],
         gated=opts["gated"],
@@ -291,8 +298,9 @@ def build_wavenet(spec, opts):
     "attention",
     "Self-attention: `Dense(units)` projection, `PositionalEncoding`,\n"
     "    `depth` `AttentionBlock`s, then `AttentionPooling(units)`\n"
-    '    (`pooling="attention"`) or the last step (`pooling="last"`,\n'
-    "    fixed window) for the vector heads; the seq-to-seq head uses\n"
+    '    (`pooling="attention"`, any window length) or the last step\n'
+    '    (`pooling="last"`: a fixed window, no other length accepted) for\n'
+    "    the vector heads; the seq-to-seq head uses\n"
     "    causal blocks and every step. key_dim defaults to\n"
     "    units // num_heads (at least 1). `causal` (default: True for the\n"
     "    seq-to-seq head only) makes the blocks causal.",
@@ -308,7 +316,9 @@ def build_attention(spec, opts):
     spec.no_recurrent_dropout()
     owner = spec.owner
     num_heads = check_units(owner, opts["num_heads"], "num_heads")
-    key_dim = opts["key_dim"] or max(1, spec.units // num_heads)
+    key_dim = _or_default(
+        owner, "key_dim", opts["key_dim"], max(1, spec.units // num_heads)
+    )
     pooling = check_choice(
         owner, "pooling", opts["pooling"], ("attention", "last")
     )
@@ -320,8 +330,11 @@ def build_attention(spec, opts):
             f"{owner}: the seq_to_seq head needs causal blocks (the output "
             "at step t must not see later steps), got causal=False."
         )
-    inputs = model_inputs(spec)
-    x = layers.Dense(spec.units, name="projection")(inputs)
+    if pooling == "last" and not spec.sequences:
+        inputs, x = fixed_window_inputs(spec, "attention")
+    else:
+        inputs = x = model_inputs(spec)
+    x = layers.Dense(spec.units, name="projection")(x)
     x = PositionalEncoding(name="positions")(x)
     for i in range(spec.layers_deep()):
         x = AttentionBlock(
@@ -336,7 +349,7 @@ def build_attention(spec, opts):
         if pooling == "attention":
             x = AttentionPooling(spec.units, name="pooling")(x)
         else:
-            window = spec.fixed_window()
+            window = spec.timesteps
             x = layers.Cropping1D((window - 1, 0), name="last_step")(x)
             x = layers.Flatten(name="flatten")(x)
     return keras.Model(inputs, output_head(x, spec), name="attention")
