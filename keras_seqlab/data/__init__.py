@@ -1,7 +1,8 @@
 """Data: windows over series, temporal splits, scaling, the data sets.
 
-Nothing here builds a model. `windows`, `splits`, `scaling` and `datasets`
-need numpy only; `pydataset` (a `keras.utils.PyDataset`) imports Keras.
+Nothing here builds a model. `windows`, `splits`, `scaling`, `datasets` and
+`csvfile` (its chunked CSV reader) need numpy only; `pydataset` (a
+`keras.utils.PyDataset`) imports Keras.
 """
 
 from keras_seqlab.data.datasets import SeriesData
