@@ -110,7 +110,11 @@ def _compare(args):
         return 2
     try:
         results = compare.execute(
-            plan, out=args.out, plots=not args.no_plots, progress=sys.stderr
+            plan,
+            out=args.out,
+            plots=not args.no_plots,
+            progress=sys.stderr,
+            verbose=args.verbose,
         )
     except FolderError as error:  # raised before anything trains
         print(message(error), file=sys.stderr)
@@ -180,6 +184,12 @@ def _add_compare(commands, data):
     )
     training.add_argument(
         "--no-plots", action="store_true", help="write no PNG plots"
+    )
+    training.add_argument(
+        "--verbose",
+        action="store_true",
+        help="a line per epoch (default: a progress bar per task and a "
+        "line per model)",
     )
     training.add_argument(
         "--quantiles",

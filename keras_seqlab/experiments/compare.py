@@ -20,6 +20,8 @@ import keras
 
 from keras_seqlab.experiments import interrupt
 from keras_seqlab.experiments import plots as plotting
+from keras_seqlab.experiments.progress import TaskProgress
+from keras_seqlab.experiments.progress import format_seconds
 from keras_seqlab.experiments.reports import format_leaderboard
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.tasks import label
@@ -30,6 +32,7 @@ from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import last_step
 from keras_seqlab.forecasting.conformal import conformalize
 from keras_seqlab.models import supported_heads
+from keras_seqlab.utils import backend as backend_choice
 from keras_seqlab.utils import files
 
 COMMAND = "seqlab compare"
@@ -46,6 +49,7 @@ def run(
     out=None,
     plots=True,
     progress=sys.stderr,
+    verbose=False,
     **fields,
 ):
     """Trains and ranks the models; returns the results (a dict).
@@ -59,7 +63,9 @@ def run(
             PNG plots into (created); None writes nothing.
         plots: draw the plots (needs matplotlib; skipped with a note if
             it is missing).
-        progress: stream for progress lines (None: silent).
+        progress: stream for progress (None: silent): a bar per task on a
+            terminal and a line per model.
+        verbose: a line per epoch too.
 
     Returns:
         The `results.json` content: settings, per task the ranked results
@@ -78,19 +84,22 @@ def run(
             f"both (settings and {', '.join(sorted(fields))})."
         )
     plan = prepare(settings, models)
-    return execute(plan, out=out, plots=plots, progress=progress)
+    return execute(
+        plan, out=out, plots=plots, progress=progress, verbose=verbose
+    )
 
 
 def _sort_key(score):
     return math.inf if math.isnan(score) else score
 
 
-def _run_task(plan, task, counter, progress):
+def _run_task(plan, task, counter, progress, verbose=False):
     """Trains and scores every model on one task, ranked by val metric.
 
     Returns the task's results entry, its test forecasts and forecasters
     by model and the count of models done so far (`counter` is (done,
-    total)).
+    total)). `progress` shows a bar per task and a line per model, or with
+    `verbose` a line per epoch too.
     """
     metric = plan.metric
     done, total = counter
@@ -107,25 +116,35 @@ def _run_task(plan, task, counter, progress):
         "results": [],
         "skipped": [],
     }
-    forecasts, trained = {}, {}
+    names = [n for n in plan.models if task.head in supported_heads(n)]
     for name in plan.models:
-        if task.head not in supported_heads(name):
+        if name not in names:
             entry["skipped"].append(
                 {"model": name, "reason": f"no {task.head} head"}
             )
-            continue
+    epochs = plan.settings.epochs
+    bar = TaskProgress(
+        progress, len(names), epochs, bar=False if verbose else None
+    )
+    if progress is not None:
+        print(
+            f"{task.name}: {task.describe()}; {len(names)} models of at "
+            f"most {epochs} epochs",
+            file=progress,
+            flush=True,
+        )
+    forecasts, trained = {}, {}
+    for name in names:
         done += 1
         line = f"[{done}/{total}] {task.name} {label(name)}"
-        if progress is not None:
-            doing = "evaluating" if name == "persistence" else "training"
-            print(f"{line}: {doing}", file=progress, flush=True)
         result, model, test_predictions = fit_and_score(
             plan,
             task,
             name,
             units=plan.settings.units,
-            progress=progress,
+            progress=progress if verbose else None,
             prefix=line + " ",
+            callbacks=[bar.callback()],
         )
         forecasts[name] = last_step(task, test_predictions)
         trained[name] = plan_forecaster(plan, task, model, name)
@@ -136,33 +155,42 @@ def _run_task(plan, task, counter, progress):
                 trained[name], margin, quantiles[-1] - quantiles[0]
             )
         entry["results"].append(result)
-        if progress is not None:
-            print(
-                f"{line}: val {metric} {result['val_' + metric]:.5g}, "
-                f"{result['params']:,} params, "
-                f"{result['train_seconds']:.1f} s",
-                file=progress,
-                flush=True,
-            )
+        bar.model_done(
+            result["epochs"], _model_line(line, result, metric, epochs)
+        )
+    bar.close()
     entry["results"].sort(key=lambda r: _sort_key(r["val_" + metric]))
     for rank, result in enumerate(entry["results"], 1):
         result["rank"] = rank
     return entry, forecasts, trained, done
 
 
-def execute(plan, out=None, plots=True, progress=sys.stderr):
+def _model_line(line, result, metric, epochs):
+    if not result["epochs"]:
+        trained = "no weights"
+    else:
+        stopped = ", stopped early" if result["epochs"] < epochs else ""
+        trained = (
+            f"{result['params']:,} params, best epoch {result['best_epoch']}"
+            f"/{result['epochs']}{stopped}, "
+            f"{format_seconds(result['train_seconds'])}"
+        )
+    return f"{line}: val {metric} {result['val_' + metric]:.5g}; {trained}"
+
+
+def execute(plan, out=None, plots=True, progress=sys.stderr, verbose=False):
     """Runs a `prepare`d plan; see `run`.
 
     The output folder is checked and held before anything is printed or
     trained (`utils.files.folder_lock`).
     """
     if out is None:
-        return _execute(plan, None, plots, progress)
+        return _execute(plan, None, plots, progress, verbose)
     with files.folder_lock(COMMAND, out):
-        return _execute(plan, pathlib.Path(out), plots, progress)
+        return _execute(plan, pathlib.Path(out), plots, progress, verbose)
 
 
-def _execute(plan, out, plots, progress):
+def _execute(plan, out, plots, progress, verbose):
     start = time.perf_counter()
     s = plan.settings
     total = sum(
@@ -197,18 +225,30 @@ def _execute(plan, out, plots, progress):
         "notes": [],
     }
     if progress is not None:
-        print(f"seqlab compare: {plan.description}", file=progress, flush=True)
+        print(
+            f"{COMMAND}: {plan.description}; Keras {keras.__version__} on "
+            f"{backend_choice.describe()}",
+            file=progress,
+            flush=True,
+        )
     forecasts, trained = {}, {}
     done = 0
     with interrupt.sticky():
         for task in plan.tasks:
             entry, forecasts[task.name], trained[task.name], done = _run_task(
-                plan, task, (done, total), progress
+                plan, task, (done, total), progress, verbose
             )
             results["tasks"].append(entry)
         results["total_seconds"] = round(time.perf_counter() - start, 1)
         if out is not None:
             _write(plan, results, forecasts, trained, out, plots)
+    if progress is not None:
+        print(
+            f"{COMMAND}: {done} models on {len(plan.tasks)} task(s) in "
+            f"{format_seconds(time.perf_counter() - start)}",
+            file=progress,
+            flush=True,
+        )
     return results
 
 

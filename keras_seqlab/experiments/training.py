@@ -129,7 +129,14 @@ def predict_scores(plan, task, model):
 
 
 def fit_and_score(
-    plan, task, name, units=None, options=None, progress=None, prefix=""
+    plan,
+    task,
+    name,
+    units=None,
+    options=None,
+    progress=None,
+    prefix="",
+    callbacks=(),
 ):
     """Builds, trains and scores architecture `name` on `task`.
 
@@ -141,6 +148,7 @@ def fit_and_score(
         options: the builder's options (default: `COMPARE_OPTIONS`).
         progress: stream for one line per epoch (None: silent).
         prefix: what each progress line starts with.
+        callbacks: more Keras callbacks for `fit` (a progress bar).
 
     Returns:
         `(result, model, test_predictions)`; `result` holds the model's
@@ -167,7 +175,7 @@ def fit_and_score(
     loss = (
         "mse" if settings.quantiles is None else PinballLoss(settings.quantiles)
     )
-    callbacks = [interrupt.StopOnInterrupt()]
+    callbacks = [interrupt.StopOnInterrupt(), *callbacks]
     if progress is not None:
         callbacks.append(
             EpochProgress(settings.epochs, prefix, stream=progress)
