@@ -281,7 +281,14 @@ def weather_csv(tmp_path):
             "needs --horizon 1",
         ),
         (["gru", "--chief"], "need the chief's address"),
-        (["gru", "--lease", "1"], "--lease must be at least 5 seconds"),
+        (
+            ["gru", "--lease", "1"],
+            "--lease must be a finite number of seconds, at least 5",
+        ),
+        (
+            ["gru", "--lease", "nan"],
+            "--lease must be a finite number of seconds, at least 5",
+        ),
     ],
 )
 def test_tune_bad_input(argv, message, tmp_path):

@@ -11,6 +11,7 @@ validation score; the test score is reported beside it. The data sets and
 tasks are those of `keras_seqlab.experiments.tasks`.
 """
 
+import json
 import math
 import pathlib
 import sys
@@ -206,6 +207,7 @@ def _execute(plan, out, plots, progress, verbose):
         "keras": keras.__version__,
         "metric": plan.metric,
         "unit": plan.unit,
+        "metrics": metric_units(plan),
         "target": plan.target_name,
         "settings": {
             "window": s.window,
@@ -255,7 +257,9 @@ def _execute(plan, out, plots, progress, verbose):
 def _write(plan, results, forecasts, trained, folder, draw_plots):
     """The leaderboard and results first (what a full disk must not cost),
     then the models and plots, then results.json naming them; each file
-    atomic."""
+    atomic. The files a previous run listed in its results.json go first,
+    so that two runs never mix in one folder."""
+    _clear_previous(folder)
     _write_results(folder, results)
     for entry in results["tasks"]:
         (folder / MODELS / entry["task"]).mkdir(parents=True, exist_ok=True)
@@ -273,6 +277,63 @@ def _write(plan, results, forecasts, trained, folder, draw_plots):
         else:
             results["plots"] = drawn
     _write_results(folder, results)
+
+
+def _clear_previous(folder):
+    """Removes the files the last run's results.json names (plots, models)."""
+    try:
+        previous = json.loads((folder / "results.json").read_text("utf-8"))
+        names = list(previous.get("plots", []))
+        for entry in previous.get("tasks", []):
+            names += [
+                r["file"] for r in entry.get("results", []) if "file" in r
+            ]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return  # none, or not ours: nothing to clear
+    root = folder.resolve()
+    for name in names:
+        path = (folder / str(name)).resolve()
+        # Only files inside the folder (a results.json is not trusted).
+        if root in path.parents and path.is_file():
+            path.unlink()
+
+
+def metric_units(plan):
+    """What each score in results.json measures: its unit and scaling."""
+    unit = plan.unit
+    scaled = plan.scaler is not None
+    units = {
+        "mse": {
+            "unit": None if scaled or unit is None else f"{unit}^2",
+            "scaled": scaled,
+            "what": "mean squared error of the forecast after the window "
+            "(the last step for seq-to-seq), in the units the model was "
+            "trained in",
+        },
+        "mae": {"unit": unit, "scaled": False, "what": "mean absolute error"},
+        "mase": {
+            "unit": None,
+            "scaled": False,
+            "what": "MAE over the training windows' one-step naive MAE",
+        },
+        "smape": {"unit": "%", "scaled": False, "what": "symmetric MAPE"},
+    }
+    if scaled:
+        units["rmse"] = {
+            "unit": unit,
+            "scaled": False,
+            "what": "root mean squared error in original units",
+        }
+    if plan.settings.quantiles is not None:
+        units["pinball"] = {"unit": unit, "scaled": False, "what": "pinball"}
+        units["coverage"] = {"unit": None, "scaled": False, "what": "share"}
+        units["width"] = {"unit": unit, "scaled": False, "what": "interval"}
+    units["history.loss"] = {
+        "unit": None,
+        "scaled": scaled,
+        "what": "the training loss, all output steps",
+    }
+    return units
 
 
 def _write_results(folder, results):

@@ -49,7 +49,7 @@ def draw(plan, results, forecasts, folder):
     names = []
     for task, entry in zip(plan.tasks, results["tasks"]):
         path = folder / f"learning_curves_{task.name}.png"
-        if _learning_curves(make, entry, path):
+        if _learning_curves(make, plan, entry, path):
             names.append(path.name)
         path = folder / f"forecast_{task.name}.png"
         _forecast_plot(make, plan, task, entry, forecasts[task.name], path)
@@ -57,35 +57,76 @@ def draw(plan, results, forecasts, folder):
     return names
 
 
-def _learning_curves(make, entry, path):
+def metric_title(plan):
+    """The leaderboard's validation score, named with its units."""
+    name = plan.metric.upper()
+    if plan.metric == "rmse":
+        return f"validation {name} ({plan.unit or 'original units'})"
+    unit = f" ({plan.unit}²)" if plan.unit else ""
+    return f"validation {name}{unit}, last step"
+
+
+# 10 colours by 4 line styles tell 40 curves apart; markers where a curve
+# has few points (a single epoch would draw nothing without one).
+_STYLES = ("-", "--", "-.", ":")
+_MARKERS = "os^Dv<>pXP"
+FEW_POINTS = 15
+
+
+def _learning_curves(make, plan, entry, path):
     from matplotlib import colormaps
     from matplotlib.ticker import MaxNLocator
 
-    trained = [r for r in entry["results"] if r["history"]]
+    key = "val_" + plan.metric
+    trained = [r for r in entry["results"] if r["history"].get(key)]
     if not trained:
         return False
-    figure = make(figsize=(9, 5), layout="constrained")
+    figure = make(figsize=(10, 5.5), layout="constrained")
     axes = figure.subplots()
-    colors = colormaps["tab20"]
+    colors = colormaps["tab10"]
     for i, r in enumerate(trained):
-        epochs = range(1, len(r["history"]["val_loss"]) + 1)
-        axes.plot(
+        curve = r["history"][key]
+        epochs = range(1, len(curve) + 1)
+        (line,) = axes.plot(
             epochs,
-            r["history"]["val_loss"],
+            curve,
             label=r["label"],
-            color=colors(i % 20),
-            linestyle=("-", "--", ":")[i // 20 % 3],
+            color=colors(i % 10),
+            linestyle=_STYLES[i // 10 % len(_STYLES)],
+            marker=_MARKERS[i % len(_MARKERS)]
+            if len(curve) <= FEW_POINTS
+            else None,
+            markersize=4,
+        )
+        # The epoch whose weights were kept: the leaderboard's value.
+        best = r["best_epoch"]
+        axes.plot(
+            [best],
+            [curve[best - 1]],
+            marker="*",
+            markersize=11,
+            color=line.get_color(),
+            markeredgecolor="black",
+            linestyle="none",
         )
     for r in entry["results"]:
         if r["model"] == "persistence":
             axes.axhline(
-                r["val_mse"], color="black", linestyle="--", label="persistence"
+                r[key], color="black", linestyle="--", label="persistence"
             )
-    axes.set_yscale("log")
-    axes.set_xlabel("epoch")
+    values = [v for r in trained for v in r["history"][key] if v > 0]
+    if values and max(values) > 10 * min(values):
+        axes.set_yscale("log")  # else a linear axis reads better
+    longest = max(len(r["history"][key]) for r in trained)
+    axes.set_xlim(0.5, longest + 0.5)
+    axes.set_xlabel("epoch (★: the kept epoch, as in the leaderboard)")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_ylabel("validation loss (MSE)")
-    axes.set_title(f"{entry['task']}: {entry['description']}", fontsize=10)
+    axes.set_ylabel(metric_title(plan))
+    axes.set_title(
+        f"{entry['task']}: {metric_title(plan)} by epoch\n"
+        f"{entry['description']}",
+        fontsize=10,
+    )
     figure.legend(loc="outside right upper", fontsize="small")
     with files.replacing(path) as partial:
         figure.savefig(partial, dpi=100)
@@ -132,7 +173,10 @@ def _forecast_plot(make, plan, task, entry, forecasts, path):
                 axes, plan, x, original(plan, forecasts[name])[:count, 0], name
             )
         axes.set_ylabel(plan.target_name + unit)
-        axes.set_title(f"test split: next-step forecast of {plan.target_name}")
+        axes.set_title(
+            f"{task.name}: next-step forecasts of {plan.target_name}{unit} "
+            "on the test split"
+        )
         axes.legend(fontsize="small")
         with files.replacing(path) as partial:
             figure.savefig(partial, dpi=100)

@@ -61,6 +61,29 @@ class EpochProgress(keras.callbacks.Callback):
         print(line, file=self.stream or sys.stderr, flush=True)
 
 
+class ValidationScore(keras.callbacks.Callback):
+    """Adds the leaderboard's validation score to each epoch's logs.
+
+    `val_<metric>` (`plan.metric`: the last step's MSE, or RMSE in original
+    units for scaled tables), so that a learning curve plots the number the
+    leaderboard ranks by, not the training loss (all steps, scaled). With
+    the best weights restored, the leaderboard's value is this curve at the
+    best epoch.
+    """
+
+    def __init__(self, plan, task):
+        super().__init__()
+        self.plan = plan
+        self.task = task
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        x, y = self.task.val
+        scored = scores(self.plan, self.task, y, predict(self.model, x))
+        logs["val_" + self.plan.metric] = scored[self.plan.metric]
+
+
 def last_step(task, values):
     """The forecast after the window: the last step's for seq-to-seq."""
     return values[:, -1] if task.head == "seq_to_seq" else values
@@ -175,7 +198,11 @@ def fit_and_score(
     loss = (
         "mse" if settings.quantiles is None else PinballLoss(settings.quantiles)
     )
-    callbacks = [interrupt.StopOnInterrupt(), *callbacks]
+    callbacks = [
+        interrupt.StopOnInterrupt(),
+        ValidationScore(plan, task),
+        *callbacks,
+    ]
     if progress is not None:
         callbacks.append(
             EpochProgress(settings.epochs, prefix, stream=progress)
