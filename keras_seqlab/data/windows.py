@@ -32,8 +32,9 @@ from keras_seqlab.utils.validation import check_non_negative
 from keras_seqlab.utils.validation import check_units
 
 
-def _as_series(owner, data):
-    """`(series, one_d)`: `data` as a 2-D (steps, columns) numeric view."""
+def _as_series(owner, data, batch=False):
+    """`(series, one_d)`: `data` as a numeric (steps, columns) view, or
+    (series, steps, columns) for a batch."""
     try:
         array = np.asarray(data)
     except ValueError as error:
@@ -45,20 +46,27 @@ def _as_series(owner, data):
             f"{owner}: `data` must be numeric, got dtype {array.dtype} "
             f"(first values: {array.ravel()[:3].tolist()!r})."
         )
-    if array.ndim not in (1, 2):
+    if batch and array.ndim not in (2, 3):
+        raise ValueError(
+            f"{owner}: with batch=True `data` must be 2-D (series, steps) "
+            f"or 3-D (series, steps, columns), got shape {array.shape}."
+        )
+    if not batch and array.ndim not in (1, 2):
         raise ValueError(
             f"{owner}: `data` must be 1-D (steps,) or 2-D (steps, "
-            f"columns), got shape {array.shape}."
+            f"columns), got shape {array.shape}; for a batch of "
+            "independent series (series, steps, columns) pass batch=True."
         )
-    if array.shape[0] == 0:
+    if 0 in array.shape[: 1 + batch]:
         raise ValueError(f"{owner}: `data` is empty (shape {array.shape}).")
-    if array.ndim == 1:
-        return array[:, np.newaxis], True
+    if array.ndim == 1 + batch:
+        return array[..., np.newaxis], True
     return array, False
 
 
 def _check_finite(owner, array, column_ids):
-    """Raises on NaN or infinity in `array` (steps, k), naming the spot.
+    """Raises on NaN or infinity in `array` (steps, k) or (series, steps,
+    k), naming the spot.
 
     `min`/`max` propagate NaN and see ±inf without a temporary array, so
     the common, clean case allocates nothing.
@@ -67,11 +75,12 @@ def _check_finite(owner, array, column_ids):
         return
     if np.isfinite(array.min()) and np.isfinite(array.max()):
         return
-    row, col = np.argwhere(~np.isfinite(array))[0]
-    value = array[row, col]
+    *where, row, col = index = tuple(np.argwhere(~np.isfinite(array))[0])
+    value = array[index]
     kind = "NaN" if np.isnan(value) else f"an infinite value ({value})"
+    where = f"series {where[0]}, " if where else ""
     raise ValueError(
-        f"{owner}: `data` contains {kind} at row {row}, column "
+        f"{owner}: `data` contains {kind} at {where}row {row}, column "
         f"{column_ids[col]!r}; clean or impute the series first."
     )
 
@@ -146,15 +155,15 @@ def _take(series, selection):
     views of that (a copy of the series' columns, never of the windows).
     """
     if isinstance(selection, int):
-        return series[:, selection]
+        return series[..., selection]
     step = selection[1] - selection[0] if len(selection) > 1 else 1
     evenly = step != 0 and all(
         b - a == step for a, b in zip(selection, selection[1:])
     )
     if not evenly:
-        return np.take(series, selection, axis=1)
+        return np.take(series, selection, axis=-1)
     stop = selection[-1] + step
-    return series[:, slice(selection[0], stop if stop >= 0 else None, step)]
+    return series[..., slice(selection[0], stop if stop >= 0 else None, step)]
 
 
 # -- the windows ---------------------------------------------------------------
@@ -250,33 +259,45 @@ def _check_no_leak(owner, views, series, seq2seq):
                 )
 
 
-def _input_windows(series, window, stride, count):
-    """(count, window, k) views: windows of `series` (steps, k)."""
-    views = np.moveaxis(sliding_window_view(series, window, axis=0), -1, 1)
-    return views[: (count - 1) * stride + 1 : stride]
+def _along(t, index):
+    """An index that applies `index` (a slice) to axis `t`."""
+    return (slice(None),) * t + (index,)
 
 
-def _horizons(target, first, horizon):
-    """Rows first + m ... first + m + horizon - 1 as (M, H) or (M, H, k)."""
-    views = sliding_window_view(target[first:], horizon, axis=0)
-    return views if views.ndim == 2 else np.moveaxis(views, -1, 1)
+def _slide(array, length, t):
+    """Windows of `length` along axis `t`, the window axis after it."""
+    views = sliding_window_view(array, length, axis=t)
+    return np.moveaxis(views, -1, t + 1)
 
 
-def _target_windows(target, window, horizon, gap, stride, count, seq2seq):
+def _input_windows(series, window, stride, count, t=0):
+    """(count, window, k) views: windows of `series` (steps, k); with a
+    leading series axis (`t=1`), (series, count, window, k)."""
+    views = _slide(series, window, t)
+    return views[_along(t, slice(None, (count - 1) * stride + 1, stride))]
+
+
+def _horizons(target, first, horizon, t=0):
+    """Rows first + m ... first + m + horizon - 1 as (M, H) or (M, H, k)
+    (after a leading series axis when `t=1`)."""
+    target = target[_along(t, slice(first, None))]
+    if target.ndim == 1 + t:
+        return sliding_window_view(target, horizon, axis=t)
+    return _slide(target, horizon, t)
+
+
+def _target_windows(target, window, horizon, gap, stride, count, seq2seq, t=0):
     """Targets aligned with `_input_windows`; see the module docstring."""
     if not seq2seq:
-        views = _horizons(target, window + gap, horizon)
+        views = _horizons(target, window + gap, horizon, t)
     else:
-        steps = sliding_window_view(
-            _horizons(target, 1 + gap, horizon), window, axis=0
-        )
-        views = np.moveaxis(steps, -1, 1)
-    return views[: (count - 1) * stride + 1 : stride]
+        views = _slide(_horizons(target, 1 + gap, horizon, t), window, t)
+    return views[_along(t, slice(None, (count - 1) * stride + 1, stride))]
 
 
 def _columns(owner, series, one_d, targets, inputs, columns):
     """The input `(steps, k)` and target columns, checked for NaN."""
-    n_steps, n_columns = series.shape
+    n_columns = series.shape[-1]
     names = _column_names(owner, columns, n_columns)
     if one_d and targets is None:
         targets = 0
@@ -290,7 +311,9 @@ def _columns(owner, series, one_d, targets, inputs, columns):
     y_series = _take(series, target_cols)
     y_cols = (target_cols,) if isinstance(target_cols, int) else target_cols
     _check_finite(
-        owner, y_series.reshape(n_steps, -1), [ids[c] for c in y_cols]
+        owner,
+        y_series.reshape(*series.shape[:-1], -1),
+        [ids[c] for c in y_cols],
     )
     return x_series, y_series
 
@@ -306,20 +329,30 @@ def window_views(
     inputs,
     seq2seq,
     columns,
+    batch=False,
 ):
     """Validated `(x, y)` views; shared by `make_windows`, `WindowedSeries`."""
     window, horizon, gap, stride = check_counts(
         owner, window, horizon, gap, stride
     )
+    if not isinstance(batch, (bool, np.bool_)):
+        raise TypeError(f"{owner}: `batch` must be a bool, got {batch!r}.")
     data, targets, columns = resolve(owner, data, targets, inputs, columns)
-    series, one_d = _as_series(owner, data)
-    _check_lengths(owner, len(series), window, horizon, gap)
+    series, one_d = _as_series(owner, data, bool(batch))
+    n_steps, t = series.shape[-2], series.ndim - 2
+    _check_lengths(owner, n_steps, window, horizon, gap)
     bases = _columns(owner, series, one_d, targets, inputs, columns)
-    count = _count(len(series), window + gap + horizon, stride)
-    x = _input_windows(bases[0], window, stride, count)
-    y = _target_windows(bases[1], window, horizon, gap, stride, count, seq2seq)
-    _check_no_leak(owner, (x, y), bases, seq2seq)
-    return x, y
+    count = _count(n_steps, window + gap + horizon, stride)
+    x = _input_windows(bases[0], window, stride, count, t)
+    args = (bases[1], window, horizon, gap, stride, count, seq2seq)
+    y = _target_windows(*args, t) if t else _target_windows(*args)
+    if not t:
+        _check_no_leak(owner, (x, y), bases, seq2seq)
+        return x, y
+    _check_no_leak(owner, (x[0], y[0]), (bases[0][0], bases[1][0]), seq2seq)
+    # Series by series: x[n * count + k] is window k of series n (a view
+    # where numpy can merge the two axes, e.g. one window per series).
+    return tuple(a.reshape(len(a) * count, *a.shape[2:]) for a in (x, y))
 
 
 def make_windows(
@@ -332,6 +365,7 @@ def make_windows(
     inputs=None,
     seq2seq=False,
     columns=None,
+    batch=False,
 ):
     """Input windows and their targets, as read-only views of `data`.
 
@@ -375,6 +409,16 @@ def make_windows(
         seq2seq: seq-to-seq targets at every input step.
         columns: optional names of the data's columns, to select `targets`
             and `inputs` by name (named data brings its own).
+        batch: False (one series), or True: `data` is a batch of
+            independent series of the same length, `(N, steps)` (one
+            column each, like 1-D data) or `(N, steps, columns)` (like
+            2-D data), e.g. `synthetic_series`. Windows are cut from each
+            series, never across two, and returned series by series:
+            `x[n * W + k]` is window `k` of series `n`, W windows per
+            series (the formula above), N * W in all; `y` likewise. These
+            are views when numpy can merge the series and window axes
+            (one window per series, or `stride * W == steps`), else one
+            compact copy of the windows.
 
     Returns:
         `(x, y)`, read-only views of `data` (or, for an unevenly spaced
@@ -399,6 +443,9 @@ def make_windows(
     ([0.0, 1.0, 2.0], [4.0, 5.0])
     >>> np.shares_memory(x, series), x.flags.writeable
     (True, False)
+    >>> x, y = make_windows(np.arange(12.0).reshape(2, 6), 3, batch=True)
+    >>> x[:, 0, 0].tolist(), y[:, 0].tolist()
+    ([0.0, 1.0, 2.0, 6.0, 7.0, 8.0], [3.0, 4.0, 5.0, 9.0, 10.0, 11.0])
     """
     return window_views(
         "make_windows",
@@ -411,6 +458,7 @@ def make_windows(
         inputs,
         seq2seq,
         columns,
+        batch,
     )
 
 
