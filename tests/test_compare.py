@@ -39,7 +39,7 @@ def test_cli_quick_mode_end_to_end(tmp_path):
         "--models",
         "persistence,linear,gru",
         "--epochs",
-        "1",
+        "2",
         "--limit",
         "16",
         "--horizon",
@@ -54,8 +54,13 @@ def test_cli_quick_mode_end_to_end(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["dataset"] == "synthetic"
     assert results["metric"] == "mse"
-    assert results["settings"]["epochs"] == 1
+    assert results["settings"]["epochs"] == 2
     assert results["settings"]["models"] == ["persistence", "linear", "gru"]
+    assert results["metrics"]["mse"] == {
+        "unit": None,
+        "scaled": False,
+        "what": results["metrics"]["mse"]["what"],
+    }
     tasks = {t["task"]: t for t in results["tasks"]}
     assert list(tasks) == ["seq_to_vector", "seq_to_seq"]
     for task in tasks.values():
@@ -75,8 +80,15 @@ def test_cli_quick_mode_end_to_end(tmp_path):
         for row in rows.values():
             assert np.isfinite([row["val_mse"], row["test_mse"]]).all()
         for name in ("linear", "gru"):
-            assert rows[name]["epochs"] == 1
-            assert len(rows[name]["history"]["val_loss"]) == 1
+            row = rows[name]
+            assert row["epochs"] == 2
+            assert len(row["history"]["val_loss"]) == 2
+            # The learning curves plot the leaderboard's own score: at the
+            # kept (best) epoch the curve is the leaderboard's value.
+            curve = row["history"]["val_mse"]
+            assert curve[row["best_epoch"] - 1] == pytest.approx(
+                row["val_mse"], rel=1e-5
+            )
     # The seq-to-seq task is scored on the last step's forecast: the
     # persistence baseline scores the same on both tasks.
     assert tasks["seq_to_seq"]["results"] and (
@@ -90,8 +102,16 @@ def test_cli_quick_mode_end_to_end(tmp_path):
     assert sum(line.lstrip().startswith("rank") for line in lines) == 2
     assert any(re.match(r"\s+\d\s+linear\s+63\s", line) for line in lines)
     assert any(re.match(r"\s+\d\s+persistence\s+0\s", line) for line in lines)
-    assert "[1/6] seq_to_vector persistence" in done.stderr
-    assert "epoch 1/1" in done.stderr
+    assert "[1/6] seq_to_vector persistence: val mse" in done.stderr
+    assert re.search(
+        r"\[3/6\] seq_to_vector gru: val mse [\d.e-]+; [\d,]+ "
+        r"params, best epoch [12]/2, [\d.]+ s",
+        done.stderr,
+    )
+    assert "epoch 1/2:" not in done.stderr  # per-epoch lines: --verbose
+    assert re.search(
+        r"seqlab compare: 6 models on 2 task\(s\) in ", done.stderr
+    )
     assert (out / "leaderboard.txt").read_text().startswith("seqlab compare")
     if HAS_MATPLOTLIB:
         assert set(results["plots"]) == {
@@ -104,6 +124,24 @@ def test_cli_quick_mode_end_to_end(tmp_path):
             assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     else:
         assert "skipped the plots" in done.stdout
+    # A second run into the folder replaces the first one's files.
+    first = set(results["plots"]) | {
+        r["file"] for t in results["tasks"] for r in t["results"]
+    }
+    again = _run_cli(
+        "--models", "linear", "--epochs", "1", "--limit", "16",
+        "--window", "20", "--horizon", "3", "--no-plots", "--verbose",
+        "--out", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "epoch 1/1:" in again.stderr
+    second = json.loads((out / "results.json").read_text())
+    kept = {r["file"] for t in second["tasks"] for r in t["results"]}
+    assert second["plots"] == []
+    for name in first - kept:
+        assert not (out / name).exists(), name
+    for name in kept:
+        assert (out / name).exists(), name
 
 
 def _row(task, model):

@@ -57,6 +57,7 @@ from keras_seqlab.tuning.tuners import make_tuner
 from keras_seqlab.tuning.validation import TUNER_KINDS
 from keras_seqlab.tuning.validation import check_completed
 from keras_seqlab.tuning.validation import check_tensorboard
+from keras_seqlab.utils import backend as backend_choice
 from keras_seqlab.utils import files
 
 COMMAND = "seqlab tune"
@@ -376,7 +377,12 @@ def _run(setup, say):
         done = len(_completed(tuner))
         if resuming and done:
             say(f"{COMMAND}: resuming {setup.project}: {done} trial(s) done")
-    say(f"{COMMAND}: {describe(setup)}")
+    # The description heads the summary (stdout) at the end.
+    say(
+        f"{COMMAND}: searching {setup.settings['architecture']} "
+        f"({setup.settings['tuner']}); Keras {keras.__version__} on "
+        f"{backend_choice.describe()}"
+    )
     start = time.perf_counter()
     if setup.role == "chief":
         _serve(setup, tuner, say)

@@ -92,6 +92,24 @@ def _check(args):
     return 1 if failed else 0
 
 
+# The default run answers in minutes: at most QUICK_LIMIT windows a split
+# and QUICK_EPOCHS epochs; --full trains on everything to convergence.
+QUICK_LIMIT = 2000
+QUICK_EPOCHS = 20
+FULL_EPOCHS = 100
+
+
+def _budget(args):
+    """`epochs` and `limit` of `seqlab compare`: the flags, else the quick
+    default, else (`--full`) every window and up to FULL_EPOCHS epochs."""
+    epochs, limit = args.epochs, args.limit
+    if epochs is None:
+        epochs = FULL_EPOCHS if args.full else QUICK_EPOCHS
+    if limit is None and not args.full:
+        limit = QUICK_LIMIT
+    return {"epochs": epochs, "limit": limit}
+
+
 def _compare(args):
     from keras_seqlab.experiments import compare
     from keras_seqlab.utils.files import FolderError
@@ -103,6 +121,7 @@ def _compare(args):
             units=args.units,
             quantiles=args.quantiles,
             calibrate=args.calibrate,
+            **_budget(args),
         )
         plan = compare.prepare(chosen, args.models)
     except (ValueError, ImportError) as error:
@@ -146,7 +165,8 @@ def _add_compare(commands, data):
             "the synthetic series (10,000 series, window 50, 70/20/10 "
             "split), next value and next 10 values. --dataset weather: "
             "next-day BASEL sunshine from the BASEL columns, 30-day "
-            "windows, 80/10/10 temporal split, RMSE in hours."
+            "windows, 80/10/10 temporal split, RMSE in hours. The plots "
+            'need matplotlib: pip install "keras-seqlab[plots]".'
         ),
     )
     parser.add_argument(
@@ -162,7 +182,16 @@ def _add_compare(commands, data):
         f"all of them): {', '.join(model_names())}",
     )
     training.add_argument(
-        "--epochs", type=int, default=20, help="most epochs (default 20)"
+        "--epochs",
+        type=int,
+        help=f"most epochs (default {QUICK_EPOCHS}; {FULL_EPOCHS} with --full)",
+    )
+    training.add_argument(
+        "--full",
+        action="store_true",
+        help=f"every window of the data (default: at most {QUICK_LIMIT} a "
+        f"split) and up to {FULL_EPOCHS} epochs with early stopping: the "
+        "complete sweep, to convergence",
     )
     training.add_argument(
         "--batch-size", type=int, default=32, help="default 32"

@@ -35,10 +35,11 @@ def floats(text):
 
 
 def settings(args, **more):
-    """The `experiments.Settings` of the shared flags (and `more`)."""
+    """The `experiments.Settings` of the shared flags; `more` adds or
+    replaces settings."""
     from keras_seqlab.experiments.settings import Settings
 
-    return Settings(
+    values = dict(
         dataset=args.dataset,
         csv=args.csv,
         target=args.target,
@@ -50,8 +51,9 @@ def settings(args, **more):
         seed=args.seed,
         epochs=args.epochs,
         patience=args.patience,
-        **more,
     )
+    values.update(more)
+    return Settings(**values)
 
 
 def data_parser():

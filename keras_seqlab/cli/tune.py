@@ -85,6 +85,8 @@ def run(args):
 
 
 def add(commands, data):
+    from keras_seqlab.models import names as model_names
+
     parser = commands.add_parser(
         "tune",
         parents=[data],
@@ -95,11 +97,15 @@ def add(commands, data):
             "the later validation split. Prints the best trials, writes "
             "OUT/ARCH/best_model.keras and summary.json, and scores the "
             "best model and the untuned builder on the test split. Run the "
-            "same command again to resume an interrupted search."
+            "same command again to resume an interrupted search. Needs "
+            'keras-tuner: pip install "keras-seqlab[tuning]".'
         ),
     )
     parser.add_argument(
-        "architecture", metavar="ARCH", help="an architecture, e.g. gru"
+        "architecture",
+        metavar="ARCH",
+        help="the architecture to tune: "
+        + ", ".join(n for n in model_names() if n != "persistence"),
     )
     data = parser.add_argument_group("task")
     data.add_argument(

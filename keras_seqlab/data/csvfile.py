@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import os
 import pathlib
+import re
 
 import numpy as np
 
@@ -76,6 +77,22 @@ def open_text(owner, path):
         return path.open("r", encoding="utf-8-sig", newline="")
     except FileNotFoundError:
         raise FileNotFoundError(f"{owner}: no such file: {path}") from None
+
+
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
+
+
+def looks_like_a_date(text):
+    """Whether `text` reads as a date: ISO 8601 (as numpy parses it) or
+    digits separated like 31/12/2020 or 12.31.20."""
+    text = text.strip()
+    if _DATE_LIKE.match(text):
+        return True
+    try:
+        np.datetime64(text)
+    except ValueError:
+        return False
+    return bool(text)
 
 
 def where(source, line, row, name):
@@ -169,8 +186,16 @@ class _Numbers:
             what = (
                 "an empty cell" if not text else f"non-numeric value {text!r}"
             )
+            hint = ""
+            if looks_like_a_date(text):
+                hint = (
+                    f"; if column {self.name!r} holds the dates, name it "
+                    f"the date column (date_column={self.name!r}, "
+                    f"--date-column {self.name})"
+                )
             raise ValueError(
-                f"{owner}: {what} at {where(source, line, row, self.name)}."
+                f"{owner}: {what} at {where(source, line, row, self.name)}"
+                f"{hint}."
             )
         if self.infinite is not None:
             row, line, text, nan = self.infinite

@@ -228,8 +228,11 @@ def _execute(plan, out, plots, progress, verbose):
     }
     if progress is not None:
         print(
-            f"{COMMAND}: {plan.description}; Keras {keras.__version__} on "
-            f"{backend_choice.describe()}",
+            # The description heads the leaderboard (stdout) at the end.
+            f"{COMMAND}: {total} trainings on {plan.dataset}: "
+            f"{len(plan.tasks)} task(s), at most {s.epochs} epochs"
+            f"{'' if s.limit is None else f' and {s.limit} windows a split'}"
+            f"; Keras {keras.__version__} on {backend_choice.describe()}",
             file=progress,
             flush=True,
         )

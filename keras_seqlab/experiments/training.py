@@ -79,9 +79,21 @@ class ValidationScore(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
+        key = "val_" + self.plan.metric
+        if self._is_the_loss() and MONITOR in logs:
+            # The MSE of every output in the units trained in: Keras's own.
+            logs[key] = float(logs[MONITOR])
+            return
         x, y = self.task.val
         scored = scores(self.plan, self.task, y, predict(self.model, x))
-        logs["val_" + self.plan.metric] = scored[self.plan.metric]
+        logs[key] = scored[self.plan.metric]
+
+    def _is_the_loss(self):
+        return (
+            self.plan.metric == "mse"
+            and self.plan.settings.quantiles is None
+            and self.task.head != "seq_to_seq"
+        )
 
 
 def last_step(task, values):
