@@ -111,12 +111,12 @@ def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
 
 
 def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
-    status, _, err = _main(
+    status, out, err = _main(
         ["tune", "dense", *QUICK, "--max-trials", "2", "--folds", "3"]
         + ["--out", str(tmp_path)]
     )
     assert status == 0, err
-    assert "averaged over 3 walk-forward folds" in err
+    assert "averaged over 3 walk-forward folds" in out
     summary = json.loads((tmp_path / "dense" / "summary.json").read_text())
     assert summary["settings"]["folds"] == 3
     for trial in summary["trials"]:

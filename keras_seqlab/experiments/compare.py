@@ -220,6 +220,7 @@ def _execute(plan, out, plots, progress, verbose):
             "seed": s.seed,
             "quantiles": None if s.quantiles is None else list(s.quantiles),
             "calibrate": s.calibrate,
+            "heads": None if s.heads is None else list(s.heads),
             "models": list(plan.models),
         },
         "tasks": [],

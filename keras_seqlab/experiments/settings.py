@@ -39,6 +39,25 @@ def positive_int(name, value):
     return int(value)
 
 
+HEAD_NAMES = ("many_to_one", "seq_to_vector", "seq_to_seq")
+
+
+def _heads(heads):
+    if heads is None:
+        return None
+    if isinstance(heads, str):
+        heads = [heads]
+    heads = tuple(heads)
+    unknown = [h for h in heads if h not in HEAD_NAMES]
+    if not heads or unknown:
+        raise SettingsError(
+            f"`heads` must name some of {', '.join(HEAD_NAMES)}, got "
+            f"{heads!r}.",
+            "heads",
+        )
+    return heads
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The data and training settings of one experiment.
@@ -63,6 +82,8 @@ class Settings:
             e.g. (0.1, 0.5, 0.9); None for point forecasts (MSE).
         calibrate: widen the outermost interval by split-conformal
             calibration on the validation split (needs `quantiles`).
+        heads: run only the tasks of these heads (`"many_to_one"`,
+            `"seq_to_vector"`, `"seq_to_seq"`); None runs every task.
     """
 
     dataset: str | None = None
@@ -80,6 +101,7 @@ class Settings:
     units: int = 32
     quantiles: tuple | None = None
     calibrate: bool = False
+    heads: tuple | None = None
 
     def validated(self):
         """A checked copy with `dataset` and `window` resolved."""
@@ -173,5 +195,6 @@ class Settings:
             units=positive_int("units", self.units),
             quantiles=quantiles,
             calibrate=bool(self.calibrate),
+            heads=_heads(self.heads),
             **optional,
         )

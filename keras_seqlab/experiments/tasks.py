@@ -237,6 +237,20 @@ def _table_tasks(data, window, horizon, limit):
     return tasks, scaler, rows
 
 
+def _only(tasks, heads):
+    if heads is None:
+        return tasks
+    kept = [t for t in tasks if t.head in heads]
+    if not kept:
+        raise SettingsError(
+            f"no task has the head(s) {', '.join(heads)}; the tasks are "
+            f"{', '.join(f'{t.name} ({t.head})' for t in tasks)}.",
+            "heads",
+            "horizon",
+        )
+    return kept
+
+
 def prepare(settings, models=None):
     """Loads and windows the data of checked `settings`; returns a `Plan`.
 
@@ -255,6 +269,7 @@ def prepare(settings, models=None):
         tasks, description = _synthetic_tasks(
             s.window, s.horizon, s.limit, s.seed
         )
+        tasks = _only(tasks, s.heads)
         return Plan(
             s.dataset,
             description,
@@ -278,6 +293,7 @@ def prepare(settings, models=None):
     except (ValueError, FileNotFoundError) as error:
         raise SettingsError(str(error)) from None
     tasks, scaler, rows = _table_tasks(data, s.window, s.horizon, s.limit)
+    tasks = _only(tasks, s.heads)
     target_name = data.columns[data.targets]
     unit = "h" if s.dataset == "weather" and "sunshine" in target_name else None
     source = data.source
