@@ -3,6 +3,7 @@
 from keras import activations
 from keras import ops
 
+from keras_seqlab.layers.peephole_lstm import pop_legacy_arguments
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.utils.export import seqlab_export
@@ -20,6 +21,19 @@ _LAYOUT = {
     "gru2": (1, 3, (1,)),
     "gru3": (1, 1, (3,)),
 }
+
+
+def _variant_of(owner, variant, reset_after):
+    """`variant`, or the one a Keras GRU config's `reset_after` names."""
+    if reset_after is None:
+        return "reset_after" if variant is None else variant
+    implied = "reset_after" if reset_after else "reset_before"
+    if variant is None or variant == implied:
+        return implied
+    raise ValueError(
+        f"{owner}: reset_after={reset_after!r} means variant '{implied}', "
+        f"got variant {variant!r} as well."
+    )
 
 
 @seqlab_export
@@ -47,7 +61,14 @@ class GRUVariantCell(RecurrentCell):
 
     Args:
         units: positive integer, H.
-        variant: one of the names above.
+        variant: one of the names above; `None` (default) means
+            `"reset_after"`, or what `reset_after` says.
+        reset_after: accepted from `keras.layers.GRU`/`GRUCell` configs:
+            `True` means `"reset_after"`, `False` means `"reset_before"`;
+            any other `variant` alongside it is refused. Not in
+            `get_config` (`variant` says it).
+        implementation: accepted and ignored, as in `keras.layers.GRUCell`
+            (not in `get_config`).
         activation, recurrent_activation: φ and σ.
         use_bias, kernel_initializer, recurrent_initializer,
         bias_initializer, *_regularizer, *_constraint, dropout,
@@ -67,7 +88,7 @@ class GRUVariantCell(RecurrentCell):
     def __init__(
         self,
         units,
-        variant="reset_after",
+        variant=None,
         activation="tanh",
         recurrent_activation="sigmoid",
         use_bias=True,
@@ -86,6 +107,8 @@ class GRUVariantCell(RecurrentCell):
         **kwargs,
     ):
         owner = self.__class__.__name__
+        pop_legacy_arguments(owner, kwargs)
+        variant = _variant_of(owner, variant, kwargs.pop("reset_after", None))
         self.variant = check_choice(owner, "variant", variant, VARIANTS)
         if variant == "gru3" and not use_bias:
             raise ValueError(

@@ -6,6 +6,7 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
+from keras_seqlab.layers.peephole_lstm import pop_legacy_arguments
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.utils.export import seqlab_export
@@ -62,6 +63,8 @@ class LNSimpleRNNCell(RecurrentCell):
         constraints, dropout, recurrent_dropout, seed: as in
             `keras.layers.SimpleRNNCell`; dropout masks are drawn once per
             sequence (variational).
+        implementation: accepted and ignored, as Keras 2 (and so
+            `tfa.rnn.LayerNormSimpleRNNCell`) did; not in `get_config`.
 
     Example:
 
@@ -98,6 +101,7 @@ class LNSimpleRNNCell(RecurrentCell):
         **kwargs,
     ):
         owner = self.__class__.__name__
+        pop_legacy_arguments(owner, kwargs)
         self.form = check_choice(owner, "form", form, FORMS)
         if epsilon is None:
             epsilon = _DEFAULT_EPSILON[form]

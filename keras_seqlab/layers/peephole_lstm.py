@@ -10,11 +10,37 @@ from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.utils.export import seqlab_export
 
+
+def pop_legacy_arguments(owner, kwargs):
+    """Drops the Keras 2 / TensorFlow Addons arguments that change nothing.
+
+    `implementation` (1 or 2: the same equations computed in other matmul
+    groupings) is accepted and ignored, as Keras 3's `LSTMCell` and
+    `GRUCell` do, and left out of `get_config` like there; Keras 2's base
+    layer accepted it on every cell. `time_major=False`, which every Keras 2
+    RNN layer config holds, is the batch-major layout used here; `True`
+    would mean other inputs and is refused.
+    """
+    kwargs.pop("implementation", None)
+    if kwargs.pop("time_major", False):
+        raise ValueError(
+            f"{owner}: expected time_major=False (inputs of shape (batch, "
+            "timesteps, features)), got time_major=True; transpose the "
+            "inputs with keras.ops.swapaxes(x, 0, 1) instead."
+        )
+    return kwargs
+
+
 _PEEPHOLES = (
     "input_gate_peephole_weights",
     "forget_gate_peephole_weights",
     "output_gate_peephole_weights",
 )
+
+
+def _clone(initializer):
+    clone = getattr(initializer, "clone", None)
+    return clone() if clone is not None else initializer
 
 
 @seqlab_export
@@ -44,8 +70,9 @@ class PeepholeLSTMCell(RecurrentCell):
         use_bias: whether to add `bias`.
         kernel_initializer, recurrent_initializer, bias_initializer: as in
             `keras.layers.LSTMCell`.
-        peephole_initializer: initializer of the three peephole vectors,
-            default `"glorot_uniform"` (what the TensorFlow cell used).
+        peephole_initializer: initializer of the three peephole vectors;
+            `None` (default) uses `kernel_initializer`, as
+            `tfa.rnn.PeepholeLSTMCell` did.
         unit_forget_bias: add 1 to the forget-gate bias at initialization.
         kernel_regularizer, recurrent_regularizer, bias_regularizer,
             peephole_regularizer: regularizers.
@@ -55,6 +82,8 @@ class PeepholeLSTMCell(RecurrentCell):
         recurrent_dropout: fraction of `h` dropped before the recurrent
             matmul, in [0, 1). Both masks are drawn once per sequence.
         seed: seed of the dropout masks.
+        implementation: accepted and ignored, as in `keras.layers.LSTMCell`
+            (not in `get_config`).
 
     Call arguments:
         inputs: `(batch, features)` step input.
@@ -79,7 +108,7 @@ class PeepholeLSTMCell(RecurrentCell):
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
-        peephole_initializer="glorot_uniform",
+        peephole_initializer=None,
         unit_forget_bias=True,
         kernel_regularizer=None,
         recurrent_regularizer=None,
@@ -94,6 +123,7 @@ class PeepholeLSTMCell(RecurrentCell):
         seed=None,
         **kwargs,
     ):
+        pop_legacy_arguments(self.__class__.__name__, kwargs)
         super().__init__(
             units,
             activation=activation,
@@ -113,7 +143,13 @@ class PeepholeLSTMCell(RecurrentCell):
             **kwargs,
         )
         self.recurrent_activation = activations.get(recurrent_activation)
-        self.peephole_initializer = initializers.get(peephole_initializer)
+        # None: follow kernel_initializer (Addons); an explicit value, also
+        # from an older config, wins.
+        self.peephole_initializer = (
+            None
+            if peephole_initializer is None
+            else initializers.get(peephole_initializer)
+        )
         self.peephole_regularizer = regularizers.get(peephole_regularizer)
         self.peephole_constraint = constraints.get(peephole_constraint)
         self.unit_forget_bias = bool(unit_forget_bias)
@@ -135,13 +171,16 @@ class PeepholeLSTMCell(RecurrentCell):
                 )
 
         self.add_bias((4 * units,), initializer)
+        peephole = self.peephole_initializer
+        if peephole is None:
+            peephole = self.kernel_initializer
         for name in _PEEPHOLES:
             weight = self.add_weight(
                 shape=(units,),
                 name=name,
                 # A clone per vector: one unseeded random initializer
                 # instance gives the same values at every call.
-                initializer=self.peephole_initializer.clone(),
+                initializer=_clone(peephole),
                 regularizer=self.peephole_regularizer,
                 constraint=self.peephole_constraint,
             )
