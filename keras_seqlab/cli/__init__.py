@@ -96,8 +96,8 @@ def _check(args):
 # QUICK_LIMIT windows a split, QUICK_EPOCHS epochs, and no seq-to-seq task
 # (its models are those of seq-to-vector); --full trains every task on
 # every window to convergence.
-QUICK_LIMIT = 1000
-QUICK_EPOCHS = 12
+QUICK_LIMIT = 800
+QUICK_EPOCHS = 10
 QUICK_HEADS = ("many_to_one", "seq_to_vector")
 FULL_EPOCHS = 100
 
@@ -167,7 +167,9 @@ def _add_compare(commands, data):
             "data set with early stopping and a fixed seed, print a "
             "leaderboard and write results.json and PNG plots. Default: "
             "the synthetic series (10,000 series, window 50, 70/20/10 "
-            "split), next value and next 10 values. --dataset weather: "
+            f"split, at most {QUICK_LIMIT} windows a split, {QUICK_EPOCHS} "
+            "epochs: a few minutes), next value and next 10 values; --full "
+            "for the complete sweep. --dataset weather: "
             "next-day BASEL sunshine from the BASEL columns, 30-day "
             "windows, 80/10/10 temporal split, RMSE in hours. The plots "
             'need matplotlib: pip install "keras-seqlab[plots]".'
