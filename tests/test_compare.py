@@ -36,6 +36,7 @@ def _run_cli(*args, cwd):
 def test_cli_quick_mode_end_to_end(tmp_path):
     out = tmp_path / "out"
     done = _run_cli(
+        "--full",  # every task (the quick default skips seq-to-seq)
         "--models",
         "persistence,linear,gru",
         "--epochs",
