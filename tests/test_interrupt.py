@@ -111,6 +111,7 @@ def test_compare_stops_on_ctrl_c_and_says_so(tmp_path):
         "10",
         "--out",
         str(out),
+        "--verbose",  # a line per epoch
     ]
     with log.open("w") as stderr:
         process = subprocess.Popen(

@@ -113,8 +113,18 @@ def test_the_lock_is_per_process_and_released_when_it_ends(tmp_path):
         with pytest.raises(files.FolderBusy, match=f"pid {os.getpid()}"):
             with files.folder_lock("second", tmp_path):
                 pass
+    assert not (tmp_path / files.LOCK_FILE).exists()
     with files.folder_lock("third", tmp_path):
         pass
+    # A lock file left behind by a killed run is simply locked again.
+    (tmp_path / files.LOCK_FILE).write_text("12345\n")
+    with files.folder_lock("fourth", tmp_path):
+        assert (tmp_path / files.LOCK_FILE).read_text() == f"{os.getpid()}\n"
+    # A folder the lock created and nothing was written to is removed.
+    fresh = tmp_path / "fresh"
+    with files.folder_lock("fifth", fresh):
+        assert fresh.is_dir()
+    assert not fresh.exists()
 
 
 # -- folders that cannot be written -------------------------------------------

@@ -7,7 +7,8 @@ leaves the old file (or none), never a half-written one.
 `check_folder` proves that a run can write its output folder before it
 trains anything; `folder_lock` keeps a second run out of a folder in use
 (an advisory lock on `.seqlab.lock`, released by the system when the
-process ends, however it ends).
+process ends, however it ends; a lock file left by a killed run is
+simply locked again).
 """
 
 import contextlib
@@ -120,28 +121,55 @@ def check_folder(owner, path, field="out"):
 def folder_lock(owner, path, field="out", name=LOCK_FILE):
     """Holds folder `path` (lock file `name` in it) while the block runs.
 
+    The lock file holds the holder's pid and is removed when the block
+    ends, and so is the folder if this call created it and nothing was
+    written into it (an interrupted run leaves nothing behind).
+
     Raises:
+        FolderError: `path` is a file, or the folder cannot be created or
+            written.
         FolderBusy: another process holds it; the message names its pid.
     """
+    created = not pathlib.Path(path).exists()
     path = check_folder(owner, path, field)
     lock = path / name
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _acquire(owner, lock, path, field)
     try:
-        if not _try_lock(fd):
-            holder = os.read(fd, 64).decode("ascii", "replace").strip()
-            raise FolderBusy(
-                f"{owner}: {str(path)!r} is in use by another run (pid "
-                f"{holder or 'unknown'}); wait for it to end or choose "
-                f"another `{field}`.",
-                field,
-            )
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         yield path
     finally:
-        # Closing releases the lock. The file stays: removing it would let
-        # a third run lock a new file while a second waits on the old one.
+        # Removed while still held: a process that opened it meanwhile
+        # finds it gone once it gets the lock (see _acquire) and retries.
+        if fcntl is not None:
+            with contextlib.suppress(OSError):
+                lock.unlink()
         os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only if empty
+
+
+def _acquire(owner, lock, folder, field):
+    """An open, locked descriptor of `lock` (the file now at that path)."""
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            holder = os.read(fd, 64).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise FolderBusy(
+                f"{owner}: {str(folder)!r} is in use by another run (pid "
+                f"{holder or 'unknown'}); wait for it to end or choose "
+                f"another `{field}`.",
+                field,
+            )
+        try:
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same or fcntl is None:
+            return fd
+        os.close(fd)  # its holder removed it as we locked it: again
 
 
 def _try_lock(fd):
