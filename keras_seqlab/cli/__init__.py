@@ -317,7 +317,12 @@ def _use_backend(name, argv):
     """
     import keras
 
-    if name is None or keras.backend.backend() == name:
+    from keras_seqlab.utils import backend
+
+    if name is None:
+        return None
+    if keras.backend.backend() == name:
+        backend.CHOICE = (name, None)  # chosen by the flag: no fallback
         return None
     if not installed(name):
         print(
