@@ -7,7 +7,6 @@ write in one line (exit 1), leaving a folder a rerun resumes from.
 """
 
 import contextlib
-import io
 import json
 import os
 import subprocess
@@ -15,29 +14,19 @@ import sys
 import time
 
 import pytest
+from tune_testing import KERAS_TUNER_WARNINGS
 from tune_testing import QUICK
 from tune_testing import TIMEOUT
 from tune_testing import command
 from tune_testing import env
+from tune_testing import run_main
 
-from keras_seqlab import cli
 from keras_seqlab.utils import files
 
 COMPARE = ["compare", "--models", "linear", "--window", "10", "--limit", "64"]
 COMPARE += ["--epochs", "1", "--no-plots"]
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:currentThread\\(\\) is deprecated:DeprecationWarning",
-    "ignore:getName\\(\\) is deprecated:DeprecationWarning",
-)
-
-
-def _main(argv):
-    """(exit status, stdout, stderr) of `seqlab ARGV`, in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(argv)
-    return status, out.getvalue(), err.getvalue()
+pytestmark = pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS)
 
 
 def _one_line(text):
@@ -78,7 +67,7 @@ def _held_by_another_process(folder, name=files.LOCK_FILE):
 def test_a_second_compare_is_refused_naming_the_holder(tmp_path):
     with _held_by_another_process(tmp_path) as pid:
         start = time.perf_counter()
-        status, out, err = _main([*COMPARE, "--out", str(tmp_path)])
+        status, out, err = run_main([*COMPARE, "--out", str(tmp_path)])
         line = _one_line(err)
         assert status == 2, err
         assert f"is in use by another run (pid {pid})" in line
@@ -91,7 +80,7 @@ def test_a_second_compare_is_refused_naming_the_holder(tmp_path):
 
 def test_a_second_tune_is_refused_naming_the_holder(tmp_path):
     with _held_by_another_process(tmp_path, ".seqlab-dense.lock") as pid:
-        status, out, err = _main(
+        status, out, err = run_main(
             [
                 "tune",
                 "dense",
@@ -133,7 +122,7 @@ def test_the_lock_is_per_process_and_released_when_it_ends(tmp_path):
 def test_compare_refuses_a_file_as_out_before_training(tmp_path):
     path = tmp_path / "results.txt"
     path.write_text("keep me")
-    status, out, err = _main([*COMPARE, "--out", str(path)])
+    status, out, err = run_main([*COMPARE, "--out", str(path)])
     assert status == 2
     line = _one_line(err)
     assert line == (
@@ -185,7 +174,7 @@ def test_a_read_only_out_is_refused_before_training(tmp_path, kind):
             if kind == "compare"
             else ["tune", "dense", *QUICK, "--max-trials", "1"]
         )
-        status, out, err = _main([*argv, "--out", str(folder)])
+        status, out, err = run_main([*argv, "--out", str(folder)])
     assert status == 2, err
     line = _one_line(err)
     assert f"cannot write the folder --out {str(folder)!r}" in line
@@ -193,7 +182,7 @@ def test_a_read_only_out_is_refused_before_training(tmp_path, kind):
 
 
 def test_a_csv_that_is_a_folder_is_one_line(tmp_path):
-    status, _, err = _main(
+    status, _, err = run_main(
         [
             *COMPARE,
             "--csv",
@@ -252,7 +241,7 @@ def test_tune_on_a_full_disk_stops_in_one_line_and_resumes(tmp_path):
 
 def test_compare_on_a_full_disk_stops_in_one_line(tmp_path):
     with _tmpfs(tmp_path / "out", "size=12k") as out:
-        status, _, err = _main([*COMPARE, "--out", str(out)])
+        status, _, err = run_main([*COMPARE, "--out", str(out)])
         assert status == 1
         line = err.strip().splitlines()[-1]
         assert line.startswith("seqlab compare: cannot write")
@@ -275,13 +264,13 @@ def test_a_missing_checkpoint_fails_that_trial_not_the_search(tmp_path):
         "--out",
         str(tmp_path),
     ]
-    status, _, err = _main(argv)
+    status, _, err = run_main(argv)
     assert status == 0, err
     project = tmp_path / "dense"
     first = json.loads((project / "summary.json").read_text())
     best, other = first["best_trials"][:2]
     (project / f"trial_{best}" / "checkpoint.weights.h5").unlink()
-    status, _, err = _main(argv)
+    status, _, err = run_main(argv)
     assert status == 0, err
     assert f"skipped trial {best}" in err and "checkpoint does not load" in err
     second = json.loads((project / "summary.json").read_text())
@@ -289,7 +278,7 @@ def test_a_missing_checkpoint_fails_that_trial_not_the_search(tmp_path):
     assert second["best_trials"][0] == other
     # Without any checkpoint the search fails in one line.
     (project / f"trial_{other}" / "checkpoint.weights.h5").unlink()
-    status, _, err = _main(argv)
+    status, _, err = run_main(argv)
     assert status == 1
     assert "no completed trial has a checkpoint that loads" in err
     assert "Traceback" not in err

@@ -1,7 +1,5 @@
 """`seqlab tune`: search, resume, distributed chief/workers, bad input."""
 
-import contextlib
-import io
 import json
 import signal
 import subprocess
@@ -10,12 +8,14 @@ import keras
 import numpy as np
 import pytest
 from seqlab_testing import BACKEND
+from tune_testing import KERAS_TUNER_WARNINGS
 from tune_testing import QUICK
 from tune_testing import TIMEOUT
 from tune_testing import check_recorded_once
 from tune_testing import command
 from tune_testing import env
 from tune_testing import freeze_in_trial
+from tune_testing import run_main
 from tune_testing import trial_files
 
 kt = pytest.importorskip(
@@ -24,31 +24,19 @@ kt = pytest.importorskip(
     '"keras-seqlab[tuning]" six',
 )
 
-from keras_seqlab import cli  # noqa: E402
 from keras_seqlab import models  # noqa: E402
 from keras_seqlab.tuning import reports  # noqa: E402
 from keras_seqlab.tuning import search  # noqa: E402
 from keras_seqlab.tuning import summary as tune_summary  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:currentThread\\(\\) is deprecated:DeprecationWarning",
-    "ignore:getName\\(\\) is deprecated:DeprecationWarning",
-)
-
-
-def _main(argv):
-    """(exit status, stdout, stderr) of `seqlab ARGV`, in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(argv)
-    return status, out.getvalue(), err.getvalue()
+pytestmark = pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS)
 
 
 # -- a search from one command -------------------------------------------------
 
 
 def test_tune_writes_the_best_model_summary_and_default_score(tmp_path):
-    status, out, err = _main(
+    status, out, err = run_main(
         ["tune", "gru", *QUICK, "--max-trials", "3", "--out", str(tmp_path)]
     )
     assert status == 0, err
@@ -86,7 +74,7 @@ def test_tune_writes_the_best_model_summary_and_default_score(tmp_path):
 
 
 def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
-    status, out, err = _main(
+    status, out, err = run_main(
         [
             "tune",
             "dense",
@@ -111,7 +99,7 @@ def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
 
 
 def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
-    status, out, err = _main(
+    status, out, err = run_main(
         ["tune", "dense", *QUICK, "--max-trials", "2", "--folds", "3"]
         + ["--out", str(tmp_path)]
     )
@@ -135,7 +123,7 @@ def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
 
 
 def test_tune_space_lists_the_hyperparameters(tmp_path):
-    status, out, err = _main(
+    status, out, err = run_main(
         ["tune", "wavenet", "--set", "gated=false", "--space"]
         + ["--out", str(tmp_path)]
     )
@@ -292,7 +280,7 @@ def weather_csv(tmp_path):
     ],
 )
 def test_tune_bad_input(argv, message, tmp_path):
-    status, out, err = _main(["tune", *argv, "--out", str(tmp_path)])
+    status, out, err = run_main(["tune", *argv, "--out", str(tmp_path)])
     assert status == 2
     assert err.startswith("seqlab tune: ") and message in err, err
     assert "Traceback" not in err and err.count("\n") == 1
@@ -300,7 +288,7 @@ def test_tune_bad_input(argv, message, tmp_path):
 
 
 def test_tune_bad_csv_target(weather_csv, tmp_path):
-    status, _, err = _main(
+    status, _, err = run_main(
         ["tune", "gru", "--csv", str(weather_csv), "--target", "nosuch"]
         + ["--date-column", "date", "--out", str(tmp_path / "out")]
     )
@@ -319,21 +307,21 @@ def test_tune_refuses_to_resume_with_other_settings(tmp_path):
         "--out",
         str(tmp_path),
     ]
-    assert _main(argv)[0] == 0
-    status, _, err = _main(
+    assert run_main(argv)[0] == 0
+    status, _, err = run_main(
         [*argv[:-2], "--window", "12", "--out", str(tmp_path)]
     )
     assert status == 2
     assert "holds a search with other settings (window 10 -> 12)" in err, err
     assert "--overwrite" in err
     # More trials resume the same search; --overwrite starts over.
-    status, _, err = _main(
+    status, _, err = run_main(
         [*argv[:-4], "--max-trials", "2", "--out", str(tmp_path)]
     )
     assert status == 0, err
     assert "resuming" in err
     assert len(trial_files(tmp_path / "dense")) == 2
-    status, _, err = _main([*argv, "--overwrite"])
+    status, _, err = run_main([*argv, "--overwrite"])
     assert status == 0, err
     assert "resuming" not in err
     assert len(trial_files(tmp_path / "dense")) == 1

@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+from tune_testing import KERAS_TUNER_WARNINGS
 from tune_testing import QUICK
 from tune_testing import TIMEOUT
 from tune_testing import check_recorded_once
@@ -38,10 +39,7 @@ from keras_seqlab.tuning import chief  # noqa: E402
 from keras_seqlab.tuning import distributed  # noqa: E402
 from keras_seqlab.tuning import server  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:currentThread\\(\\) is deprecated:DeprecationWarning",
-    "ignore:getName\\(\\) is deprecated:DeprecationWarning",
-)
+pytestmark = pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS)
 
 TOKEN = "test-token-0123456789abcdef"
 CALL = 10  # seconds a test waits for one reply

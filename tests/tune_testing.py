@@ -1,5 +1,7 @@
 """Helpers of the `seqlab tune` tests: subprocesses, logs, trial files."""
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -95,3 +97,20 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def run_main(argv):
+    """(exit status, stdout, stderr) of `seqlab ARGV`, in this process."""
+    from keras_seqlab import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+# keras-tuner's lock calls threading APIs Python deprecates.
+KERAS_TUNER_WARNINGS = (
+    "ignore:currentThread\\(\\) is deprecated:DeprecationWarning",
+    "ignore:getName\\(\\) is deprecated:DeprecationWarning",
+)
