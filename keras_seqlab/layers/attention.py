@@ -217,14 +217,7 @@ class AttentionBlock(layers.Layer):
         )
         if return_attention_scores:
             attended, scores = attended
-        outputs = self._attention_norm(
-            source + self._attention_dropout(attended, training=training)
-        )
-        if self.ff_dim is not None:
-            update = self._ffn_output(self._ffn_hidden(outputs))
-            outputs = self._ffn_norm(
-                outputs + self._ffn_dropout(update, training=training)
-            )
+        outputs = self.after_attention(source, attended, training)
         if mask is not None:
             outputs = _zero_padding(outputs, mask)
             if return_attention_scores:
@@ -233,6 +226,27 @@ class AttentionBlock(layers.Layer):
                 )
         if return_attention_scores:
             return outputs, scores
+        return outputs
+
+    @property
+    def attention(self):
+        """The `keras.layers.MultiHeadAttention` sublayer."""
+        return self._attention
+
+    def after_attention(self, source, attended, training=None):
+        """The residual, norm and feed-forward sublayers after attention.
+
+        Pointwise in time, so a stepper (`keras_seqlab.stream`) with its
+        key/value cache shares them with `call`.
+        """
+        outputs = self._attention_norm(
+            source + self._attention_dropout(attended, training=training)
+        )
+        if self.ff_dim is not None:
+            update = self._ffn_output(self._ffn_hidden(outputs))
+            outputs = self._ffn_norm(
+                outputs + self._ffn_dropout(update, training=training)
+            )
         return outputs
 
     def _attention_mask(self, mask):

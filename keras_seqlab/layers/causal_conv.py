@@ -79,6 +79,19 @@ def causal_conv(x, kernel, dilation):
     )
 
 
+def causal_conv_step(window, kernel, dilation):
+    """The last output of `causal_conv` from the last (k − 1)·d + 1 inputs.
+
+    `window` is `(batch, (k−1)·d + 1, C)`, the inputs at steps t − (k−1)·d
+    … t; the taps at t − (k−1−j)·d are every d-th row of it, so one step
+    costs k·C·F multiply-adds, not the window's:
+
+        y_t = Σ_{j=0}^{k−1} window[j·d] W_j          → (batch, F)
+    """
+    taps = window[:, ::dilation]
+    return ops.einsum("bkc,kcf->bf", taps, kernel)
+
+
 def check_gated(owner, gated):
     if gated is not True and gated is not False:
         raise ValueError(

@@ -61,14 +61,22 @@ class PositionalEncoding(layers.Layer):
     def call(self, inputs, mask=None):
         check_sequence_call(self, inputs, mask, self._features)
         positions = ops.cast(ops.arange(ops.shape(inputs)[1]), "float32")
+        encoding = self.encoding(positions)
+        return inputs + ops.cast(encoding, inputs.dtype)[None]
+
+    def encoding(self, positions):
+        """PE at float32 `positions` of any shape: shape + (d,).
+
+        `call` takes positions 0 … T-1; a stepper (`keras_seqlab.stream`)
+        the position it has reached.
+        """
         frequencies = ops.convert_to_tensor(self._frequencies, "float32")
-        angles = positions[:, None] * frequencies[None, :]
-        encoding = ops.where(
-            ops.convert_to_tensor(self._even_columns)[None, :],
+        angles = ops.expand_dims(positions, -1) * frequencies
+        return ops.where(
+            ops.convert_to_tensor(self._even_columns),
             ops.sin(angles),
             ops.cos(angles),
         )
-        return inputs + ops.cast(encoding, inputs.dtype)[None]
 
     def compute_mask(self, inputs, mask=None):
         return mask

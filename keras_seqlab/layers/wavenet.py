@@ -179,27 +179,38 @@ class WaveNetBlock(ConvArguments):
         if mask is not None:
             keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
             x = x * keep
-        if self.gated:
-            residual, skip = self._gated(x)
-        else:
-            a = causal_conv(x, self.kernel, self.dilation_rate)
-            if self.use_bias:
-                a = a + self.bias
-            residual = skip = ops.relu(a)
+        a = causal_conv(x, self.convolution_kernel(), self.dilation_rate)
+        residual, skip = self.block_outputs(a, x)
         if keep is not None:
             residual = residual * keep
             skip = residual if not self.gated else skip * keep
         return residual, skip
 
-    def _gated(self, x):
-        # One convolution for the filter and the gate, one matmul for the
-        # residual and the skip 1×1 convolutions.
-        kernel = ops.concatenate([self.filter_kernel, self.gate_kernel], -1)
-        a = causal_conv(x, kernel, self.dilation_rate)
+    def convolution_kernel(self):
+        """The dilated convolution's kernel: (k, C, 2F) gated (the filter
+        and the gate side by side, one convolution for both), else (k, C,
+        F)."""
+        if self.gated:
+            return ops.concatenate([self.filter_kernel, self.gate_kernel], -1)
+        return self.kernel
+
+    def block_outputs(self, a, x):
+        """`(residual, skip)` from `a = W ∗ x` (no bias yet) and `x`.
+
+        Everything after the dilated convolution is pointwise in time, so
+        a stepper (`keras_seqlab.stream`) that convolves one step's taps
+        shares this with `call`.
+        """
+        if not self.gated:
+            if self.use_bias:
+                a = a + self.bias
+            z = ops.relu(a)
+            return z, z
         if self.use_bias:
             a = a + ops.concatenate([self.filter_bias, self.gate_bias])
         a_filter, a_gate = ops.split(a, 2, axis=-1)
         z = ops.tanh(a_filter) * ops.sigmoid(a_gate)
+        # One matmul for the residual and the skip 1×1 convolutions.
         out_kernel = ops.concatenate(
             [self.residual_kernel[0], self.skip_kernel[0]], -1
         )

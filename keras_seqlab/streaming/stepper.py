@@ -1,0 +1,300 @@
+"""`stream(model)`: a causal sequence model as a stepper."""
+
+import numbers
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_seqlab.streaming.graph import Graph
+from keras_seqlab.streaming.rules import OWNER
+from keras_seqlab.streaming.rules import Value
+from keras_seqlab.utils.export import seqlab_export
+
+
+def _check_model(model):
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"{OWNER}: expected a keras.Model, got {type(model).__name__}."
+        )
+    if not model.built or not model.inputs:
+        raise ValueError(
+            f"{OWNER}: model {model.name!r} is not built (it has no inputs); "
+            "build or call it first."
+        )
+    for tensor in model.inputs:
+        if len(tensor.shape) != 3:
+            raise ValueError(
+                f"{OWNER}: model {model.name!r} takes inputs of shape "
+                f"{tuple(tensor.shape)}; a sequence model takes (batch, "
+                "timesteps, features)."
+            )
+
+
+def _check_max_length(max_length):
+    if max_length is None:
+        return None
+    if (
+        isinstance(max_length, bool)
+        or not isinstance(max_length, numbers.Integral)
+        or max_length < 1
+    ):
+        raise ValueError(
+            f"{OWNER}: `max_length` must be None or a positive integer, got "
+            f"{max_length!r}."
+        )
+    return int(max_length)
+
+
+@seqlab_export
+class StepLayer(keras.layers.Layer):
+    """One step of a causal sequence model, as a Keras layer.
+
+    `StepLayer(model)([x_t, *state])` returns `[*y_t, *new_state]`: the
+    model's output(s) for the sequence that ends at this step and the state
+    to pass to the next step (`Stepper.initial_state` gives the first).
+    Its config holds the model's, so a Keras model made of it (see
+    `Stepper.step_model`) saves to `.keras` and loads in safe mode.
+
+    Args:
+        model: the causal sequence model (a Functional or Sequential
+            `keras.Model`), or its serialized config.
+        max_length: None, or the most steps a causal attention block's
+            key/value cache keeps (the oldest is dropped).
+    """
+
+    def __init__(self, model, max_length=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(model, dict):
+            model = keras.saving.deserialize_keras_object(model)
+        _check_model(model)
+        self.source = model
+        self.max_length = _check_max_length(max_length)
+        self.features = [int(t.shape[-1]) for t in model.inputs]
+        self.graph = Graph(
+            model,
+            [Value(None, None, True) for _ in model.inputs],
+            [tuple(t.shape) for t in model.inputs],
+            {"max_length": self.max_length},
+        )
+        self.state_count = self.graph.state_count
+        self.built = True
+
+    def initial_state(self, batch_size, dtype=None):
+        dtype = dtype or self.source.inputs[0].dtype
+        return self.graph.initial_state(batch_size, dtype)
+
+    def step(self, inputs, state, mask=None):
+        """`(outputs, new_state)`: lists of tensors."""
+        masks = [mask] * len(inputs) if mask is not None else None
+        values = [
+            Value(x, None if masks is None else masks[i], True)
+            for i, x in enumerate(inputs)
+        ]
+        outputs, new = self.graph.step(values, list(state))
+        return [v.tensor for v in outputs], new
+
+    def call(self, inputs):
+        count = len(self.features)
+        outputs, new = self.step(inputs[:count], inputs[count:])
+        return [*outputs, *new]
+
+    def compute_output_spec(self, inputs):
+        count = len(self.features)
+        batch = inputs[0].shape[0]
+
+        def spec(x):
+            return keras.KerasTensor((batch,) + tuple(x.shape[1:]), x.dtype)
+
+        probe = [ops.zeros((1, f)) for f in self.features]
+        state = self.initial_state(1)
+        outputs, new = self.step(probe, state)
+        del count
+        return [spec(y) for y in outputs] + [
+            keras.KerasTensor((batch,) + tuple(s.shape[1:]), s.dtype)
+            for s in inputs[len(self.features) :]
+        ]
+
+    def get_config(self):
+        config = {
+            "model": keras.saving.serialize_keras_object(self.source),
+            "max_length": self.max_length,
+        }
+        return {**super().get_config(), **config}
+
+
+class Stepper:
+    """A causal sequence model stepped one time point at a time.
+
+    Made by `keras_seqlab.stream(model)`. `step(x_t, state)` is a pure
+    function of the step's inputs and the state (the model's weights are
+    read, never written), so it can be jit-compiled; `step_model()` is the
+    same step as a Keras model with explicit state inputs and outputs. The
+    stateful convenience keeps the state itself: `reset()`, then `s(x_t)`
+    for each new point.
+    """
+
+    def __init__(self, model, max_length=None):
+        self.layer = StepLayer(model, max_length=max_length)
+        self.model = model
+        self.state = None
+
+    @property
+    def max_length(self):
+        return self.layer.max_length
+
+    def initial_state(self, batch_size=1):
+        """The state before the first step: a list of zero tensors."""
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, numbers.Integral)
+            or batch_size < 1
+        ):
+            raise ValueError(
+                f"{OWNER}: `batch_size` must be a positive integer, got "
+                f"{batch_size!r}."
+            )
+        return self.layer.initial_state(int(batch_size))
+
+    def _inputs(self, x_t):
+        single = len(self.layer.features) == 1
+        xs = [x_t] if single else list(x_t)
+        if len(xs) != len(self.layer.features):
+            raise ValueError(
+                f"{OWNER}: the model takes {len(self.layer.features)} "
+                f"inputs, got {len(xs)}."
+            )
+        checked = []
+        for x, features in zip(xs, self.layer.features):
+            x = ops.convert_to_tensor(x, self.model.inputs[0].dtype)
+            if len(x.shape) != 2 or x.shape[-1] != features:
+                raise ValueError(
+                    f"{OWNER}: a step takes inputs of shape (batch, "
+                    f"{features}), got {tuple(x.shape)}."
+                )
+            checked.append(x)
+        return checked
+
+    def step(self, x_t, state, mask=None):
+        """One step: `(y_t, new_state)`.
+
+        Args:
+            x_t: `(batch, features)`, the inputs at this time point (a list
+                for a model with several inputs).
+            state: the state from `initial_state` or the previous step.
+            mask: optional boolean `(batch,)`, False where this step is
+                padding (as the full model's Keras mask would say).
+
+        Returns:
+            y_t: the model's output for the sequence that ends at this step
+                (its last time step for a sequence output); a list for a
+                model with several outputs.
+            new_state: the state after this step.
+        """
+        inputs = self._inputs(x_t)
+        if len(state) != self.layer.state_count:
+            raise ValueError(
+                f"{OWNER}: the state holds {self.layer.state_count} "
+                f"tensors, got {len(state)}; start from initial_state()."
+            )
+        if mask is not None:
+            mask = ops.cast(ops.convert_to_tensor(mask), "bool")
+        outputs, new = self.layer.step(inputs, state, mask)
+        return (outputs[0] if len(outputs) == 1 else outputs), new
+
+    def reset(self, batch_size=1):
+        """Starts the stateful convenience over, for `batch_size` series."""
+        self.state = self.initial_state(batch_size)
+
+    def __call__(self, x_t, mask=None):
+        """One step with the state kept here (`reset` starts over)."""
+        inputs = self._inputs(x_t)
+        if self.state is None:
+            self.reset(int(inputs[0].shape[0]))
+        y, self.state = self.step(x_t, self.state, mask)
+        return y
+
+    def run(self, sequence, mask=None, state=None):
+        """Steps through `sequence` `(batch, T, features)`: returns the
+        stacked outputs `(batch, T, …)` and the state after the last step."""
+        sequence = np.asarray(sequence, dtype="float32")
+        if sequence.ndim != 3:
+            raise ValueError(
+                f"{OWNER}: `run` takes (batch, timesteps, features), got "
+                f"shape {sequence.shape}."
+            )
+        if state is None:
+            state = self.initial_state(sequence.shape[0])
+        outputs = []
+        for t in range(sequence.shape[1]):
+            step_mask = None if mask is None else np.asarray(mask)[:, t]
+            y, state = self.step(sequence[:, t], state, step_mask)
+            outputs.append(y)
+        return ops.stack(outputs, axis=1), state
+
+    def step_model(self):
+        """The step as a `keras.Model`: inputs `[x_t, *state]`, outputs
+        `[y_t, *new_state]` (save it as `.keras`; it loads in safe mode)."""
+        state = self.initial_state(1)
+        inputs = [
+            keras.Input((f,), name=f"x_t_{i}" if i else "x_t")
+            for i, f in enumerate(self.layer.features)
+        ]
+        state_inputs = [
+            keras.Input(
+                tuple(None if d == 0 else d for d in s.shape[1:]),
+                dtype=s.dtype,
+                name=f"state_{i}",
+            )
+            for i, s in enumerate(state)
+        ]
+        outputs = self.layer([*inputs, *state_inputs])
+        return keras.Model(
+            [*inputs, *state_inputs], outputs, name=f"{self.model.name}_step"
+        )
+
+
+def stream(model, max_length=None):
+    """A causal sequence model, stepped one time point at a time.
+
+    Each step costs one step's work: a recurrent layer runs its cell once,
+    a WaveNet block convolves one step from its queue of past inputs (Fast
+    WaveNet, Paine et al. 2016), a causal attention block attends from a
+    key/value cache, a causal convolution reads a left buffer. The outputs
+    are the full model's, on every backend:
+
+        y_t = model(x[:, :t+1])            (a model with a vector output)
+        y_t = model(x[:, :t+1])[:, -1] = model(x)[:, t]   (sequence output)
+
+    Masked (padded) steps are skipped exactly as the full layers skip them.
+
+    Args:
+        model: a Functional or Sequential Keras model whose layers are all
+            causal: this package's recurrent layers, WaveNet blocks and
+            stacks, causal `AttentionBlock`s, `PositionalEncoding`,
+            `AttentionPooling`, Keras's RNN layers, causal `Conv1D`, and
+            layers that act on each step alone (Dense, TimeDistributed,
+            Dropout, LayerNormalization, Masking, …).
+        max_length: None (attention caches every step), or the most steps
+            a causal attention block's cache keeps (fixed shapes, so a
+            jit-compiled step compiles once; beyond it, sliding-window
+            attention).
+
+    Returns:
+        A `Stepper`.
+
+    Raises:
+        ValueError: a layer that is not causal (bidirectional, non-causal
+            attention, `padding="same"` convolutions, Flatten, …): the
+            message names it.
+
+    Example:
+
+    >>> model = keras_seqlab.build("gru", (None, 1), head="seq_to_seq")
+    >>> s = keras_seqlab.stream(model)
+    >>> state = s.initial_state(batch_size=2)
+    >>> y_t, state = s.step(np.zeros((2, 1)), state)
+    >>> tuple(y_t.shape)
+    (2, 1)
+    """
+    return Stepper(model, max_length=max_length)
