@@ -40,12 +40,17 @@ from keras_seqlab.forecasting import forecast
 from keras_seqlab.forecasting import forecaster
 from keras_seqlab.forecasting import forecaster_spec
 from keras_seqlab.forecasting import load_forecaster
+from keras_seqlab.layers import ESN
 from keras_seqlab.layers import GRU_VARIANTS
+from keras_seqlab.layers import NAS
 from keras_seqlab.layers import AttentionBlock
 from keras_seqlab.layers import AttentionPooling
+from keras_seqlab.layers import ESNCell
 from keras_seqlab.layers import ForecastSpec
 from keras_seqlab.layers import GRUVariant
 from keras_seqlab.layers import GRUVariantCell
+from keras_seqlab.layers import LayerNormLSTM
+from keras_seqlab.layers import LayerNormLSTMCell
 from keras_seqlab.layers import LayerNormSimpleRNNCell
 from keras_seqlab.layers import LNSimpleRNN
 from keras_seqlab.layers import LNSimpleRNNCell
@@ -53,6 +58,7 @@ from keras_seqlab.layers import MinGRU
 from keras_seqlab.layers import MinGRUCell
 from keras_seqlab.layers import MinLSTM
 from keras_seqlab.layers import MinLSTMCell
+from keras_seqlab.layers import NASCell
 from keras_seqlab.layers import PeepholeLSTM
 from keras_seqlab.layers import PeepholeLSTMCell
 from keras_seqlab.layers import Persistence
@@ -72,17 +78,23 @@ __version__ = "0.1.0"
 __all__ = [
     "AttentionBlock",
     "AttentionPooling",
+    "ESN",
+    "ESNCell",
     "ForecastSpec",
     "GRUVariant",
     "GRUVariantCell",
     "GRU_VARIANTS",
     "LNSimpleRNN",
     "LNSimpleRNNCell",
+    "LayerNormLSTM",
+    "LayerNormLSTMCell",
     "LayerNormSimpleRNNCell",
     "MinGRU",
     "MinGRUCell",
     "MinLSTM",
     "MinLSTMCell",
+    "NAS",
+    "NASCell",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
     "Persistence",

@@ -13,7 +13,9 @@ Modules:
     linalg       vector and matrix helpers on lists (vecmat, layer_norm, ...)
     activations  scalar activations by Keras name (Keras 3 hard_sigmoid)
     cells        one step function per cell; ``STEPS``: every step
-                 (min_rnn's too) by its Keras layer's name
+                 (min_rnn's and addons_cells' too) by its Keras layer's name
+    addons_cells the TensorFlow Addons cells: layer-normalized LSTM,
+                 NAS, echo state network
     sequence     ``run_sequence``/``run_batch``: Keras RNN loop semantics
     min_rnn      minGRU / minLSTM steps and the linear recurrence they solve
     attention    softmax, multi-head attention, the attention block,
@@ -37,6 +39,10 @@ Example::
 from .activations import ACTIVATIONS
 from .activations import activation
 from .activations import apply
+from .addons_cells import esn_step
+from .addons_cells import ln_lstm_addons_step
+from .addons_cells import ln_lstm_ba2016_step
+from .addons_cells import nas_step
 from .attention import add_positional_encoding
 from .attention import additive_pooling
 from .attention import attention_block
@@ -105,6 +111,7 @@ __all__ = [
     "causal_conv1d",
     "columns",
     "dense",
+    "esn_step",
     "grads",
     "gru1_step",
     "gru2_step",
@@ -115,6 +122,8 @@ __all__ = [
     "layer_norm_affine",
     "lift",
     "linear_recurrence",
+    "ln_lstm_addons_step",
+    "ln_lstm_ba2016_step",
     "ln_simple_rnn_addons_step",
     "ln_simple_rnn_step",
     "lower",
@@ -128,6 +137,7 @@ __all__ = [
     "min_lstm_step",
     "mul",
     "multi_head_attention",
+    "nas_step",
     "one_minus",
     "ones",
     "peephole_lstm_step",

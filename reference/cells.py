@@ -21,6 +21,8 @@ a subscript names a gate block (W_z = the z columns of W).
 """
 
 from .activations import apply
+from .addons_cells import ADDONS_STEPS
+from .addons_cells import TWO_STATES as _ADDONS_TWO_STATES
 from .linalg import add
 from .linalg import columns
 from .linalg import layer_norm
@@ -400,20 +402,23 @@ STEPS = {
     "gru_variant.gru3": gru3_step,
     "min_gru": min_gru_step,
     "min_lstm": min_lstm_step,
+    **ADDONS_STEPS,
 }
 """Every step function by the name of its Keras layer.
 
 The key is the layer's builder name (``keras_seqlab.models``), followed by
 ``.variant`` or ``.form`` where the layer has one (``GRUVariant(variant=
 "mgu")`` is ``"gru_variant.mgu"``, ``LNSimpleRNN(form="addons")`` is
-``"ln_simple_rnn.addons"``).
+``"ln_simple_rnn.addons"``). The TensorFlow Addons cells' steps come
+from :mod:`.addons_cells`.
 """
 
-_TWO_STATES = ("lstm", "peephole_lstm")
+_TWO_STATES = ("lstm", "peephole_lstm", *_ADDONS_TWO_STATES)
 
 
 def state_count(name):
-    """Number of state vectors of the cell ``name`` (2 for LSTMs, else 1)."""
+    """Number of state vectors of the cell ``name`` (2 for LSTMs and NAS,
+    else 1)."""
     if name not in STEPS:
         raise ValueError(
             f"Unknown cell {name!r}; known cells: {', '.join(sorted(STEPS))}"

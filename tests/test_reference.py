@@ -155,6 +155,26 @@ SHAPES = {
     },
     "min_gru": {"kernel": (D, 2 * H), "bias": (2 * H,)},
     "min_lstm": {"kernel": (D, 3 * H), "bias": (3 * H,)},
+    **{
+        f"ln_lstm.{form}": {
+            "kernel": (D, 4 * H),
+            "recurrent_kernel": (H, 4 * H),
+            "bias": (4 * H,),
+            "kernel_norm_gamma": (4 * H,),
+            "kernel_norm_beta": (4 * H,),
+            "recurrent_norm_gamma": (4 * H,),
+            "recurrent_norm_beta": (4 * H,),
+            "state_norm_gamma": (H,),
+            "state_norm_beta": (H,),
+        }
+        for form in ("addons", "ba2016")
+    },
+    "nas": {
+        "kernel": (D, 8 * H),
+        "recurrent_kernel": (H, 8 * H),
+        "bias": (8 * H,),
+    },
+    "esn": {"kernel": (D, H), "recurrent_kernel": (H, H), "bias": (H,)},
 }
 
 
@@ -482,13 +502,21 @@ STEP_OPTIONS = {
     "gru_variant.gru3": [{}],
     "min_gru": [{}],
     "min_lstm": [{}],
+    "ln_lstm.addons": [
+        {},
+        {"epsilon": 1e-2, "recurrent_activation": "hard_sigmoid"},
+    ],
+    "ln_lstm.ba2016": [{}],
+    "nas": [{}],
+    "esn": [{}, {"leaky": 0.3, "activation": "relu"}],
 }
 
 
 def test_steps_registry():
     assert set(reference.STEPS) == set(SHAPES)
     for name in SHAPES:
-        expected = 2 if name in ("lstm", "peephole_lstm") else 1
+        two = ("lstm", "peephole_lstm", "ln_lstm.addons", "ln_lstm.ba2016")
+        expected = 2 if name in (*two, "nas") else 1
         assert reference.state_count(name) == expected
     with pytest.raises(ValueError, match="Unknown cell 'nope'"):
         reference.state_count("nope")

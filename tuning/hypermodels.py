@@ -163,6 +163,38 @@ class HyperPeepholeLSTM(_RecurrentHyperModel):
     """Peephole LSTM layers: units, depth, dropouts."""
 
 
+@register("ln_lstm")
+class HyperLNLSTM(_RecurrentHyperModel):
+    """Layer-normalized LSTM layers: units, depth, dropouts; `form` is an
+    option (not searched)."""
+
+
+@register("nas")
+class HyperNAS(_RecurrentHyperModel):
+    """NAS cell layers: units, depth, dropouts and whether to use biases;
+    `projection` is an option (not searched)."""
+
+    def cell_options(self, hp):
+        return {"use_bias": hp.Boolean("use_bias", default=False)}
+
+
+@register("esn")
+class HyperESN(_RecurrentHyperModel):
+    """Echo state network: the reservoir's size, depth, dropouts, spectral
+    radius, leaking rate and connectivity (the head alone is trained)."""
+
+    def cell_options(self, hp):
+        return {
+            "spectral_radius": hp.Float(
+                "spectral_radius", 0.5, 1.2, step=0.1, default=0.9
+            ),
+            "leaky": hp.Float("leaky", 0.1, 1.0, step=0.1, default=1.0),
+            "connectivity": hp.Choice(
+                "connectivity", [0.05, 0.1, 0.2, 0.5], default=0.1
+            ),
+        }
+
+
 @register("gru_variant")
 class HyperGRUVariant(_RecurrentHyperModel):
     """The GRU family: the variant is searched too."""

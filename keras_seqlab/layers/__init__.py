@@ -8,11 +8,15 @@ the time loop (the mask rule and the PyTorch loop) they all share.
 from keras_seqlab.layers.attention import AttentionBlock
 from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.esn import ESN
+from keras_seqlab.layers.esn import ESNCell
 from keras_seqlab.layers.forecast import ForecastSpec
 from keras_seqlab.layers.forecast import Rescale
 from keras_seqlab.layers.gru_variants import VARIANTS as GRU_VARIANTS
 from keras_seqlab.layers.gru_variants import GRUVariant
 from keras_seqlab.layers.gru_variants import GRUVariantCell
+from keras_seqlab.layers.ln_lstm import LayerNormLSTM
+from keras_seqlab.layers.ln_lstm import LayerNormLSTMCell
 from keras_seqlab.layers.ln_simple_rnn import LayerNormSimpleRNNCell
 from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
 from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNNCell
@@ -20,6 +24,8 @@ from keras_seqlab.layers.min_rnn import MinGRU
 from keras_seqlab.layers.min_rnn import MinGRUCell
 from keras_seqlab.layers.min_rnn import MinLSTM
 from keras_seqlab.layers.min_rnn import MinLSTMCell
+from keras_seqlab.layers.nas import NAS
+from keras_seqlab.layers.nas import NASCell
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTMCell
 from keras_seqlab.layers.persistence import Persistence
@@ -38,6 +44,8 @@ __all__ = [
     "AttentionBlock",
     "AttentionPooling",
     "CellRNN",
+    "ESN",
+    "ESNCell",
     "ForecastSpec",
     "ConformalInterval",
     "GRUVariant",
@@ -45,11 +53,15 @@ __all__ = [
     "GRU_VARIANTS",
     "LNSimpleRNN",
     "LNSimpleRNNCell",
+    "LayerNormLSTM",
+    "LayerNormLSTMCell",
     "LayerNormSimpleRNNCell",
     "MinGRU",
     "MinGRUCell",
     "MinLSTM",
     "MinLSTMCell",
+    "NAS",
+    "NASCell",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
     "Persistence",

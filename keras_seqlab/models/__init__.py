@@ -46,12 +46,13 @@ shapes" error, at the `fixed_window` layer. (On JAX, Keras
 leaves a model's variables purged after any error inside `predict`: reload
 or rebuild it.) The others accept any length: `persistence`, the recurrent
 builders (`simple_rnn`, `stacked_rnn`, `lstm`, `stacked_lstm`, `gru`,
-`ln_simple_rnn`, `peephole_lstm`, `gru_variant`, `min_gru`, `min_lstm`,
-`bidirectional`), `conv_gru`, `wavenet` and `attention` with its default
-attention pooling (the positional encoding is computed for the length it
-gets). Build those with `input_shape=(None, features)` to use them on
-windows of several lengths; built with a fixed T they keep only Keras's
-own input check, which Keras 3 does not make on every path (not in JAX's
+`ln_simple_rnn`, `peephole_lstm`, `ln_lstm`, `nas`, `esn`, `gru_variant`,
+`min_gru`, `min_lstm`, `bidirectional`), `conv_gru`, `wavenet` and
+`attention` with its default attention pooling (the positional encoding is
+computed for the length it gets). Build those with
+`input_shape=(None, features)` to use them on windows of several lengths;
+built with a fixed T they keep only Keras's own input check, which Keras 3
+does not make on every path (not in JAX's
 `predict` and `predict_on_batch`, nor in TensorFlow's compiled steps once
 retraced for another length): there they run on the other length.
 """
@@ -64,13 +65,16 @@ from keras_seqlab.models.builders import build_attention
 from keras_seqlab.models.builders import build_bidirectional
 from keras_seqlab.models.builders import build_conv_gru
 from keras_seqlab.models.builders import build_dense
+from keras_seqlab.models.builders import build_esn
 from keras_seqlab.models.builders import build_gru
 from keras_seqlab.models.builders import build_gru_variant
 from keras_seqlab.models.builders import build_linear
+from keras_seqlab.models.builders import build_ln_lstm
 from keras_seqlab.models.builders import build_ln_simple_rnn
 from keras_seqlab.models.builders import build_lstm
 from keras_seqlab.models.builders import build_min_gru
 from keras_seqlab.models.builders import build_min_lstm
+from keras_seqlab.models.builders import build_nas
 from keras_seqlab.models.builders import build_peephole_lstm
 from keras_seqlab.models.builders import build_persistence
 from keras_seqlab.models.builders import build_simple_rnn
@@ -102,6 +106,9 @@ __all__ = [
     "build_gru",
     "build_ln_simple_rnn",
     "build_peephole_lstm",
+    "build_ln_lstm",
+    "build_nas",
+    "build_esn",
     "build_gru_variant",
     "build_min_gru",
     "build_min_lstm",

@@ -198,6 +198,42 @@ def build_peephole_lstm(spec, opts):
 
 
 @register(
+    "ln_lstm",
+    "`keras_seqlab.LayerNormLSTM` (layer-normalized LSTM) layer(s); `form`\n"
+    '    is `"addons"` (TensorFlow Addons) or `"ba2016"` (Ba et al.).',
+    {"form": "addons"},
+)
+def build_ln_lstm(spec, opts):
+    return recurrent_model("ln_lstm", spec, "ln_lstm", **opts)
+
+
+@register(
+    "nas",
+    "`keras_seqlab.NAS` (the NAS cell of Zoph & Le 2017) layer(s);\n"
+    "    `projection` (None or an int) is the width of its output.",
+    {"projection": None, "use_bias": False},
+)
+def build_nas(spec, opts):
+    return recurrent_model("nas", spec, "nas", **opts)
+
+
+@register(
+    "esn",
+    "`keras_seqlab.ESN` (echo state network) layer(s): fixed random\n"
+    "    reservoirs, only the dense head is trained.",
+    {
+        "connectivity": 0.1,
+        "leaky": 1.0,
+        "spectral_radius": 0.9,
+        "use_norm2": False,
+        "seed": None,
+    },
+)
+def build_esn(spec, opts):
+    return recurrent_model("esn", spec, "esn", **opts)
+
+
+@register(
     "gru_variant",
     "`keras_seqlab.GRUVariant` layer(s): `variant` is one of\n"
     "    `keras_seqlab.GRU_VARIANTS` (reset_after, reset_before, mgu, gru1,\n"

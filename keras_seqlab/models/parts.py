@@ -4,10 +4,13 @@ import keras
 from keras import layers
 from keras import ops
 
+from keras_seqlab.layers.esn import ESN
 from keras_seqlab.layers.gru_variants import GRUVariant
+from keras_seqlab.layers.ln_lstm import LayerNormLSTM
 from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
 from keras_seqlab.layers.min_rnn import MinGRU
 from keras_seqlab.layers.min_rnn import MinLSTM
+from keras_seqlab.layers.nas import NAS
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
 from keras_seqlab.layers.quantiles import QuantileHead
 from keras_seqlab.utils.export import seqlab_export
@@ -20,6 +23,9 @@ RECURRENT_CELLS = (
     "gru",
     "ln_simple_rnn",
     "peephole_lstm",
+    "ln_lstm",
+    "nas",
+    "esn",
     "gru_variant",
     "min_gru",
     "min_lstm",
@@ -172,8 +178,9 @@ def recurrent_layer(
 
     Args:
         cell: `"simple_rnn"`, `"lstm"`, `"gru"` (Keras's layers),
-            `"ln_simple_rnn"`, `"peephole_lstm"`, `"gru_variant"`,
-            `"min_gru"` or `"min_lstm"` (keras_seqlab's).
+            `"ln_simple_rnn"`, `"peephole_lstm"`, `"ln_lstm"`, `"nas"`,
+            `"esn"`, `"gru_variant"`, `"min_gru"` or `"min_lstm"`
+            (keras_seqlab's).
         units, return_sequences, dropout, recurrent_dropout, name: passed
             to the layer.
         **options: further constructor arguments of that layer, e.g.
@@ -199,6 +206,9 @@ def recurrent_layer(
     classes = {
         "ln_simple_rnn": LNSimpleRNN,
         "peephole_lstm": PeepholeLSTM,
+        "ln_lstm": LayerNormLSTM,
+        "nas": NAS,
+        "esn": ESN,
         "gru_variant": GRUVariant,
         "min_gru": MinGRU,
         "min_lstm": MinLSTM,
