@@ -57,9 +57,7 @@ class _Outputs(dict):
         return dict.__getitem__(self, key if exact else key[:2])
 
     def __contains__(self, key):
-        return dict.__contains__(self, key) or dict.__contains__(
-            self, key[:2]
-        )
+        return dict.__contains__(self, key) or dict.__contains__(self, key[:2])
 
 
 class Graph(Rule):
@@ -90,6 +88,17 @@ class Graph(Rule):
                 f"{OWNER}: model {model.name!r} has {len(self.sources)} "
                 f"input(s), got {len(inputs)}."
             )
+        operations = {c[1][0] for c in calls if c[0] is None}
+        calls = [c for c in calls if c[0] is not None]
+        for call in calls:
+            for tensor in _tensors(call[2]):
+                if _tensor_key(tensor)[0] in operations:  # positional only
+                    raise ValueError(
+                        f"{OWNER}: layer {call[0].name!r} of {model.name!r} "
+                        f"reads the output of the operation "
+                        f"{_tensor_key(tensor)[0]!r} (a keras.ops call on "
+                        "symbolic tensors); stepping supports layers only."
+                    )
         known = _Outputs(zip(self.sources, inputs))
         shapes = _Outputs(zip(self.sources, [tuple(s) for s in shapes]))
         self.calls = []
@@ -117,6 +126,11 @@ class Graph(Rule):
             )
 
     def _add(self, layer, key, args, kwargs, known, shapes, options):
+        # The Keras mask a call received is recomputed step by step (the
+        # rules propagate it as the layers' compute_mask does).
+        kwargs = {
+            k: v for k, v in kwargs.items() if k not in ("mask", "training")
+        }
         if _tensors(kwargs):
             raise ValueError(
                 f"{OWNER}: layer {layer.name!r} is called with tensors as "
@@ -129,15 +143,20 @@ class Graph(Rule):
                 "positional arguments; stepping supports one (a tensor or "
                 "a list of tensors)."
             )
-        kwargs = {
-            k: v for k, v in kwargs.items() if k not in ("mask", "training")
-        }
         inputs = _resolve(args[0], known)
         in_shapes = [_shape(t, shapes) for t in _tensors(args[0])]
         rule = rule_for(layer, inputs, in_shapes, kwargs, options)
         known[key] = Value(None, None, rule.timed_out)
         shapes[key] = _output_shape(layer, in_shapes)
         self.calls.append((rule, args[0], key))
+
+    def rules(self):
+        """Every rule, those of nested models included."""
+        for rule, _, _ in self.calls:
+            if isinstance(rule, Graph):
+                yield from rule.rules()
+            else:
+                yield rule
 
     def initial_state(self, batch, dtype):
         state = []
@@ -196,8 +215,13 @@ def _layer_refs(refs):
 def _functional(model):
     config = model.get_config()
     calls = []
+    names = {layer.name for layer in model.layers}
     for entry in config["layers"]:
-        layer = model.get_layer(entry["name"])
+        # Operations (keras.ops on symbolic tensors, e.g. the mask Masking
+        # makes) are in the config too; they are not layers.
+        layer = (
+            model.get_layer(entry["name"]) if entry["name"] in names else None
+        )
         for index, node in enumerate(entry["inbound_nodes"]):
             calls.append(
                 (

@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_seqlab.streaming.graph import Graph
 from keras_seqlab.streaming.rules import OWNER
+from keras_seqlab.streaming.rules import Attention
 from keras_seqlab.streaming.rules import Value
 from keras_seqlab.utils.export import seqlab_export
 
@@ -78,6 +79,9 @@ class StepLayer(keras.layers.Layer):
             {"max_length": self.max_length},
         )
         self.state_count = self.graph.state_count
+        self.fixed_shapes = self.max_length is not None or not any(
+            isinstance(rule, Attention) for rule in self.graph.rules()
+        )
         self.built = True
 
     def initial_state(self, batch_size, dtype=None):
@@ -134,10 +138,13 @@ class Stepper:
     for each new point.
     """
 
-    def __init__(self, model, max_length=None):
+    def __init__(self, model, max_length=None, jit=True):
         self.layer = StepLayer(model, max_length=max_length)
         self.model = model
         self.state = None
+        self._run_step = _compiled(self.layer) if jit else None
+        if self._run_step is None:
+            self._run_step = self.layer.step
 
     @property
     def max_length(self):
@@ -191,6 +198,9 @@ class Stepper:
                 model with several outputs.
             new_state: the state after this step.
         """
+        return self._step(x_t, state, mask, self.layer.step)
+
+    def _step(self, x_t, state, mask, step):
         inputs = self._inputs(x_t)
         if len(state) != self.layer.state_count:
             raise ValueError(
@@ -199,8 +209,8 @@ class Stepper:
             )
         if mask is not None:
             mask = ops.cast(ops.convert_to_tensor(mask), "bool")
-        outputs, new = self.layer.step(inputs, state, mask)
-        return (outputs[0] if len(outputs) == 1 else outputs), new
+        outputs, new = step(inputs, list(state), mask)
+        return (outputs[0] if len(outputs) == 1 else outputs), list(new)
 
     def reset(self, batch_size=1):
         """Starts the stateful convenience over, for `batch_size` series."""
@@ -211,7 +221,7 @@ class Stepper:
         inputs = self._inputs(x_t)
         if self.state is None:
             self.reset(int(inputs[0].shape[0]))
-        y, self.state = self.step(x_t, self.state, mask)
+        y, self.state = self._step(x_t, self.state, mask, self._run_step)
         return y
 
     def run(self, sequence, mask=None, state=None):
@@ -228,7 +238,9 @@ class Stepper:
         outputs = []
         for t in range(sequence.shape[1]):
             step_mask = None if mask is None else np.asarray(mask)[:, t]
-            y, state = self.step(sequence[:, t], state, step_mask)
+            y, state = self._step(
+                sequence[:, t], state, step_mask, self._run_step
+            )
             outputs.append(y)
         return ops.stack(outputs, axis=1), state
 
@@ -254,7 +266,47 @@ class Stepper:
         )
 
 
-def stream(model, max_length=None):
+def _compiled(layer):
+    """The layer's step compiled once per input structure, or None.
+
+    On JAX the weights are arguments of the compiled function (read in a
+    `keras.StatelessScope`), so it never holds stale copies of them; on
+    TensorFlow a `tf.function` reads the variables. PyTorch steps eagerly.
+    A cache that grows (attention without `max_length`) changes shapes at
+    every step, so it is not compiled either.
+    """
+    if not layer.fixed_shapes:
+        return None
+    backend = keras.backend.backend()
+    if backend == "jax":  # backend-guarded
+        import jax
+
+        def pure(trainable, others, inputs, state, mask):
+            mapping = list(zip(layer.trainable_variables, trainable))
+            mapping += list(zip(layer.non_trainable_variables, others))
+            with keras.StatelessScope(state_mapping=mapping):
+                return layer.step(inputs, state, mask)
+
+        jitted = jax.jit(pure)
+
+        def step(inputs, state, mask):
+            return jitted(
+                [v.value for v in layer.trainable_variables],
+                [v.value for v in layer.non_trainable_variables],
+                inputs,
+                state,
+                mask,
+            )
+
+        return step
+    if backend == "tensorflow":  # backend-guarded
+        import tensorflow as tf
+
+        return tf.function(layer.step, reduce_retracing=True)
+    return None
+
+
+def stream(model, max_length=None, jit=True):
     """A causal sequence model, stepped one time point at a time.
 
     Each step costs one step's work: a recurrent layer runs its cell once,
@@ -279,6 +331,10 @@ def stream(model, max_length=None):
             a causal attention block's cache keeps (fixed shapes, so a
             jit-compiled step compiles once; beyond it, sliding-window
             attention).
+        jit: whether the stateful convenience (`s(x_t)`) and `run`
+            compile the step (JAX: `jax.jit`, TensorFlow: `tf.function`;
+            PyTorch and a growing attention cache step eagerly). `step`
+            itself is always the plain function, to compile as you like.
 
     Returns:
         A `Stepper`.
@@ -297,4 +353,4 @@ def stream(model, max_length=None):
     >>> tuple(y_t.shape)
     (2, 1)
     """
-    return Stepper(model, max_length=max_length)
+    return Stepper(model, max_length=max_length, jit=jit)
