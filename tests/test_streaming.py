@@ -6,18 +6,18 @@ weights, batch 3, and masks (left and right padding, a hole) where the
 model has a Masking layer.
 """
 
+import keras
 import numpy as np
 import pytest
 from keras import layers
 from keras import ops
+from seqlab_testing import BACKEND
+from seqlab_testing import to_numpy
 
-import keras
 import keras_seqlab as ks
 from keras_seqlab.models import names
 from keras_seqlab.models import supported_heads
 from keras_seqlab.streaming import stream
-from seqlab_testing import BACKEND
-from seqlab_testing import to_numpy
 
 TOL = 1e-5
 T, F = 9, 3

@@ -5,8 +5,8 @@ layer call its rule (`rules`): a state and one step's work. `Stepper`
 is the result; `StepLayer` the same step as a Keras layer.
 """
 
-from keras_seqlab.streaming.stepper import Stepper
 from keras_seqlab.streaming.stepper import StepLayer
+from keras_seqlab.streaming.stepper import Stepper
 from keras_seqlab.streaming.stepper import stream
 
 __all__ = ["StepLayer", "Stepper", "stream"]
