@@ -4,10 +4,10 @@ Every cell and layer here is checked, forward values and gradients, against
 the pure-Python reference in `keras_seqlab.reference` on each backend.
 
 `import keras_seqlab` loads the layers, the data utilities, the model
-builders and the forecasting functions (and so registers every public class
-for `.keras` files). The experiment runner (`keras_seqlab.experiments`), the
-test harness (`keras_seqlab.testing`) and the search spaces
-(`keras_seqlab.tuning`) are imported when used.
+builders, the forecasting functions and the stepper `stream` (and so
+registers every public class for `.keras` files). The experiment runner
+(`keras_seqlab.experiments`), the test harness (`keras_seqlab.testing`)
+and the search spaces (`keras_seqlab.tuning`) are imported when used.
 
 If `KERAS_BACKEND` is unset and Keras's configured backend (`keras.json`,
 else TensorFlow) is not installed, the first installed of JAX, PyTorch and
@@ -72,6 +72,8 @@ from keras_seqlab.layers import receptive_field
 from keras_seqlab.models import build
 from keras_seqlab.models import build_classifier
 from keras_seqlab.models import forecast_autoregressive
+from keras_seqlab.streaming import Stepper
+from keras_seqlab.streaming import stream
 
 __version__ = "0.1.0"
 
@@ -104,6 +106,7 @@ __all__ = [
     "Scaler",
     "SeqlabRNN",
     "SeriesData",
+    "Stepper",
     "WaveNet",
     "WaveNetBlock",
     "WindowedSeries",
@@ -125,6 +128,7 @@ __all__ = [
     "models",
     "receptive_field",
     "split_gap",
+    "stream",
     "synthetic_series",
     "temporal_split",
     "window_count",

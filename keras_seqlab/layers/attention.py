@@ -8,6 +8,7 @@ from keras import ops
 from keras import regularizers
 
 from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.export import weight_config
 from keras_seqlab.utils.validation import check_positive_float
 from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_sequence_call
@@ -234,11 +235,8 @@ class AttentionBlock(layers.Layer):
         return self._attention
 
     def after_attention(self, source, attended, training=None):
-        """The residual, norm and feed-forward sublayers after attention.
-
-        Pointwise in time, so a stepper (`keras_seqlab.stream`) with its
-        key/value cache shares them with `call`.
-        """
+        """The sublayers after attention; pointwise in time, so shared
+        with the stepper (`keras_seqlab.stream`) and its key/value cache."""
         outputs = self._attention_norm(
             source + self._attention_dropout(attended, training=training)
         )
@@ -294,16 +292,7 @@ class AttentionBlock(layers.Layer):
             "dropout": self.dropout,
             "attention_dropout": self.attention_dropout,
             "epsilon": self.epsilon,
-            "kernel_initializer": initializers.serialize(
-                self.kernel_initializer
-            ),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(
-                self.kernel_regularizer
-            ),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_config(self, ("kernel", "bias")),
             "seed": self.seed,
         }
         return {**super().get_config(), **config}
@@ -440,17 +429,10 @@ class AttentionPooling(layers.Layer):
         return context, weights
 
     def get_config(self):
-        config = {"units": self.units}
-        for name in ("kernel", "bias", "score_vector"):
-            config[f"{name}_initializer"] = initializers.serialize(
-                getattr(self, f"{name}_initializer")
-            )
-            config[f"{name}_regularizer"] = regularizers.serialize(
-                getattr(self, f"{name}_regularizer")
-            )
-            config[f"{name}_constraint"] = constraints.serialize(
-                getattr(self, f"{name}_constraint")
-            )
+        config = {
+            "units": self.units,
+            **weight_config(self, ("kernel", "bias", "score_vector")),
+        }
         return {**super().get_config(), **config}
 
 

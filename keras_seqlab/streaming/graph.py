@@ -9,10 +9,19 @@ graph inside the graph (`rule_for` makes it one).
 
 import keras
 
+from keras_seqlab.layers.attention import AttentionBlock
+from keras_seqlab.layers.attention import AttentionPooling
+from keras_seqlab.layers.forecast import ForecastSpec
+from keras_seqlab.layers.persistence import Persistence
+from keras_seqlab.layers.positional import PositionalEncoding
+from keras_seqlab.layers.wavenet import WaveNetBlock
+from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.models.parts import FixedWindow
+from keras_seqlab.streaming import blocks
+from keras_seqlab.streaming import rules
 from keras_seqlab.streaming.rules import OWNER
 from keras_seqlab.streaming.rules import Rule
 from keras_seqlab.streaming.rules import Value
-from keras_seqlab.streaming.rules import rule_for
 
 
 def _is_tensor(entry):
@@ -249,3 +258,68 @@ def _sequential(model):
         calls.append((layer, (layer.name, 0), [tensor], {}))
         previous = (layer.name, 0, 0)
     return calls, [source], [previous]
+
+
+def rule_for(layer, inputs, shapes, kwargs, options):
+    """The rule of one call of `layer` on the `inputs` `Value`s (whose
+    full-model shapes are `shapes`); raises for a layer that is not causal."""
+    values = keras.tree.flatten(inputs)
+    if not any(v.timed for v in values):
+        return rules.Static(layer, kwargs)
+    shape = tuple(shapes[0])
+    if isinstance(layer, keras.Model):
+        return Graph(layer, values, shapes, options)
+    if isinstance(layer, keras.layers.Bidirectional):
+        rules.refuse(layer, "it is bidirectional (it reads later steps)")
+    if kwargs.get("return_attention_scores") or kwargs.get(
+        "return_attention_weights"
+    ):
+        rules.refuse(layer, "attention scores are not returned step by step")
+    if isinstance(layer, keras.layers.RNN):
+        return rules.Recurrent(layer, shape)
+    if isinstance(layer, WaveNet):
+        return blocks.Stack(layer, shape)
+    if isinstance(layer, WaveNetBlock):
+        return blocks.Block(layer, shape[-1])
+    if isinstance(layer, AttentionBlock):
+        return blocks.Attention(layer, options.get("max_length"))
+    if isinstance(layer, PositionalEncoding):
+        return blocks.Positions(layer)
+    if isinstance(layer, AttentionPooling):
+        return blocks.Pooling(layer)
+    if isinstance(layer, keras.layers.Conv1D):
+        return rules.Conv(layer, shape)
+    if isinstance(layer, (ForecastSpec, FixedWindow)):
+        return rules.Identity(layer)
+    if isinstance(layer, keras.layers.Reshape):
+        return rules.Reshape(layer, shape)
+    if isinstance(layer, Persistence):
+        return rules.Pointwise(layer, kwargs, timed_out=layer.return_sequences)
+    if isinstance(layer, (keras.layers.LayerNormalization,)):
+        if 1 in [a % len(shape) for a in _axes(layer.axis)]:
+            rules.refuse(layer, "it normalizes over the time axis")
+        return rules.Pointwise(layer, kwargs)
+    if isinstance(layer, keras.layers.BatchNormalization):
+        if layer.axis % len(shape) == 1:
+            rules.refuse(layer, "it normalizes the time axis")
+        return rules.Pointwise(layer, kwargs)
+    if isinstance(layer, keras.layers.Concatenate):
+        if layer.axis % len(shape) in (0, 1):
+            rules.refuse(layer, "it concatenates along time")
+        return rules.Pointwise(layer, kwargs)
+    if isinstance(layer, keras.layers.Softmax):
+        if 1 in [a % len(shape) for a in _axes(layer.axis)]:
+            rules.refuse(layer, "it normalizes over the time axis")
+        return rules.Pointwise(layer, kwargs)
+    if isinstance(layer, rules.POINTWISE):
+        return rules.Pointwise(layer, kwargs)
+    rules.refuse(
+        layer,
+        "it is not known to be causal (stream knows the recurrent layers, "
+        "WaveNet, causal attention and convolutions, and layers that act "
+        "on each step alone)",
+    )
+
+
+def _axes(axis):
+    return [axis] if isinstance(axis, int) else list(axis)

@@ -17,18 +17,10 @@ import inspect
 import keras
 from keras import ops
 
-from keras_seqlab.layers.attention import AttentionBlock
-from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.causal_conv import causal_conv_step
-from keras_seqlab.layers.forecast import ForecastSpec
 from keras_seqlab.layers.forecast import Rescale
-from keras_seqlab.layers.persistence import Persistence
-from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.layers.quantiles import QuantileHead
 from keras_seqlab.layers.quantiles import RepeatQuantiles
-from keras_seqlab.layers.wavenet import WaveNetBlock
-from keras_seqlab.layers.wavenet_stack import WaveNet
-from keras_seqlab.models.parts import FixedWindow
 
 OWNER = "stream"
 
@@ -83,12 +75,12 @@ def _accepts(layer, argument):
     return argument in inspect.signature(layer.call).parameters
 
 
-def _keep(mask, like):
+def keep_mask(mask, like):
     """The mask as `like`'s dtype, shaped to multiply a (batch, F) step."""
     return ops.expand_dims(ops.cast(mask, like.dtype), -1)
 
 
-def _where(mask, new, old):
+def where_real(mask, new, old):
     """Per row: `new` where the step is real, `old` where it is masked."""
     if mask is None:
         return new
@@ -234,15 +226,15 @@ class Recurrent(Rule):
         output, new = self.cell(value.tensor, states, training=False)
         new = keras.tree.flatten(new)
         mask = value.mask
-        output = _where(mask, output, previous)
-        new = [_where(mask, n, o) for n, o in zip(new, cell_state)]
+        output = where_real(mask, output, previous)
+        new = [where_real(mask, n, o) for n, o in zip(new, cell_state)]
         if not self.layer.return_sequences:
             return [Value(output, None, False)], [output, *new]
         y = output
         if mask is not None and getattr(
             self.layer, "zero_output_for_mask", False
         ):
-            y = output * _keep(mask, output)
+            y = output * keep_mask(mask, output)
         return [Value(y, mask, True)], [output, *new]
 
 
@@ -297,261 +289,3 @@ class Conv(Window):
         y = self.layer.activation(y)
         mask = value.mask if self.layer.supports_masking else None
         return [Value(y, mask, True)], state
-
-
-class Block(Window):
-    """`WaveNetBlock`: its queue of the last (k − 1)·d inputs (Fast
-    WaveNet, Paine et al. 2016), one step of its dilated convolution."""
-
-    def __init__(self, layer, channels):
-        span = (layer.kernel_size - 1) * layer.dilation_rate
-        super().__init__(layer, span, channels)
-
-    def step(self, inputs, state):
-        block, value = self.layer, inputs
-        x, keep = value.tensor, None
-        if value.mask is not None:
-            keep = _keep(value.mask, x)
-            x = x * keep
-        window, state = self.window(x, state)
-        a = causal_conv_step(
-            window, block.convolution_kernel(), block.dilation_rate
-        )
-        residual, skip = block.block_outputs(a, x)
-        if keep is not None:
-            residual = residual * keep
-            skip = residual if not block.gated else skip * keep
-        mask = value.mask
-        return [Value(residual, mask), Value(skip, mask)], state
-
-
-class Stack(Rule):
-    """`WaveNet`: its blocks' queues, and with `return_sequences=False`
-    the output at the last real step."""
-
-    def __init__(self, layer, shape):
-        super().__init__(layer)
-        channels = shape[-1]
-        self.blocks = []
-        for block in layer.blocks:
-            self.blocks.append(Block(block, channels))
-            channels = layer.filters
-        self.last = 0 if layer.return_sequences else 1
-        self.timed_out = layer.return_sequences
-        self.state_count = sum(b.state_count for b in self.blocks) + self.last
-
-    def initial_state(self, batch, dtype):
-        state = []
-        for block in self.blocks:
-            state += block.initial_state(batch, dtype)
-        if self.last:
-            state.append(ops.zeros((batch, self.layer.filters), dtype))
-        return state
-
-    def step(self, inputs, state):
-        layer, value = self.layer, inputs
-        h, total, new, at = value, None, [], 0
-        for block in self.blocks:
-            own = state[at : at + block.state_count]
-            at += block.state_count
-            (h, skip), own = block.step(h, own)
-            new += own
-            total = skip.tensor if total is None else total + skip.tensor
-        y = layer.output_activation(total if layer.gated else h.tensor)
-        if value.mask is not None:
-            y = y * _keep(value.mask, y)
-        if layer.return_sequences:
-            return [Value(y, value.mask)], new
-        last = _where(value.mask, y, state[-1])
-        return [Value(last, None, False)], new + [last]
-
-
-class Attention(Rule):
-    """Causal `AttentionBlock`: a key/value cache of the steps so far.
-
-    `max_length` None keeps every step (the cache grows by one step a
-    call); an integer L keeps the last L (a cache of fixed shape, the
-    oldest step dropped): the same numbers as the full sequence while at
-    most L steps have been seen, sliding-window attention after that.
-    """
-
-    state_count = 3
-
-    def __init__(self, layer, max_length):
-        super().__init__(layer)
-        if not layer.causal:
-            refuse(
-                layer,
-                "its attention is not causal (causal=False: step t attends "
-                "to later steps); build it with causal=True",
-            )
-        self.max_length = max_length
-
-    def initial_state(self, batch, dtype):
-        mha = self.layer.attention
-        steps = self.max_length or 0
-        heads, key_dim = self.layer.num_heads, self.layer.key_dim
-        value_dim = mha.value_dense.kernel.shape[-1]
-        return [
-            ops.zeros((batch, steps, heads, key_dim), dtype),
-            ops.zeros((batch, steps, heads, value_dim), dtype),
-            ops.zeros((batch, steps), dtype),
-        ]
-
-    def step(self, inputs, state):
-        block, value = self.layer, inputs
-        mha = block.attention
-        keys, values, valid = state
-        source = value.tensor
-        if value.mask is not None:
-            source = _where(value.mask, source, ops.zeros_like(source))
-        source = ops.expand_dims(source, 1)  # (batch, 1, d_model)
-        real = ops.ones((ops.shape(source)[0], 1), valid.dtype)
-        if value.mask is not None:
-            real = ops.cast(ops.expand_dims(value.mask, 1), valid.dtype)
-        keys = ops.concatenate([keys, mha.key_dense(source)], axis=1)
-        values = ops.concatenate([values, mha.value_dense(source)], axis=1)
-        # The query attends to the real steps so far and to itself (a
-        # padded query attends to itself only in `call`; its output is
-        # zeroed either way).
-        allowed = ops.concatenate([valid, ops.ones_like(real)], axis=1)
-        valid = ops.concatenate([valid, real], axis=1)
-        if self.max_length:
-            keep = self.max_length
-            keys, values = keys[:, -keep:], values[:, -keep:]
-            valid, allowed = valid[:, -keep:], allowed[:, -keep:]
-        attended, _ = mha._compute_attention(
-            mha.query_dense(source),
-            keys,
-            values,
-            attention_mask=ops.expand_dims(allowed > 0.5, 1),
-            training=False,
-        )
-        attended = mha.output_dense(attended)
-        y = block.after_attention(source, attended, training=False)[:, 0]
-        if value.mask is not None:
-            y = _where(value.mask, y, ops.zeros_like(y))
-        return [Value(y, value.mask)], [keys, values, valid]
-
-
-class Positions(Rule):
-    """`PositionalEncoding`: the position reached, carried in the state."""
-
-    state_count = 1
-
-    def initial_state(self, batch, dtype):
-        return [ops.zeros((batch,), "float32")]
-
-    def step(self, inputs, state):
-        value, position = inputs, state[0]
-        encoding = self.layer.encoding(position)
-        y = value.tensor + ops.cast(encoding, value.tensor.dtype)
-        return [Value(y, value.mask)], [position + 1.0]
-
-
-class Pooling(Rule):
-    """`AttentionPooling` as a running (online) softmax: the largest score
-    m, the sum l of exp(s − m) and the weighted sum of the steps so far,
-    so the context of the steps so far costs one step's work:
-
-        context_t = Σ_{τ≤t} exp(s_τ − m) h_τ / Σ_{τ≤t} exp(s_τ − m)
-    """
-
-    state_count = 3
-    timed_out = False
-
-    def initial_state(self, batch, dtype):
-        features = self.layer.kernel.shape[0]
-        return [
-            ops.full((batch, 1), float("-inf"), dtype),
-            ops.zeros((batch, 1), dtype),
-            ops.zeros((batch, features), dtype),
-        ]
-
-    def step(self, inputs, state):
-        layer, value = self.layer, inputs
-        largest, total, weighted = state
-        h = value.tensor
-        if value.mask is not None:
-            h = _where(value.mask, h, ops.zeros_like(h))
-        hidden = ops.tanh(ops.matmul(h, layer.kernel) + layer.bias)
-        score = ops.sum(hidden * layer.score_vector, axis=-1, keepdims=True)
-        new_largest = _where(value.mask, ops.maximum(largest, score), largest)
-        # Masked steps change nothing; exp(−inf) = 0 before the first real
-        # step, and the guards keep −inf − (−inf) out of the sums.
-        rescale = ops.exp(_where(value.mask, largest - new_largest, 0 * total))
-        weight = _where(
-            value.mask, ops.exp(score - new_largest), ops.zeros_like(score)
-        )
-        total = total * rescale + weight
-        weighted = weighted * rescale + weight * h
-        safe = ops.where(total > 0, total, ops.ones_like(total))
-        context = weighted / safe
-        return [Value(context, None, False)], [new_largest, total, weighted]
-
-
-def rule_for(layer, inputs, shapes, kwargs, options):
-    """The rule of one call of `layer` on the `inputs` `Value`s (whose
-    full-model shapes are `shapes`); raises for a layer that is not causal."""
-    from keras_seqlab.streaming.graph import Graph  # a nested model
-
-    values = keras.tree.flatten(inputs)
-    if not any(v.timed for v in values):
-        return Static(layer, kwargs)
-    shape = tuple(shapes[0])
-    if isinstance(layer, keras.Model):
-        return Graph(layer, values, shapes, options)
-    if isinstance(layer, keras.layers.Bidirectional):
-        refuse(layer, "it is bidirectional (it reads later steps)")
-    if kwargs.get("return_attention_scores") or kwargs.get(
-        "return_attention_weights"
-    ):
-        refuse(layer, "attention scores are not returned step by step")
-    if isinstance(layer, keras.layers.RNN):
-        return Recurrent(layer, shape)
-    if isinstance(layer, WaveNet):
-        return Stack(layer, shape)
-    if isinstance(layer, WaveNetBlock):
-        return Block(layer, shape[-1])
-    if isinstance(layer, AttentionBlock):
-        return Attention(layer, options.get("max_length"))
-    if isinstance(layer, PositionalEncoding):
-        return Positions(layer)
-    if isinstance(layer, AttentionPooling):
-        return Pooling(layer)
-    if isinstance(layer, keras.layers.Conv1D):
-        return Conv(layer, shape)
-    if isinstance(layer, (ForecastSpec, FixedWindow)):
-        return Identity(layer)
-    if isinstance(layer, keras.layers.Reshape):
-        return Reshape(layer, shape)
-    if isinstance(layer, Persistence):
-        return Pointwise(layer, kwargs, timed_out=layer.return_sequences)
-    if isinstance(layer, (keras.layers.LayerNormalization,)):
-        if 1 in [a % len(shape) for a in _axes(layer.axis)]:
-            refuse(layer, "it normalizes over the time axis")
-        return Pointwise(layer, kwargs)
-    if isinstance(layer, keras.layers.BatchNormalization):
-        if layer.axis % len(shape) == 1:
-            refuse(layer, "it normalizes the time axis")
-        return Pointwise(layer, kwargs)
-    if isinstance(layer, keras.layers.Concatenate):
-        if layer.axis % len(shape) in (0, 1):
-            refuse(layer, "it concatenates along time")
-        return Pointwise(layer, kwargs)
-    if isinstance(layer, keras.layers.Softmax):
-        if 1 in [a % len(shape) for a in _axes(layer.axis)]:
-            refuse(layer, "it normalizes over the time axis")
-        return Pointwise(layer, kwargs)
-    if isinstance(layer, POINTWISE):
-        return Pointwise(layer, kwargs)
-    refuse(
-        layer,
-        "it is not known to be causal (stream knows the recurrent layers, "
-        "WaveNet, causal attention and convolutions, and layers that act "
-        "on each step alone)",
-    )
-
-
-def _axes(axis):
-    return [axis] if isinstance(axis, int) else list(axis)

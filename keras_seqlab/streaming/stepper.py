@@ -6,9 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_seqlab.streaming.blocks import Attention
 from keras_seqlab.streaming.graph import Graph
 from keras_seqlab.streaming.rules import OWNER
-from keras_seqlab.streaming.rules import Attention
 from keras_seqlab.streaming.rules import Value
 from keras_seqlab.utils.export import seqlab_export
 
