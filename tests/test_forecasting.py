@@ -150,7 +150,7 @@ def test_forecast_beyond_the_horizon_feeds_the_forecasts_back(compared):
         folder / "uni" / "models" / "one_step" / "gru.keras"
     )
     series = keras_seqlab.load_csv(csv, columns=["load"]).values[:, 0]
-    rolled = keras_seqlab.forecast(model, series, steps=3)
+    rolled = keras_seqlab.forecast(model, series, steps=3, method="window")
     history = list(series)
     by_hand = []
     for _ in range(3):
@@ -160,6 +160,14 @@ def test_forecast_beyond_the_horizon_feeds_the_forecasts_back(compared):
         )
         history.append(by_hand[-1])
     np.testing.assert_allclose(rolled, by_hand, rtol=1e-5)
+    # The default steps the GRU on (its state carries on from the first
+    # window; tests/test_streaming_forecast.py checks those numbers): the
+    # first forecast is the window's.
+    streamed = keras_seqlab.forecast(model, series, steps=3)
+    np.testing.assert_allclose(
+        streamed, keras_seqlab.forecast(model, series, 3, method="stream")
+    )
+    np.testing.assert_allclose(streamed[0], by_hand[0], rtol=1e-5)
 
 
 def test_multivariate_forecast_needs_the_future_inputs(compared, tmp_path):

@@ -7,13 +7,17 @@ values of the other inputs come from `future`.
 """
 
 import numpy as np
+from keras import ops
 
 from keras_seqlab.data.series import pandas_kind
 from keras_seqlab.data.series import select
 from keras_seqlab.forecasting.forecaster import forecaster_spec
+from keras_seqlab.streaming import stream
+from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_units
 
 OWNER = "forecast"
+METHODS = ("auto", "stream", "window")
 
 
 def _table(data, spec, role):
@@ -23,14 +27,65 @@ def _table(data, spec, role):
     )
 
 
-def _next(model, spec, window):
-    """The next `horizon` forecasts from one window: (H,) or (H, Q)."""
-    y = np.asarray(model.predict(window[None], verbose=0))[0]
-    if spec["head"] == "seq_to_seq":
-        y = y[-1]
+def _shaped(y, spec):
+    """One step's forecasts as (H,) or (H, Q)."""
     if spec["quantiles"] is None:
         return y.reshape(spec["horizon"])
     return y.reshape(spec["horizon"], len(spec["quantiles"]))
+
+
+class _Window:
+    """Each forecast from the last `window` rows, the model run on them."""
+
+    def __init__(self, model, spec, history):
+        self.model, self.spec = model, spec
+        self.history = history
+
+    def next(self):
+        y = np.asarray(self.model.predict(self.history[None], verbose=0))[0]
+        if self.spec["head"] == "seq_to_seq":
+            y = y[-1]
+        return _shaped(y, self.spec)
+
+    def add(self, rows):
+        window = self.spec["window"]
+        self.history = np.concatenate([self.history, rows])[-window:]
+
+
+class _Stream:
+    """Each forecast one step on from the last (`keras_seqlab.stream`):
+    the state carries on from the first window, so the model sees that
+    window and every row fed back since, at one step's cost a row."""
+
+    def __init__(self, stepper, spec, history):
+        self.stepper, self.spec = stepper, spec
+        self.state = stepper.initial_state(1)
+        self.add(history)
+
+    def next(self):
+        return _shaped(np.asarray(self.last)[0], self.spec)
+
+    def add(self, rows):
+        outputs, self.state = self.stepper.run(rows[None], state=self.state)
+        self.last = ops.convert_to_numpy(outputs[:, -1])
+
+
+def _method(model, spec, method, steps):
+    """The stepper of `model` for method "stream" (or "auto" when the model
+    steps), else None."""
+    check_choice(OWNER, "method", method, METHODS)
+    if method == "window" or steps <= spec["horizon"]:
+        return None
+    try:
+        # A cache as long as the forecast never drops a step, and its
+        # fixed shape lets the step compile once.
+        return stream(model, max_length=spec["window"] + steps)
+    except ValueError as error:
+        if method == "stream":
+            raise ValueError(
+                f"{OWNER}: method='stream' needs a causal model: {error}"
+            ) from None
+        return None
 
 
 def _point(forecasts, spec):
@@ -54,7 +109,7 @@ def future_dates(dates, steps, freq=None):
     return dates[-1] + step * np.arange(1, steps + 1)
 
 
-def forecast(model, data, steps=None, future=None):
+def forecast(model, data, steps=None, future=None, method="auto"):
     """The next `steps` values of the series `data`, in original units.
 
     Args:
@@ -67,6 +122,15 @@ def forecast(model, data, steps=None, future=None):
             Beyond the horizon the forecasts are fed back as the target,
             which needs the target to be the model's only input, or
             `future` values of the other inputs.
+        method: how forecasts beyond the horizon are made. `"stream"`:
+            the model steps on from the first window
+            (`keras_seqlab.stream`), each fed-back row costing one step;
+            the model sees the first window and every row since (for a
+            WaveNet whose receptive field fits the window this is exactly
+            `"window"`; a recurrent model keeps its state instead of
+            restarting). `"window"`: the model is run on the last `window`
+            rows for every forecast. `"auto"` (default): "stream" when
+            the model is causal, else "window".
         future: the input rows after `data` (same form as `data`), at
             least `steps - horizon` of them, when the model has inputs
             other than the target; their target column is ignored.
@@ -109,9 +173,14 @@ def forecast(model, data, steps=None, future=None):
                 f"with horizon {horizon} need {steps - horizon}."
             )
     history = values[-window:].astype("float32")
+    stepper = _method(model, spec, method, steps)
+    if stepper is None:
+        source = _Window(model, spec, history)
+    else:
+        source = _Stream(stepper, spec, history)
     parts, done = [], 0
     while done < steps:
-        step = _next(model, spec, history)
+        step = source.next()
         parts.append(step)
         done += horizon
         if done >= steps:
@@ -120,7 +189,7 @@ def forecast(model, data, steps=None, future=None):
         if rows is not None:
             new[:] = rows[done - horizon : done]
         new[:, target] = _point(step, spec)
-        history = np.concatenate([history, new])[-window:]
+        source.add(new)
     result = np.concatenate(parts)[:steps]
     if pandas_kind(data) == "DataFrame":
         return _frame(result, spec, future_dates(dates, steps, spec["freq"]))

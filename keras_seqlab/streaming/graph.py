@@ -221,6 +221,19 @@ def _layer_refs(refs):
     return [tuple(r) for r in refs]
 
 
+def _node_offset(config, entry):
+    """1 where the config numbers a layer's calls from 1, else 0.
+
+    A nested model's first node is the one made when it was built; Keras
+    leaves it out of `inbound_nodes` but keeps the numbering (its
+    `_should_skip_first_node`), so references to its calls start at 1.
+    """
+    name, count = entry["name"], len(entry["inbound_nodes"])
+    refs = [_tensor_key(t) for e in config["layers"] for t in _tensors(e)]
+    refs += _layer_refs(config["output_layers"])
+    return int(any(r[0] == name and r[1] >= count for r in refs))
+
+
 def _functional(model):
     config = model.get_config()
     calls = []
@@ -231,7 +244,8 @@ def _functional(model):
         layer = (
             model.get_layer(entry["name"]) if entry["name"] in names else None
         )
-        for index, node in enumerate(entry["inbound_nodes"]):
+        offset = _node_offset(config, entry)
+        for index, node in enumerate(entry["inbound_nodes"], offset):
             calls.append(
                 (
                     layer,
