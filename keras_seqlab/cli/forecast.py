@@ -86,7 +86,9 @@ def run(args):
     try:
         model, spec, data, future, out, plot_path = _load(args)
         steps = args.steps or spec["horizon"]
-        forecasts = forecast(model, data, steps=steps, future=future)
+        forecasts = forecast(
+            model, data, steps=steps, future=future, method=args.method
+        )
     except ValueError as error:
         print(f"{PROG}: {_flags(error)}", file=sys.stderr)
         return 2
@@ -123,8 +125,18 @@ def add(commands):
             "(OUT/models/TASK/NAME.keras) or seqlab tune (best_model.keras). "
             "Beyond the horizon the forecasts are fed back when the target "
             "is the model's only input; otherwise --future gives the other "
-            "inputs' future rows."
+            "inputs' future rows. A causal model steps on from the window "
+            "(one step per fed-back row, --method stream) instead of "
+            "re-running on every window (--method window)."
         ),
+    )
+    parser.add_argument(
+        "--method",
+        choices=("auto", "stream", "window"),
+        default="auto",
+        help="beyond the horizon: stream (step the model on), window "
+        "(re-run it on the last window) or auto (stream when the model is "
+        "causal; the default)",
     )
     parser.add_argument("model", metavar="MODEL", help="a .keras forecaster")
     parser.add_argument(
