@@ -142,9 +142,8 @@ class Stepper:
         self.layer = StepLayer(model, max_length=max_length)
         self.model = model
         self.state = None
-        self._run_step = _compiled(self.layer) if jit else None
-        if self._run_step is None:
-            self._run_step = self.layer.step
+        self._compiled = _Compiled(self.layer) if jit else None
+        self._run_step = self.layer.step
 
     @property
     def max_length(self):
@@ -173,7 +172,10 @@ class Stepper:
             )
         checked = []
         for x, features in zip(xs, self.layer.features):
-            x = ops.convert_to_tensor(x, self.model.inputs[0].dtype)
+            if not ops.is_tensor(x):
+                # Converted by the step itself (inside jit, where a NumPy
+                # array costs nothing extra).
+                x = np.asarray(x, dtype=self.model.inputs[0].dtype)
             if len(x.shape) != 2 or x.shape[-1] != features:
                 raise ValueError(
                     f"{OWNER}: a step takes inputs of shape (batch, "
@@ -212,14 +214,24 @@ class Stepper:
         outputs, new = step(inputs, list(state), mask)
         return (outputs[0] if len(outputs) == 1 else outputs), list(new)
 
+    def _refresh(self):
+        """The step `__call__` and `run` use, reading the weights now."""
+        if self._compiled is not None and self._compiled.available:
+            self._run_step = self._compiled.with_current_weights()
+
     def reset(self, batch_size=1):
-        """Starts the stateful convenience over, for `batch_size` series."""
+        """Starts the stateful convenience over, for `batch_size` series.
+
+        The compiled step reads the model's weights here (and `run` at its
+        start): after training further, `reset` before stepping again.
+        """
         self.state = self.initial_state(batch_size)
+        self._refresh()
 
     def __call__(self, x_t, mask=None):
         """One step with the state kept here (`reset` starts over)."""
-        inputs = self._inputs(x_t)
         if self.state is None:
+            inputs = self._inputs(x_t)
             self.reset(int(inputs[0].shape[0]))
         y, self.state = self._step(x_t, self.state, mask, self._run_step)
         return y
@@ -235,6 +247,7 @@ class Stepper:
             )
         if state is None:
             state = self.initial_state(sequence.shape[0])
+        self._refresh()
         outputs = []
         for t in range(sequence.shape[1]):
             step_mask = None if mask is None else np.asarray(mask)[:, t]
@@ -266,44 +279,59 @@ class Stepper:
         )
 
 
-def _compiled(layer):
-    """The layer's step compiled once per input structure, or None.
+class _Compiled:
+    """The layer's step compiled once per input structure.
 
-    On JAX the weights are arguments of the compiled function (read in a
-    `keras.StatelessScope`), so it never holds stale copies of them; on
-    TensorFlow a `tf.function` reads the variables. PyTorch steps eagerly.
-    A cache that grows (attention without `max_length`) changes shapes at
-    every step, so it is not compiled either.
+    JAX: `jax.jit` of the step with the weights as arguments (read in a
+    `keras.StatelessScope`), passed as read by `with_current_weights`, so
+    a step costs one dispatch and no per-variable reads. TensorFlow: a
+    `tf.function`, which reads the variables itself. PyTorch steps
+    eagerly, and so does a cache that grows (attention without
+    `max_length`: its shapes change at every step).
     """
-    if not layer.fixed_shapes:
-        return None
-    backend = keras.backend.backend()
-    if backend == "jax":  # backend-guarded
-        import jax
 
-        def pure(trainable, others, inputs, state, mask):
-            mapping = list(zip(layer.trainable_variables, trainable))
-            mapping += list(zip(layer.non_trainable_variables, others))
+    def __init__(self, layer):
+        self.layer = layer
+        self.backend = keras.backend.backend()
+        self.available = layer.fixed_shapes and self.backend in (
+            "jax",
+            "tensorflow",
+        )
+        self.function = None
+
+    def _build(self):
+        layer = self.layer
+        if self.backend == "tensorflow":  # backend-guarded
+            import tensorflow as tf
+
+            return tf.function(
+                layer.step, reduce_retracing=True, jit_compile=True
+            )
+        import jax  # backend-guarded
+
+        trainable = list(layer.trainable_variables)
+        others = list(layer.non_trainable_variables)
+
+        def pure(weights, inputs, state, mask):
+            mapping = list(zip(trainable + others, weights))
             with keras.StatelessScope(state_mapping=mapping):
                 return layer.step(inputs, state, mask)
 
-        jitted = jax.jit(pure)
+        self.variables = trainable + others
+        return jax.jit(pure)
+
+    def with_current_weights(self):
+        if self.function is None:
+            self.function = self._build()
+        if self.backend == "tensorflow":
+            return self.function
+        weights = [v.value for v in self.variables]
+        function = self.function
 
         def step(inputs, state, mask):
-            return jitted(
-                [v.value for v in layer.trainable_variables],
-                [v.value for v in layer.non_trainable_variables],
-                inputs,
-                state,
-                mask,
-            )
+            return function(weights, inputs, state, mask)
 
         return step
-    if backend == "tensorflow":  # backend-guarded
-        import tensorflow as tf
-
-        return tf.function(layer.step, reduce_retracing=True)
-    return None
 
 
 def stream(model, max_length=None, jit=True):
