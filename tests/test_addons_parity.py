@@ -16,7 +16,8 @@ not observed (Addons 0.23 no longer imports next to Keras 3):
   `layernorm_epsilon`, `gamma_initializer`, `gamma_regularizer`,
   `gamma_constraint`).
 
-`tfa.rnn.LayerNormLSTMCell` has no keras_seqlab counterpart yet.
+`tfa.rnn.LayerNormLSTMCell`, `NASCell` and `ESNCell` are tested in
+tests/test_addons_cells.py.
 """
 
 import keras
