@@ -153,6 +153,13 @@ class HyperGRU(_RecurrentHyperModel):
     """`GRU` layers: units, depth, dropouts."""
 
 
+@register("stacked_gru")
+class HyperStackedGRU(_RecurrentHyperModel):
+    """Stacked `GRU` layers: depth 2 to 4."""
+
+    min_depth = 2
+
+
 @register("ln_simple_rnn")
 class HyperLNSimpleRNN(_ActivationMixin, _RecurrentHyperModel):
     """Layer-normalized SimpleRNN; `form` is an option (not searched)."""
@@ -248,13 +255,13 @@ class HyperWaveNet(SeqHyperModel):
     """WaveNet stack: filters, kernel size, dilation cycles, gating.
 
     The dilations are `1, 2, 4, ..., max_dilation`, repeated
-    `dilation_cycles` times (the builder's default is one cycle up to 8).
+    `dilation_cycles` times (the builder's default is two cycles up to 8).
     """
 
     def build_model(self, hp):
         filters = hp.Int("filters", 8, 128, step=8, default=32)
         kernel_size = hp.Int("kernel_size", 2, 4, default=2)
-        cycles = hp.Int("dilation_cycles", 1, 3, default=1)
+        cycles = hp.Int("dilation_cycles", 1, 3, default=2)
         max_dilation = hp.Choice("max_dilation", [4, 8, 16, 32], default=8)
         gated = hp.Boolean("gated", default=True)
         dropout = hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0)

@@ -30,9 +30,12 @@ for n target columns (`(N, H, n)`, `(N, T, H, n)`).
 head with `horizon=1`, which keeps that axis). `"seq_to_seq"` puts a
 forecast of the next H values at every input step, with a `Dense` applied
 at each step of `return_sequences` outputs (what `TimeDistributed(Dense)`
-computes); every seq-to-seq model here is causal: the output at step t
-depends on inputs up to step t only (a bidirectional layer is not, and has
-no seq-to-seq head).
+computes; with `output="recurrent"` the recurrent builders make their
+last recurrent layer the output instead, same shapes); `conv_gru` with
+strides > 1 or valid padding forecasts at its conv's output steps only
+(cut the targets with `conv_targets`); every seq-to-seq model here is
+causal: the output at step t depends on inputs up to step t only (a
+bidirectional layer is not, and has no seq-to-seq head).
 
 Window length. `linear`, `dense` (every head) and `attention` with
 `pooling="last"` (its vector heads) depend on the window length: they need
@@ -46,9 +49,9 @@ shapes" error, at the `fixed_window` layer. (On JAX, Keras
 leaves a model's variables purged after any error inside `predict`: reload
 or rebuild it.) The others accept any length: `persistence`, the recurrent
 builders (`simple_rnn`, `stacked_rnn`, `lstm`, `stacked_lstm`, `gru`,
-`ln_simple_rnn`, `peephole_lstm`, `ln_lstm`, `nas`, `esn`, `gru_variant`,
-`min_gru`, `min_lstm`, `bidirectional`), `conv_gru`, `wavenet` and
-`attention` with its default attention pooling (the positional encoding is
+`stacked_gru`, `ln_simple_rnn`, `peephole_lstm`, `ln_lstm`, `nas`, `esn`,
+`gru_variant`, `min_gru`, `min_lstm`, `bidirectional`), `conv_gru`, `wavenet`
+and `attention` with its default attention pooling (the positional encoding is
 computed for the length it gets). Build those with
 `input_shape=(None, features)` to use them on windows of several lengths;
 built with a fixed T they keep only Keras's own input check, which Keras 3
@@ -65,25 +68,27 @@ from keras_seqlab.models.builders import build_attention
 from keras_seqlab.models.builders import build_bidirectional
 from keras_seqlab.models.builders import build_conv_gru
 from keras_seqlab.models.builders import build_dense
-from keras_seqlab.models.builders import build_esn
-from keras_seqlab.models.builders import build_gru
-from keras_seqlab.models.builders import build_gru_variant
 from keras_seqlab.models.builders import build_linear
-from keras_seqlab.models.builders import build_ln_lstm
-from keras_seqlab.models.builders import build_ln_simple_rnn
-from keras_seqlab.models.builders import build_lstm
-from keras_seqlab.models.builders import build_min_gru
-from keras_seqlab.models.builders import build_min_lstm
-from keras_seqlab.models.builders import build_nas
-from keras_seqlab.models.builders import build_peephole_lstm
 from keras_seqlab.models.builders import build_persistence
-from keras_seqlab.models.builders import build_simple_rnn
-from keras_seqlab.models.builders import build_stacked_lstm
-from keras_seqlab.models.builders import build_stacked_rnn
 from keras_seqlab.models.builders import build_wavenet
+from keras_seqlab.models.builders import conv_targets
 from keras_seqlab.models.classifier import build_classifier
 from keras_seqlab.models.parts import RECURRENT_CELLS
 from keras_seqlab.models.parts import recurrent_layer
+from keras_seqlab.models.recurrent_builders import build_esn
+from keras_seqlab.models.recurrent_builders import build_gru
+from keras_seqlab.models.recurrent_builders import build_gru_variant
+from keras_seqlab.models.recurrent_builders import build_ln_lstm
+from keras_seqlab.models.recurrent_builders import build_ln_simple_rnn
+from keras_seqlab.models.recurrent_builders import build_lstm
+from keras_seqlab.models.recurrent_builders import build_min_gru
+from keras_seqlab.models.recurrent_builders import build_min_lstm
+from keras_seqlab.models.recurrent_builders import build_nas
+from keras_seqlab.models.recurrent_builders import build_peephole_lstm
+from keras_seqlab.models.recurrent_builders import build_simple_rnn
+from keras_seqlab.models.recurrent_builders import build_stacked_gru
+from keras_seqlab.models.recurrent_builders import build_stacked_lstm
+from keras_seqlab.models.recurrent_builders import build_stacked_rnn
 from keras_seqlab.models.registry import HEADS
 from keras_seqlab.models.registry import build
 from keras_seqlab.models.registry import get_builder
@@ -104,6 +109,7 @@ __all__ = [
     "build_lstm",
     "build_stacked_lstm",
     "build_gru",
+    "build_stacked_gru",
     "build_ln_simple_rnn",
     "build_peephole_lstm",
     "build_ln_lstm",
@@ -117,6 +123,7 @@ __all__ = [
     "build_attention",
     "build_bidirectional",
     "builders",
+    "conv_targets",
     "forecast_autoregressive",
     "get_builder",
     "names",

@@ -14,13 +14,14 @@ from keras_seqlab.layers.persistence import check_target_index
 from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.layers.quantiles import RepeatQuantiles
 from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.models.parts import OUTPUTS
 from keras_seqlab.models.parts import fixed_window_inputs
 from keras_seqlab.models.parts import head_size
 from keras_seqlab.models.parts import model_inputs
 from keras_seqlab.models.parts import output_head
 from keras_seqlab.models.parts import quantile_outputs
+from keras_seqlab.models.parts import recurrent_head
 from keras_seqlab.models.parts import recurrent_layer
-from keras_seqlab.models.parts import recurrent_model
 from keras_seqlab.models.parts import recurrent_stack
 from keras_seqlab.models.registry import positive_ints
 from keras_seqlab.models.registry import register
@@ -141,158 +142,100 @@ def build_dense(spec, opts):
     return keras.Model(inputs, output_head(x, spec), name="dense")
 
 
-@register(
-    "simple_rnn",
-    "`keras.layers.SimpleRNN` layer(s) and a dense head.\n\n"
-    "    E.g. the classic SimpleRNN(16, relu) + Dense(1):\n"
-    '    `build_simple_rnn((None, 9), units=16, activation="relu")`.',
-    {"activation": "tanh"},
-)
-def build_simple_rnn(spec, opts):
-    return recurrent_model("simple_rnn", spec, "simple_rnn", **opts)
+# The recurrent builders register here, so `names()` keeps its order.
+from keras_seqlab.models import recurrent_builders  # noqa: E402, F401
+
+PADDINGS = ("causal", "valid", "same")
 
 
-@register(
-    "stacked_rnn",
-    "Stacked `keras.layers.SimpleRNN` layers (default depth 2).",
-    {"activation": "tanh"},
-)
-def build_stacked_rnn(spec, opts):
-    return recurrent_model("stacked_rnn", spec, "simple_rnn", 2, **opts)
+def conv_targets(y, kernel_size, strides=1, padding="causal"):
+    """Seq-to-seq targets `(N, T, ...)` cut to a `Conv1D`'s output steps.
 
+    A conv with strides s (or valid padding) gives fewer steps than its
+    input; its output step j ends at input step j*s + k - 1 (valid) or
+    j*s (causal), so the targets are `y[:, k-1::s]` (valid: the
+    textbook's `Y[:, 3::2]` for kernel 4, strides 2) or `y[:, ::s]`
+    (causal). `"same"` padding sees later steps, so it has no causal
+    targets and is refused. The result has as many steps as
+    `build("conv_gru", ..., head="seq_to_seq", kernel_size=k, strides=s,
+    padding=p)` outputs for the same T.
 
-@register("lstm", "`keras.layers.LSTM` layer(s) and a dense head.")
-def build_lstm(spec, opts):
-    return recurrent_model("lstm", spec, "lstm")
+    Args:
+        y: array of rank >= 2, (samples, steps, ...).
+        kernel_size, strides: positive integers, the conv's.
+        padding: `"causal"` or `"valid"`.
 
-
-@register(
-    "stacked_lstm",
-    "Stacked `keras.layers.LSTM` layers (default depth 2).\n\n"
-    "    E.g. two LSTM(7) + Dense(1): `build_stacked_lstm((None, 9),\n"
-    "    units=7)`.",
-)
-def build_stacked_lstm(spec, opts):
-    return recurrent_model("stacked_lstm", spec, "lstm", 2)
-
-
-@register("gru", "`keras.layers.GRU` layer(s) and a dense head.")
-def build_gru(spec, opts):
-    return recurrent_model("gru", spec, "gru")
-
-
-@register(
-    "ln_simple_rnn",
-    "`keras_seqlab.LNSimpleRNN` (layer-normalized SimpleRNN) layer(s).",
-    {"activation": "tanh", "form": "textbook"},
-)
-def build_ln_simple_rnn(spec, opts):
-    return recurrent_model("ln_simple_rnn", spec, "ln_simple_rnn", **opts)
-
-
-@register(
-    "peephole_lstm", "`keras_seqlab.PeepholeLSTM` layer(s) and a dense head."
-)
-def build_peephole_lstm(spec, opts):
-    return recurrent_model("peephole_lstm", spec, "peephole_lstm")
-
-
-@register(
-    "ln_lstm",
-    "`keras_seqlab.LayerNormLSTM` (layer-normalized LSTM) layer(s); `form`\n"
-    '    is `"addons"` (TensorFlow Addons) or `"ba2016"` (Ba et al.).',
-    {"form": "addons"},
-)
-def build_ln_lstm(spec, opts):
-    return recurrent_model("ln_lstm", spec, "ln_lstm", **opts)
-
-
-@register(
-    "nas",
-    "`keras_seqlab.NAS` (the NAS cell of Zoph & Le 2017) layer(s);\n"
-    "    `projection` (None or an int) is the width of its output.",
-    {"projection": None, "use_bias": False},
-)
-def build_nas(spec, opts):
-    return recurrent_model("nas", spec, "nas", **opts)
-
-
-@register(
-    "esn",
-    "`keras_seqlab.ESN` (echo state network) layer(s): fixed random\n"
-    "    reservoirs, only the dense head is trained.",
-    {
-        "connectivity": 0.1,
-        "leaky": 1.0,
-        "spectral_radius": 0.9,
-        "use_norm2": False,
-        "seed": None,
-    },
-)
-def build_esn(spec, opts):
-    return recurrent_model("esn", spec, "esn", **opts)
-
-
-@register(
-    "gru_variant",
-    "`keras_seqlab.GRUVariant` layer(s): `variant` is one of\n"
-    "    `keras_seqlab.GRU_VARIANTS` (reset_after, reset_before, mgu, gru1,\n"
-    "    gru2, gru3).",
-    {"variant": "reset_after"},
-)
-def build_gru_variant(spec, opts):
-    return recurrent_model("gru_variant", spec, "gru_variant", **opts)
-
-
-@register(
-    "min_gru",
-    "`keras_seqlab.MinGRU` layer(s) (Feng et al. 2024); `mode` is\n"
-    '    `"auto"`, `"sequential"` or `"parallel"`. No recurrent dropout.',
-    {"mode": "auto"},
-)
-def build_min_gru(spec, opts):
-    return recurrent_model("min_gru", spec, "min_gru", **opts)
-
-
-@register(
-    "min_lstm",
-    "`keras_seqlab.MinLSTM` layer(s) (Feng et al. 2024); `mode` is\n"
-    '    `"auto"`, `"sequential"` or `"parallel"`. No recurrent dropout.',
-    {"mode": "auto"},
-)
-def build_min_lstm(spec, opts):
-    return recurrent_model("min_lstm", spec, "min_lstm", **opts)
+    Returns:
+        `y` sliced along axis 1 (a view for NumPy arrays).
+    """
+    owner = "conv_targets"
+    kernel_size = check_units(owner, kernel_size, "kernel_size")
+    strides = check_units(owner, strides, "strides")
+    padding = check_choice(owner, "padding", padding, ("causal", "valid"))
+    if len(getattr(y, "shape", ())) < 2:
+        raise ValueError(
+            f"{owner}: expected targets of rank >= 2 (samples, steps, ...), "
+            f"got shape {getattr(y, 'shape', None)!r}."
+        )
+    start = kernel_size - 1 if padding == "valid" else 0
+    return y[:, start::strides]
 
 
 @register(
     "conv_gru",
-    "A causal `Conv1D` front end, then GRU layer(s) (the textbook's\n"
-    "    Conv1D + GRU forecaster).\n\n"
-    "    `Conv1D(filters, kernel_size, strides, padding='causal')`\n"
-    "    (filters default: `units`), then `depth` GRU layers. Strides > 1\n"
-    "    shorten the sequence, so the seq-to-seq head needs strides=1.",
-    {"filters": None, "kernel_size": 4, "strides": 1},
+    "A `Conv1D` front end, then GRU layer(s) (the textbook's Conv1D + GRU\n"
+    "    forecaster).\n\n"
+    "    `Conv1D(filters, kernel_size, strides, padding)` (filters default:\n"
+    '    `units`; padding `"causal"` (default), `"valid"` or `"same"`),\n'
+    "    then `depth` GRU layers. Strides > 1 or valid padding shorten the\n"
+    "    sequence: the seq-to-seq head then forecasts at the conv's output\n"
+    "    steps; cut the targets with `keras_seqlab.models.conv_targets`.\n"
+    "    The textbook's Conv1D(20, 4, strides=2, valid) + GRU(20) x 2 +\n"
+    "    Dense(10) on `Y[:, 3::2]`: `build_conv_gru((None, 1), units=20,\n"
+    '    depth=2, strides=2, padding="valid", head="seq_to_seq",\n'
+    '    horizon=10)`. `"same"` padding sees later steps: vector heads\n'
+    "    only. `output` as for the recurrent builders.",
+    {
+        "filters": None,
+        "kernel_size": 4,
+        "strides": 1,
+        "padding": "causal",
+        "output": "dense",
+    },
 )
 def build_conv_gru(spec, opts):
     owner = spec.owner
     filters = _or_default(owner, "filters", opts["filters"], spec.units)
     kernel_size = check_units(owner, opts["kernel_size"], "kernel_size")
     strides = check_units(owner, opts["strides"], "strides")
-    if spec.sequences and strides != 1:
+    padding = check_choice(owner, "padding", opts["padding"], PADDINGS)
+    output = check_choice(owner, "output", opts["output"], OUTPUTS)
+    if spec.sequences and padding == "same":
         raise ValueError(
-            f"{owner}: the seq_to_seq head needs strides=1 (strides "
-            f"{strides} leave fewer output steps than input steps)."
+            f"{owner}: the seq_to_seq head must be causal; expected padding "
+            "'causal' or 'valid', got 'same' (its output at step t sees "
+            "later steps)."
+        )
+    if (
+        padding == "valid"
+        and spec.timesteps is not None
+        and spec.timesteps < kernel_size
+    ):
+        raise ValueError(
+            f"{owner}: valid padding needs windows of at least kernel_size="
+            f"{kernel_size} steps, got timesteps={spec.timesteps}."
         )
     inputs = model_inputs(spec)
     x = layers.Conv1D(
         filters,
         kernel_size,
         strides=strides,
-        padding="causal",
+        padding=padding,
         name="conv",
     )(inputs)
-    x = recurrent_stack(x, spec, "gru", spec.layers_deep())
-    return keras.Model(inputs, output_head(x, spec), name="conv_gru")
+    x = recurrent_stack(x, spec, "gru", spec.layers_deep(), output)
+    y = recurrent_head(x, spec, output)
+    return keras.Model(inputs, y, name="conv_gru")
 
 
 @register(
@@ -300,9 +243,13 @@ def build_conv_gru(spec, opts):
     "A `keras_seqlab.WaveNet` stack and a dense head.\n\n"
     "    `WaveNet(filters, dilations, kernel_size, gated)` with filters\n"
     "    default `units` and dilations default `(1, 2, 4, 8) * depth`\n"
-    "    (depth default 1); the last step's output feeds the vector heads,\n"
+    "    (depth default 2, as the `WaveNet` layer's default and the\n"
+    "    textbook's); the last step's output feeds the vector heads,\n"
     "    every step's the seq-to-seq head (causal). `gated=False` is the\n"
-    "    textbook's plain causal ReLU stack. `Dropout(dropout)` before the\n"
+    "    textbook's plain causal ReLU stack: its WaveNet (Conv1D(20, 2,\n"
+    "    causal, relu) for dilations (1, 2, 4, 8) * 2, then Conv1D(10, 1))\n"
+    "    is `build_wavenet((None, 1), gated=False, units=20,\n"
+    '    head="seq_to_seq", horizon=10)`. `Dropout(dropout)` before the\n'
     "    head.",
     {"filters": None, "kernel_size": 2, "dilations": None, "gated": True},
 )
@@ -310,7 +257,7 @@ def build_wavenet(spec, opts):
     spec.no_recurrent_dropout()
     dilations = opts["dilations"]
     if dilations is None:
-        dilations = (1, 2, 4, 8) * spec.layers_deep()
+        dilations = (1, 2, 4, 8) * spec.layers_deep(2)
     elif spec.depth is not None:
         raise ValueError(
             f"{spec.owner}: pass either `dilations` or `depth`, not both."

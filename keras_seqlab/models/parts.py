@@ -120,17 +120,8 @@ def output_head(x, spec):
     `spec.quantiles`, the Dense has Q times as many outputs and
     `quantile_outputs` adds the trailing quantile axis.
     """
-    if spec.quantiles is not None:
-        size = head_size(spec) * len(spec.quantiles)
-        return quantile_outputs(layers.Dense(size, name="head")(x), spec)
-    if spec.head == "many_to_one":
-        return layers.Dense(spec.n_targets, name="head")(x)
-    y = layers.Dense(spec.horizon * spec.n_targets, name="head")(x)
-    if spec.n_targets == 1:
-        return y
-    if spec.head == "seq_to_vector":
-        return layers.Reshape((spec.horizon, spec.n_targets))(y)
-    return layers.Reshape((-1, spec.horizon, spec.n_targets))(y)
+    size = head_size(spec) * len(spec.quantiles or (None,))
+    return shaped_output(layers.Dense(size, name="head")(x), spec)
 
 
 def head_size(spec):
@@ -216,24 +207,67 @@ def recurrent_layer(
     return classes[cell](units, **common)
 
 
-def recurrent_stack(x, spec, cell, depth, **options):
-    """`depth` recurrent layers; the last returns sequences for seq_to_seq."""
+OUTPUTS = ("dense", "recurrent")
+
+
+def recurrent_stack(x, spec, cell, depth, output="dense", **options):
+    """`depth` recurrent layers; the last returns sequences for seq_to_seq.
+
+    With `output="recurrent"` the last layer has as many units as the head
+    has values (`n_targets * horizon`, times Q with quantiles) and is the
+    model's output (the textbook's `SimpleRNN(1)` output layer); a NAS
+    cell's `projection` does not apply to it.
+    """
+    output = check_choice(spec.owner, "output", output, OUTPUTS)
     for i in range(depth):
+        units, layer_options = spec.units, options
+        if output == "recurrent" and i == depth - 1:
+            units = head_size(spec) * len(spec.quantiles or (None,))
+            if "projection" in options:
+                layer_options = {**options, "projection": None}
         x = recurrent_layer(
             cell,
-            spec.units,
+            units,
             return_sequences=spec.sequences or i < depth - 1,
             dropout=spec.dropout,
             recurrent_dropout=spec.recurrent_dropout,
             name=f"{cell}_{i}",
-            **options,
+            **layer_options,
         )(x)
     return x
 
 
-def recurrent_model(name, spec, cell, default_depth=1, **options):
+def shaped_output(y, spec):
+    """The head's shape for `y`, the last layer's `(batch, [T,] size)`
+    output that already has the head's values (a recurrent output layer):
+    the same reshape and quantile ordering as `output_head`, no Dense."""
+    if spec.quantiles is not None:
+        return quantile_outputs(y, spec)
+    if spec.head == "many_to_one" or spec.n_targets == 1:
+        return y
+    if spec.head == "seq_to_vector":
+        return layers.Reshape((spec.horizon, spec.n_targets))(y)
+    return layers.Reshape((-1, spec.horizon, spec.n_targets))(y)
+
+
+def recurrent_head(x, spec, output):
+    """`output_head` for `output="dense"`, `shaped_output` otherwise."""
+    return output_head(x, spec) if output == "dense" else shaped_output(x, spec)
+
+
+def recurrent_model(
+    name, spec, cell, default_depth=1, output="dense", **options
+):
+    """Input, `recurrent_stack`, and the Dense head (`output="dense"`) or
+    the last recurrent layer as the output (`output="recurrent"`)."""
+    output = check_choice(spec.owner, "output", output, OUTPUTS)
+    if cell == "esn" and output == "recurrent":
+        raise ValueError(
+            f"{spec.owner}: output='recurrent' would make a fixed random "
+            "reservoir the output (an ESN trains its Dense head only); "
+            "expected output='dense', got 'recurrent'."
+        )
     inputs = model_inputs(spec)
-    x = recurrent_stack(
-        inputs, spec, cell, spec.layers_deep(default_depth), **options
-    )
-    return keras.Model(inputs, output_head(x, spec), name=name)
+    depth = spec.layers_deep(default_depth)
+    x = recurrent_stack(inputs, spec, cell, depth, output, **options)
+    return keras.Model(inputs, recurrent_head(x, spec, output), name=name)

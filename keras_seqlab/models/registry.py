@@ -189,7 +189,8 @@ _COMMON_ARGS = """
             `"many_to_one"`).
         units: positive integer, the width of the hidden layers.
         depth: the number of stacked layers; None for the architecture's
-            default (2 for the `stacked_*` builders, 1 otherwise).
+            default (2 for the `stacked_*` builders and `wavenet`, 1
+            otherwise).
         dropout: dropout rate in [0, 1).
         recurrent_dropout: recurrent dropout rate in [0, 1) (recurrent
             layers only).
