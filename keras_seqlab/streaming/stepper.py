@@ -282,10 +282,11 @@ class Stepper:
 class _Compiled:
     """The layer's step compiled once per input structure.
 
-    JAX: `jax.jit` of the step with the weights as arguments (read in a
-    `keras.StatelessScope`), passed as read by `with_current_weights`, so
-    a step costs one dispatch and no per-variable reads. TensorFlow: a
-    `tf.function`, which reads the variables itself. PyTorch steps
+    JAX: `jax.jit` of the step with the weights read at `with_current_weights`
+    as constants of the compiled function (read in a `keras.StatelessScope`;
+    compiled again only when a weight has changed since), so a step is one
+    dispatch of a function of the inputs and the state alone. TensorFlow: a
+    `tf.function` with XLA, which reads the variables itself. PyTorch steps
     eagerly, and so does a cache that grows (attention without
     `max_length`: its shapes change at every step).
     """
@@ -298,40 +299,55 @@ class _Compiled:
             "tensorflow",
         )
         self.function = None
+        self.weights = None
 
-    def _build(self):
+    def with_current_weights(self):
         layer = self.layer
+        variables = list(layer.variables)
+        if self.backend == "tensorflow":  # backend-guarded
+            # NumPy copies: constants of the graph, not captured inputs
+            # fed at every call (which cost more than the step itself).
+            weights = [np.asarray(v.numpy()) for v in variables]
+            same = self.weights is not None and all(
+                np.array_equal(a, b) for a, b in zip(weights, self.weights)
+            )
+        else:
+            weights = [v.value for v in variables]
+            same = self.weights is not None and all(
+                a is b for a, b in zip(weights, self.weights)
+            )
+        if not same:
+            mapping = list(zip(variables, weights))
+
+            def pure(inputs, state, mask):
+                with keras.StatelessScope(state_mapping=mapping):
+                    return layer.step(inputs, state, mask)
+
+            self.function, self.weights = self._compile(pure), weights
+        return self.function
+
+    def _compile(self, function):
         if self.backend == "tensorflow":  # backend-guarded
             import tensorflow as tf
 
-            return tf.function(
-                layer.step, reduce_retracing=True, jit_compile=True
-            )
+            compiled = tf.function(function, jit_compile=True)
+            concrete = {}
+
+            def step(inputs, state, mask):
+                # A concrete function per structure skips tf.function's
+                # signature matching, which costs more than a small step.
+                key = (len(inputs), mask is None)
+                inputs = [tf.convert_to_tensor(x) for x in inputs]
+                if key not in concrete:
+                    concrete[key] = compiled.get_concrete_function(
+                        inputs, state, mask
+                    )
+                return concrete[key](inputs, state, mask)
+
+            return step
         import jax  # backend-guarded
 
-        trainable = list(layer.trainable_variables)
-        others = list(layer.non_trainable_variables)
-
-        def pure(weights, inputs, state, mask):
-            mapping = list(zip(trainable + others, weights))
-            with keras.StatelessScope(state_mapping=mapping):
-                return layer.step(inputs, state, mask)
-
-        self.variables = trainable + others
-        return jax.jit(pure)
-
-    def with_current_weights(self):
-        if self.function is None:
-            self.function = self._build()
-        if self.backend == "tensorflow":
-            return self.function
-        weights = [v.value for v in self.variables]
-        function = self.function
-
-        def step(inputs, state, mask):
-            return function(weights, inputs, state, mask)
-
-        return step
+        return jax.jit(function)
 
 
 def stream(model, max_length=None, jit=True):
