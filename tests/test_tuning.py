@@ -163,7 +163,7 @@ def test_wavenet_space_defaults():
     assert _space(tuning.HyperWaveNet(SHAPE)) == {
         "filters": _int(8, 128, 32, step=8),
         "kernel_size": _int(2, 4, 2),
-        "dilation_cycles": _int(1, 3, 1),
+        "dilation_cycles": _int(1, 3, 2),
         "max_dilation": _choice([4, 8, 16, 32], 8),
         "gated": ("Boolean", dict(default=True)),
         "dropout": RATE,
@@ -233,7 +233,7 @@ def test_overrides_fix_choose_or_reshape_a_range():
     model = hypermodel.build(hypermodel.search_space())
     wavenet = model.get_layer("wavenet")
     assert wavenet.filters == 8
-    assert tuple(wavenet.dilations) == (1, 2)
+    assert tuple(wavenet.dilations) == (1, 2, 1, 2)
 
 
 def test_an_untunable_hypermodel_still_knows_its_space():
