@@ -104,17 +104,15 @@ class StepLayer(keras.layers.Layer):
         return [*outputs, *new]
 
     def compute_output_spec(self, inputs):
-        count = len(self.features)
+        # The outputs' shapes come from one step on a batch of one; the
+        # state keeps the shapes it came in with.
         batch = inputs[0].shape[0]
-
-        def spec(x):
-            return keras.KerasTensor((batch,) + tuple(x.shape[1:]), x.dtype)
-
         probe = [ops.zeros((1, f)) for f in self.features]
-        state = self.initial_state(1)
-        outputs, new = self.step(probe, state)
-        del count
-        return [spec(y) for y in outputs] + [
+        outputs, _ = self.step(probe, self.initial_state(1))
+        return [
+            keras.KerasTensor((batch,) + tuple(y.shape[1:]), y.dtype)
+            for y in outputs
+        ] + [
             keras.KerasTensor((batch,) + tuple(s.shape[1:]), s.dtype)
             for s in inputs[len(self.features) :]
         ]
@@ -328,7 +326,7 @@ class _Compiled:
 
     def _compile(self, function):
         if self.backend == "tensorflow":  # backend-guarded
-            import tensorflow as tf
+            import tensorflow as tf  # backend-guarded
 
             compiled = tf.function(function, jit_compile=True)
             concrete = {}
