@@ -282,8 +282,15 @@ def test_prepare_defaults_are_the_textbook_setup():
     # are the seq-to-vector targets, the first of those the next value.
     np.testing.assert_array_equal(seq.test[1][:, -1], vector.test[1])
     np.testing.assert_array_equal(seq.train[1][:, 3, 0], seq.train[0][:, 4, 0])
-    np.testing.assert_array_equal(vector.val[1][:, :1], one.val[1])
+    # Each horizon's series are the book's own draw (seed 42): 51 steps
+    # for the next value, 60 for the next ten.
+    book = datasets.synthetic_series(10000, 51)
+    np.testing.assert_array_equal(one.val[0], book[7000:7008, :50])
+    np.testing.assert_array_equal(one.val[1], book[7000:7008, 50])
     full = prepare(Settings())
+    x_val, y_val = full.tasks[0].val
+    naive = float(np.mean((x_val[:, -1] - y_val) ** 2))
+    assert round(naive, 6) == 0.020211  # the book's naive validation MSE
     assert [len(s[0]) for s in (full.tasks[0].train, full.tasks[0].val)] == [
         7000,
         2000,

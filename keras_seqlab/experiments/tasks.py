@@ -3,7 +3,8 @@
 Three data sets:
 
 - `"synthetic"` (the default): 10,000 series of `synthetic_series`
-  (window 50 plus the horizon), split 70/20/10 by series; three tasks:
+  (window 50 plus the horizon, drawn per horizon with the same seed, as
+  the textbook does), split 70/20/10 by series; three tasks:
   the next value (`many_to_one`), the next 10 values from the window
   (`seq_to_vector`) and the next 10 values at every step (`seq_to_seq`,
   scored on the last step's forecast, as the textbook does). MSE.
@@ -153,27 +154,30 @@ def horizons(horizon, defaults):
 
 def _synthetic_tasks(window, horizon, limit, seed):
     pairs = horizons(horizon, (1, SYNTHETIC_HORIZON))
-    longest = max(h for _, h in pairs)
-    series = datasets.synthetic_series(
-        SYNTHETIC_SERIES, window + longest, seed=seed
-    )[..., 0]
-    # One column per series: make_windows gives each series' one window.
-    columns = series.T
-    tasks = []
+    tasks, drawn = [], {}
     for head, h in pairs:
+        # As the book does, each horizon's series are drawn anew with the
+        # same seed, window + h steps long: the one-step task's time axis
+        # is linspace(0, 1, 51), the ten-step tasks' linspace(0, 1, 60).
+        if h not in drawn:
+            drawn[h] = datasets.synthetic_series(
+                SYNTHETIC_SERIES, window + h, seed=seed
+            )
         x, y = make_windows(
-            columns[: window + h], window, h, seq2seq=head == "seq_to_seq"
+            drawn[h], window, h, seq2seq=head == "seq_to_seq", batch=True
         )
-        x = np.ascontiguousarray(x[0].T[..., np.newaxis])
-        y = np.ascontiguousarray(np.moveaxis(y[0], -1, 0))
+        y = y[..., 0]  # the one target column
+        if head == "many_to_one":
+            y = y[:, 0:1]
         train, val, test = temporal_split((x, y), val=0.2, test=0.1)
         tasks.append(
             Task(head, h, cap(train, limit), cap(val, limit), cap(test, limit))
         )
+    lengths = " and ".join(str(window + h) for h in sorted(drawn))
     description = (
-        f"synthetic: {SYNTHETIC_SERIES} series of {window + longest} steps "
-        f"(datasets.synthetic_series, seed {seed}), split 70/20/10 by "
-        f"series, window {window}"
+        f"synthetic: {SYNTHETIC_SERIES} series of {lengths} steps "
+        f"(datasets.synthetic_series, seed {seed}, drawn per horizon as "
+        f"the book does), split 70/20/10 by series, window {window}"
     )
     return tasks, description
 
