@@ -5,10 +5,13 @@ Keras's public training API: the inputs (and initial states) are made
 trainable variables, one `train_on_batch` step of plain SGD with learning
 rate 1 runs, and the gradient is the change of each variable. This needs
 no backend import and is exact up to one float32 rounding of each
-variable.
+variable. On JAX (backend-guarded) it is `jax.grad` in a
+`keras.StatelessScope` instead: eagerly, the model, loss and optimizer ops
+of a training step each compile per shape.
 """
 
 import dataclasses
+import inspect
 
 import keras
 import numpy as np
@@ -64,6 +67,28 @@ def padding_mask(batch, timesteps, side):
     return mask
 
 
+@keras.saving.register_keras_serializable("keras_seqlab_testing")
+class NumpyZeros(keras.initializers.Initializer):
+    """Zeros made by NumPy, for weights a comparison sets itself.
+
+    On JAX every Keras initializer call runs eagerly, so each new shape
+    compiles XLA programs (a random one about ten, ~60 ms each on a
+    2-core CPU: 260 compiles in `seqlab check`); a NumPy value is copied.
+    """
+
+    def __call__(self, shape, dtype=None):
+        dtype = keras.backend.standardize_dtype(dtype)
+        return ops.convert_to_tensor(np.zeros(shape, dtype))
+
+
+def cheap_initializers(layer_class):
+    """`{name: NumpyZeros()}` for every `*_initializer` argument of
+    `layer_class` (of its `cell_class`, for a layer that makes its cell)."""
+    cls = getattr(layer_class, "cell_class", None) or layer_class
+    names = inspect.signature(cls.__init__).parameters
+    return {n: NumpyZeros() for n in names if n.endswith("_initializer")}
+
+
 def randomize_weights(layer, rng, scale=0.8):
     layer.set_weights(
         [rng.uniform(-scale, scale, w.shape) for w in layer.get_weights()]
@@ -109,8 +134,11 @@ def sgd_gradients(fn, arrays, layer):
     `fn` calls `layer`; returns float64 gradients with respect to each of
     `arrays` and then each of `layer.trainable_weights`, from one
     `train_on_batch` step of SGD with learning rate 1 (the weights are
-    restored afterwards).
+    restored afterwards). On JAX, by `jax.grad` directly (see
+    `_jax_gradients`).
     """
+    if keras.backend.backend() == "jax":  # backend-guarded
+        return _jax_gradients(fn, arrays, layer)
     probe = _GradientProbe(fn, arrays, layer)
     inputs = keras.Input((1,))
     model = keras.Model(inputs, probe(inputs))
@@ -129,6 +157,29 @@ def sgd_gradients(fn, arrays, layer):
     for v, value in zip(variables, before):
         v.assign(value)
     return [b - a for b, a in zip(before, after)]
+
+
+def _jax_gradients(fn, arrays, layer):
+    """`sgd_gradients` on JAX: `jax.grad` of `fn` with the layer's
+    trainable variables read from a `StatelessScope`, as Keras's own JAX
+    trainer does. Exact (no SGD step to undo), and without the model,
+    loss and optimizer, whose eager ops each compile per weight shape.
+    """
+    import jax  # backend-guarded
+
+    variables = list(layer.trainable_weights)
+
+    def loss(values, arrays):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return fn(*arrays)
+
+    values = [v.value for v in variables]
+    arrays = [ops.convert_to_tensor(a) for a in arrays]
+    weight_grads, array_grads = jax.grad(loss, argnums=(0, 1))(values, arrays)
+    return [
+        ops.convert_to_numpy(g).astype("float64")
+        for g in list(array_grads) + list(weight_grads)
+    ]
 
 
 def to_numpy(value):

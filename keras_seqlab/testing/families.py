@@ -15,6 +15,7 @@ from keras import ops
 from keras_seqlab import reference
 from keras_seqlab.layers.wavenet_stack import WaveNet
 from keras_seqlab.testing.comparison import Result
+from keras_seqlab.testing.comparison import cheap_initializers
 from keras_seqlab.testing.comparison import max_error
 from keras_seqlab.testing.comparison import padding_mask
 from keras_seqlab.testing.comparison import randomize_weights
@@ -22,9 +23,6 @@ from keras_seqlab.testing.comparison import sgd_gradients
 from keras_seqlab.testing.comparison import to_numpy
 from keras_seqlab.testing.comparison import weighted_sum
 
-# For layers whose weights the comparison sets itself: on JAX every random
-# initializer call compiles for its shape, which costs more than the check.
-FAST = {"kernel_initializer": "zeros"}
 WEIGHT_SCALE = 0.5
 
 
@@ -97,7 +95,8 @@ def _wavenet_outputs(layer, x, mask):
 
 
 def make_wavenet(case, setup, rng):
-    layer = case.layer(setup.units, **{**FAST, **case.layer_kwargs})
+    kwargs = {**cheap_initializers(case.layer), **case.layer_kwargs}
+    layer = case.layer(setup.units, **kwargs)
     layer.build((None, setup.timesteps, setup.input_dim))
     randomize_weights(layer, rng, scale=WEIGHT_SCALE)
     return layer
@@ -196,10 +195,11 @@ def attention_pooling_reference(layer, params, xs, mask):
 
 
 def make_attention(case, setup, rng):
+    kwargs = {**cheap_initializers(case.layer), **case.layer_kwargs}
     if case.kind == "attention_pooling":
-        layer = case.layer(setup.units, **case.layer_kwargs)
+        layer = case.layer(setup.units, **kwargs)
     else:
-        layer = case.layer(**case.layer_kwargs)
+        layer = case.layer(**kwargs)
     layer.build((setup.batch, setup.timesteps, setup.input_dim))
     randomize_weights(layer, rng, scale=WEIGHT_SCALE)
     return layer

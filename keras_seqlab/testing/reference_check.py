@@ -28,6 +28,7 @@ from keras_seqlab import reference
 from keras_seqlab.testing.comparison import TOLERANCE
 from keras_seqlab.testing.comparison import Result
 from keras_seqlab.testing.comparison import Setup
+from keras_seqlab.testing.comparison import cheap_initializers
 from keras_seqlab.testing.comparison import max_error
 from keras_seqlab.testing.comparison import padding_mask
 from keras_seqlab.testing.comparison import randomize_weights
@@ -102,7 +103,8 @@ class Case:
     gradient_setups: tuple = ()
 
     def make(self, units, **rnn_kwargs):
-        return self.layer(units, **self.layer_kwargs, **rnn_kwargs)
+        kwargs = {**cheap_initializers(self.layer), **self.layer_kwargs}
+        return self.layer(units, **kwargs, **rnn_kwargs)
 
     def setups(self):
         """[(setup, with gradients)] this case runs under."""
@@ -238,8 +240,13 @@ def compare(case, setup=None, gradients=True):
     setup = Setup() if setup is None else setup
     if isinstance(case, str):
         case = CASES_BY_NAME[case]
-    if case.kind != "recurrent":
-        return COMPARE[case.kind](case, setup, gradients)
+    with _op_by_op():
+        if case.kind != "recurrent":
+            return COMPARE[case.kind](case, setup, gradients)
+        return _compare_recurrent(case, setup, gradients)
+
+
+def _compare_recurrent(case, setup, gradients):
     rng, x, states, mask = _inputs(setup, case)
     layer = case.make(
         setup.units,
@@ -299,10 +306,13 @@ def _op_by_op():
     """On JAX, a context that runs every op eagerly (`jax.disable_jit`).
 
     Each case builds a new layer, so every `lax.scan` of it (forward, and
-    forward and backward for gradients) is traced and compiled anew: on a
-    2-core CPU, XLA's compiles were most of `seqlab check` (222 s against
-    147 s op by op, all 214 rows, same results). The loop body is the same
-    code either way; compiled training is exercised by the test suite.
+    forward and backward for gradients) would be traced and compiled anew:
+    on a 2-core CPU, XLA compiles a scan in 0.3 s (forward) to 1.5-2 s
+    (gradient), which made `seqlab check` 222 s against 147 s op by op
+    (all 214 rows then, same results). Op by op, XLA compiles each
+    primitive once per shape (~50 ms each) and reuses it across cases. The
+    loop body is the same code either way; compiled training is exercised
+    by the test suite.
     """
     if keras.backend.backend() != "jax":
         return contextlib.nullcontext()
@@ -315,12 +325,6 @@ def run_all(cases=None):
     """[(case name, setup label, forward error, gradient error, passed)]:
     one row per case and setup it runs under."""
     rows = []
-    with _op_by_op():
-        _run_cases(cases, rows)
-    return rows
-
-
-def _run_cases(cases, rows):
     for case in cases or CASES:
         for setup, gradients in checks(case):
             result = compare(case, setup, gradients=gradients)
@@ -333,6 +337,7 @@ def _run_cases(cases, rows):
                     result.passed,
                 )
             )
+    return rows
 
 
 def format_table(rows):
