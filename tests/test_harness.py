@@ -30,6 +30,10 @@ LAYERS = [
     (keras_seqlab.MinGRU, {"units": 4, "mode": "parallel"}, SEQ, {}),
     (keras_seqlab.MinLSTM, {"units": 4, "mode": "parallel"}, SEQ, {}),
     (keras_seqlab.MinLSTM, {"units": 4, "mode": "sequential"}, SEQ, {}),
+    (keras_seqlab.LayerNormLSTM, {"units": 4}, SEQ, {}),
+    (keras_seqlab.NAS, {"units": 4, "projection": 3}, SEQ, {}),
+    # Its reservoir and input weights are fixed: nothing to train.
+    (keras_seqlab.ESN, {"units": 4}, SEQ, {"training": False}),
     (
         keras_seqlab.SeqlabRNN,
         {"cell": keras_seqlab.PeepholeLSTMCell(4), "return_sequences": True},
