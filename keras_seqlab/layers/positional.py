@@ -1,6 +1,7 @@
 """The sinusoidal positional encoding that tells attention where a step is."""
 
 import keras
+import numpy as np
 from keras import layers
 from keras import ops
 
@@ -52,11 +53,15 @@ class PositionalEncoding(layers.Layer):
         inputs_shape = tuple(inputs_shape)
         check_sequence_shape(layer_owner(self), inputs_shape)
         depth = self._features = inputs_shape[-1]
-        self._frequencies = [
-            1.0 / self.max_wavelength ** (2 * (j // 2) / depth)
-            for j in range(depth)
-        ]
-        self._even_columns = [j % 2 == 0 for j in range(depth)]
+        # NumPy arrays: converted at each call in one go (a Python list
+        # is walked element by element, milliseconds a step on PyTorch).
+        self._frequencies = np.asarray(
+            [
+                1.0 / self.max_wavelength ** (2 * (j // 2) / depth)
+                for j in range(depth)
+            ]
+        )
+        self._even_columns = np.arange(depth) % 2 == 0
 
     def call(self, inputs, mask=None):
         check_sequence_call(self, inputs, mask, self._features)

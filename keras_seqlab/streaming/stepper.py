@@ -292,15 +292,24 @@ class _Compiled:
     def __init__(self, layer):
         self.layer = layer
         self.backend = keras.backend.backend()
-        self.available = layer.fixed_shapes and self.backend in (
-            "jax",
-            "tensorflow",
+        self.available = self.backend == "torch" or (
+            layer.fixed_shapes and self.backend in ("jax", "tensorflow")
         )
         self.function = None
         self.weights = None
 
     def with_current_weights(self):
         layer = self.layer
+        if self.backend == "torch":  # backend-guarded
+            import torch  # backend-guarded
+
+            def step(inputs, state, mask):
+                # Eager, without recording a graph for gradients that
+                # inference never takes (as Keras's predict does).
+                with torch.no_grad():
+                    return layer.step(inputs, state, mask)
+
+            return step
         variables = list(layer.variables)
         if self.backend == "tensorflow":  # backend-guarded
             # NumPy copies: constants of the graph, not captured inputs
