@@ -1,9 +1,11 @@
 """Time per new point: stepping a causal model vs recomputing its window.
 
 A forecaster in production sees one new observation at a time. Without a
-stepper, each new point costs one `predict_on_batch` on the last window
-(the model's compiled predict function, batch 1: the cheapest way Keras
-offers to recompute). With `keras_seqlab.stream(model)`, it costs one step
+stepper, each new point costs one `model.predict` on the last window (what
+the issue names as the baseline, and what a user writes), or, cheaper, one
+`predict_on_batch` (the model's compiled predict function without
+`predict`'s per-call set-up: the cheapest way Keras offers to recompute).
+Both are timed, batch 1. With `keras_seqlab.stream(model)`, it costs one step
 (`s(x_t)`: compiled with `jax.jit` on JAX, `tf.function` on TensorFlow,
 eager on PyTorch). Both give the same numbers (tests/test_streaming.py).
 
@@ -16,8 +18,9 @@ Models (many-to-one heads, F = `--units` channels, one input feature):
 - `lstm`: `build("lstm")`, window 512.
 
 The figure is the median of `--repeats` timed calls after `--warmup`
-untimed ones; the ratio (recompute / step) is what the issue's floors
-apply to (WaveNet ≥ 20×, attention ≥ 5×, recurrent ≥ 20×). Only ratios
+untimed ones; the floors (WaveNet ≥ 20×, attention ≥ 5×, recurrent ≥ 20×)
+apply to predict / step, and the table marks the stricter
+predict_on_batch / step too. Only ratios
 measured in one process mean anything; nothing here asserts a time.
 
     PYTHONPATH=. python benchmarks/streaming.py            # every backend
@@ -107,6 +110,11 @@ def run_one(args):
             args.warmup,
             args.repeats,
         )
+        predict = _median_ms(
+            lambda: model.predict(history, verbose=0),  # noqa: B023
+            args.warmup,
+            args.repeats,
+        )
         stepper = ks.stream(model, max_length=max_length)
         stepper.reset(1)
         step = _median_ms(
@@ -119,9 +127,11 @@ def run_one(args):
                 "backend": keras.backend.backend(),
                 "model": name,
                 "window": window,
+                "predict_ms": predict,
                 "recompute_ms": recompute,
                 "step_ms": step,
-                "ratio": recompute / step,
+                "ratio": predict / step,
+                "strict_ratio": recompute / step,
                 "floor": FLOORS[name],
             }
         )
@@ -130,16 +140,18 @@ def run_one(args):
 
 def _table(rows):
     lines = [
-        "| backend | model | window | recompute (ms) | step (ms) | ratio | "
-        "floor |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| backend | model | window | predict (ms) | predict_on_batch (ms) "
+        "| step (ms) | vs predict | vs predict_on_batch | floor |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         mark = "" if r["ratio"] >= r["floor"] else " (below)"
+        strict = "" if r["strict_ratio"] >= r["floor"] else " (below)"
         lines.append(
             f"| {r['backend']} | {r['model']} | {r['window']} | "
-            f"{r['recompute_ms']:.2f} | {r['step_ms']:.3f} | "
-            f"{r['ratio']:.1f}×{mark} | {r['floor']:.0f}× |"
+            f"{r['predict_ms']:.2f} | {r['recompute_ms']:.2f} | "
+            f"{r['step_ms']:.3f} | {r['ratio']:.1f}×{mark} | "
+            f"{r['strict_ratio']:.1f}×{strict} | {r['floor']:.0f}× |"
         )
     return "\n".join(lines)
 
