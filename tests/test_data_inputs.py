@@ -484,6 +484,7 @@ ANY_LENGTH = [
     "lstm",
     "stacked_lstm",
     "gru",
+    "stacked_gru",
     "ln_simple_rnn",
     "peephole_lstm",
     "ln_lstm",
