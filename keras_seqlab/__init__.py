@@ -43,6 +43,7 @@ from keras_seqlab.forecasting import load_forecaster
 from keras_seqlab.layers import ESN
 from keras_seqlab.layers import GRU_VARIANTS
 from keras_seqlab.layers import NAS
+from keras_seqlab.layers import TCN
 from keras_seqlab.layers import AttentionBlock
 from keras_seqlab.layers import AttentionPooling
 from keras_seqlab.layers import ESNCell
@@ -66,6 +67,7 @@ from keras_seqlab.layers import PositionalEncoding
 from keras_seqlab.layers import RecurrentCell
 from keras_seqlab.layers import Rescale
 from keras_seqlab.layers import SeqlabRNN
+from keras_seqlab.layers import TCNBlock
 from keras_seqlab.layers import WaveNet
 from keras_seqlab.layers import WaveNetBlock
 from keras_seqlab.layers import receptive_field
@@ -107,6 +109,8 @@ __all__ = [
     "SeqlabRNN",
     "SeriesData",
     "Stepper",
+    "TCN",
+    "TCNBlock",
     "WaveNet",
     "WaveNetBlock",
     "WindowedSeries",

@@ -37,6 +37,8 @@ from keras_seqlab.layers.quantiles import model_quantiles
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.layers.tcn import TCNBlock
+from keras_seqlab.layers.tcn_stack import TCN
 from keras_seqlab.layers.wavenet import WaveNetBlock
 from keras_seqlab.layers.wavenet_stack import WaveNet
 
@@ -71,6 +73,8 @@ __all__ = [
     "Rescale",
     "RepeatQuantiles",
     "SeqlabRNN",
+    "TCN",
+    "TCNBlock",
     "WaveNet",
     "WaveNetBlock",
     "model_quantiles",

@@ -34,25 +34,37 @@ def check_dilations(owner, dilations):
     )
 
 
-def receptive_field(kernel_size, dilations):
-    """Time steps one output of a stack of dilated causal convolutions sees.
+BLOCK_CONVOLUTIONS = {"wavenet": 1, "tcn": 2}
 
-    With one convolution of width k per block and dilations d_1 … d_n,
 
-        R = 1 + (k − 1) · Σ_i d_i
+def receptive_field(kernel_size, dilations, nb_stacks=1, block="wavenet"):
+    """Time steps one output of a stack of dilated convolutions sees.
 
-    (k = 2 with dilations 1, 2, 4, 8 gives 16): the output at step t
-    depends on the inputs at steps t − R + 1 … t and on no other.
+    With n convolutions of width k per block (n = 1 for a WaveNet block,
+    n = 2 for a TCN residual block), dilations d_1 … d_m, repeated
+    `nb_stacks` = s times,
+
+        R = 1 + n · (k − 1) · s · Σ_i d_i
+
+    (a WaveNet with k = 2 and dilations 1, 2, 4, 8 gives 16; keras-tcn's
+    `TCN(kernel_size=3, dilations=(1, 2, 4))` gives 29): with causal
+    padding the output at step t depends on the inputs at steps
+    t − R + 1 … t and on no other; with "same" padding on R steps around t.
 
     Args:
         kernel_size: k, a positive integer.
         dilations: a dilation (positive integer) or a non-empty sequence of
             them.
+        nb_stacks: s, how many times the dilations repeat (default 1).
+        block: "wavenet" (one convolution per block, the default) or
+            "tcn" (two).
 
     Example:
 
     >>> keras_seqlab.receptive_field(2, (1, 2, 4, 8) * 2)
     31
+    >>> keras_seqlab.receptive_field(3, (1, 2, 4), nb_stacks=2, block="tcn")
+    57
     """
     owner = "receptive_field"
     kernel_size = check_units(owner, kernel_size, "kernel_size")
@@ -61,14 +73,29 @@ def receptive_field(kernel_size, dilations):
     ):
         dilations = (dilations,)
     dilations = check_dilations(owner, dilations)
-    return 1 + (kernel_size - 1) * sum(dilations)
+    nb_stacks = check_units(owner, nb_stacks, "nb_stacks")
+    if not isinstance(block, str) or block not in BLOCK_CONVOLUTIONS:
+        raise ValueError(
+            f"{owner}: unknown block {block!r}; expected one of "
+            f"{', '.join(repr(b) for b in BLOCK_CONVOLUTIONS)}."
+        )
+    n = BLOCK_CONVOLUTIONS[block]
+    return 1 + n * (kernel_size - 1) * nb_stacks * sum(dilations)
 
 
-def causal_conv(x, kernel, dilation):
-    """y_t = Σ_j x_{t − (k−1−j)·d} W_j with zeros before the first step."""
+def causal_conv(x, kernel, dilation, padding="causal"):
+    """y_t = Σ_j x_{t − (k−1−j)·d} W_j with zeros before the first step.
+
+    `padding="same"` (non-causal) centres the taps instead: of the
+    (k − 1)·d zeros, ⌊(k − 1)·d / 2⌋ go on the left and the rest on the
+    right (Keras's and TensorFlow's "same"), so
+
+        y_t = Σ_j x_{t − ⌊(k−1)·d/2⌋ + j·d} W_j      (zeros outside)
+    """
     pad = (kernel.shape[0] - 1) * dilation
+    left = pad if padding == "causal" else pad // 2
     if pad:
-        x = ops.pad(x, ((0, 0), (pad, 0), (0, 0)))
+        x = ops.pad(x, ((0, 0), (left, pad - left), (0, 0)))
     return ops.conv(
         x,
         kernel,
@@ -77,6 +104,33 @@ def causal_conv(x, kernel, dilation):
         data_format="channels_last",
         dilation_rate=dilation,
     )
+
+
+def check_padding(owner, padding):
+    """Returns `padding`; raises unless it is "causal" or "same"."""
+    if not isinstance(padding, str) or padding not in ("causal", "same"):
+        raise ValueError(
+            f"{owner}: `padding` must be 'causal' or 'same', got {padding!r}."
+        )
+    return padding
+
+
+def last_step(mask, dtype):
+    """One-hot (batch, timesteps) of each row's last True (zeros if none)."""
+    real = ops.cast(mask, "int32")
+    later = ops.flip(ops.cumsum(ops.flip(real, 1), 1), 1) - real
+    return ops.cast(ops.logical_and(mask, ops.equal(later, 0)), dtype)
+
+
+def middle_step(mask, dtype):
+    """One-hot (batch, timesteps) of each row's real step number ⌊n/2⌋
+    (0-based, n real steps; zeros if none): step ⌊T/2⌋ without padding,
+    keras-tcn's output step for "same" padding."""
+    real = ops.cast(mask, "int32")
+    count = ops.sum(real, axis=1, keepdims=True)
+    before = ops.cumsum(real, 1) - real
+    hit = ops.logical_and(mask, ops.equal(before, count // 2))
+    return ops.cast(hit, dtype)
 
 
 def causal_conv_step(window, kernel, dilation):

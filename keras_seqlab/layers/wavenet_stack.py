@@ -8,6 +8,7 @@ from keras_seqlab.layers.causal_conv import ConvArguments
 from keras_seqlab.layers.causal_conv import check_channels
 from keras_seqlab.layers.causal_conv import check_dilations
 from keras_seqlab.layers.causal_conv import check_gated
+from keras_seqlab.layers.causal_conv import last_step
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.layers.wavenet import CASE_SHAPE
 from keras_seqlab.layers.wavenet import CASE_WIDE
@@ -160,7 +161,7 @@ class WaveNet(ConvArguments):
             return y
         if mask is None:
             return y[:, -1, :]
-        return ops.sum(y * ops.expand_dims(_last_step(mask, y.dtype), -1), 1)
+        return ops.sum(y * ops.expand_dims(last_step(mask, y.dtype), -1), 1)
 
     def compute_output_shape(self, inputs_shape):
         channels = self.blocks[0].input_channels
@@ -183,13 +184,6 @@ class WaveNet(ConvArguments):
             "output_activation": activations.serialize(self.output_activation),
         }
         return {**super().get_config(), **config}
-
-
-def _last_step(mask, dtype):
-    """One-hot (batch, timesteps) of each row's last True (zeros if none)."""
-    real = ops.cast(mask, "int32")
-    later = ops.flip(ops.cumsum(ops.flip(real, 1), 1), 1) - real
-    return ops.cast(ops.logical_and(mask, ops.equal(later, 0)), dtype)
 
 
 # What `seqlab check` compares against the reference (see the block's
