@@ -41,6 +41,7 @@ from keras_seqlab.cli.options import data_parser
 from keras_seqlab.cli.options import floats
 from keras_seqlab.cli.options import message
 from keras_seqlab.cli.options import settings
+from keras_seqlab.cli.options import widths
 from keras_seqlab.cli.options import write_failure
 from keras_seqlab.utils.backend import PREFERENCE
 from keras_seqlab.utils.backend import installed
@@ -100,6 +101,7 @@ QUICK_LIMIT = 800
 QUICK_EPOCHS = 10
 QUICK_HEADS = ("many_to_one", "seq_to_vector")
 FULL_EPOCHS = 100
+DEFAULT_UNITS = 32
 
 
 def _budget(args):
@@ -119,10 +121,15 @@ def _compare(args):
     from keras_seqlab.utils.files import FolderError
 
     try:
+        units, model_units = widths(args.units, DEFAULT_UNITS)
         chosen = settings(
             args,
             batch_size=args.batch_size,
-            units=args.units,
+            units=units,
+            model_units=model_units,
+            scale=not args.no_scale,
+            restore_best=not args.no_restore_best,
+            split=args.split,
             quantiles=args.quantiles,
             calibrate=args.calibrate,
             **_budget(args),
@@ -209,7 +216,33 @@ def _add_compare(commands, data):
         help="early-stopping patience in epochs (default 5)",
     )
     training.add_argument(
-        "--units", type=int, default=32, help="model width (default 32)"
+        "--units",
+        metavar="N|MODEL=N,...",
+        help=f"model width (default {DEFAULT_UNITS}); per model: "
+        "gru=32,lstm=20 (the others keep the default) or 16,gru=32",
+    )
+    training.add_argument(
+        "--no-restore-best",
+        action="store_true",
+        help="keep the last epoch's weights after early stopping (the "
+        "textbooks' protocol; default: restore the best validation epoch's)",
+    )
+    protocol = parser.add_argument_group("lesson protocol (tables)")
+    protocol.add_argument(
+        "--no-scale",
+        action="store_true",
+        help="train on the raw values (default: a standard scaler fit on "
+        "the training rows)",
+    )
+    protocol.add_argument(
+        "--split",
+        choices=("rows", "windows"),
+        default="rows",
+        help="rows (default): split the rows 80/10/10, then window each "
+        "split; windows: window the whole table, then split the windows "
+        "in time order with train_test_split's counts, as the "
+        "Carpentries lesson does (validation and test inputs then reach "
+        "into the split before)",
     )
     training.add_argument(
         "--out",

@@ -34,6 +34,39 @@ def floats(text):
         ) from None
 
 
+def widths(text, default):
+    """`--units 32`, `--units gru=32,lstm=20` or `--units 16,gru=32`:
+    `(units, {model: units})`; a bare number is every other model's
+    width (else `default`). A `ValueError` naming --units for anything
+    else (the widths themselves are checked by `Settings`)."""
+    if text is None:
+        return default, None
+    units, named = default, {}
+    bare = 0
+    for item in str(text).split(","):
+        name, sep, value = item.strip().rpartition("=")
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or (sep and not name.strip()):
+            raise ValueError(
+                "--units expects a width (32), model=width pairs "
+                f"(gru=32,lstm=20) or both (16,gru=32); got {text!r}."
+            )
+        if not sep:
+            units, bare = number, bare + 1
+        elif name.strip() in named:
+            raise ValueError(
+                f"--units names {name.strip()!r} twice in {text!r}."
+            )
+        else:
+            named[name.strip()] = number
+    if bare > 1:
+        raise ValueError(f"--units has more than one bare width: {text!r}.")
+    return units, named or None
+
+
 def settings(args, **more):
     """The `experiments.Settings` of the shared flags; `more` adds or
     replaces settings."""

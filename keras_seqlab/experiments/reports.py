@@ -31,8 +31,8 @@ def format_leaderboard(results):
             f"keras {results['keras']}, backend {results['backend']}, seed "
             f"{settings['seed']}, at most {_epochs(settings['epochs'])} "
             f"(early stopping on val loss, patience {settings['patience']}, "
-            f"best weights restored), batch {settings['batch_size']}, "
-            f"units {settings['units']}"
+            f"{_restored(settings)}), batch {settings['batch_size']}, "
+            f"units {_units(settings)}"
             + (f", limit {settings['limit']}" if settings["limit"] else "")
         ),
     ]
@@ -92,6 +92,21 @@ def format_leaderboard(results):
     lines += ["", "epochs: best/run. " + _ranking_note(results)]
     lines += results.get("notes", [])
     return "\n".join(lines)
+
+
+def _units(settings):
+    """`32`, or `32 (gru 64, lstm 20)` with widths per model."""
+    extra = settings.get("model_units") or {}
+    if not extra:
+        return str(settings["units"])
+    named = ", ".join(f"{name} {units}" for name, units in extra.items())
+    return f"{settings['units']} ({named})"
+
+
+def _restored(settings):
+    if settings.get("restore_best", True):
+        return "best weights restored"
+    return "last epoch's weights kept"
 
 
 def _epochs(count):

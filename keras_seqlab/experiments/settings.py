@@ -40,6 +40,29 @@ def positive_int(name, value):
 
 
 HEAD_NAMES = ("many_to_one", "seq_to_vector", "seq_to_seq")
+SPLITS = ("rows", "windows")
+
+
+def _model_units(model_units):
+    """`model_units` as a dict of positive ints by model name, or None."""
+    if model_units is None:
+        return None
+    try:
+        items = dict(model_units).items()
+    except (TypeError, ValueError):
+        raise SettingsError(
+            "`units` per model must map model names to widths, got "
+            f"{model_units!r}.",
+            "units",
+        ) from None
+    checked = {}
+    for name, value in items:
+        if not isinstance(name, str) or not name:
+            raise SettingsError(
+                f"`units` per model needs model names, got {name!r}.", "units"
+            )
+        checked[name] = positive_int("units", value)
+    return checked or None
 
 
 def _heads(heads):
@@ -84,6 +107,24 @@ class Settings:
             calibration on the validation split (needs `quantiles`).
         heads: run only the tasks of these heads (`"many_to_one"`,
             `"seq_to_vector"`, `"seq_to_seq"`); None runs every task.
+        model_units: widths of some models by name (`{"gru": 32,
+            "lstm": 20}`), overriding `units` for those; every name must
+            be a model that runs.
+        scale: fit a standard scaler on the training rows of a table
+            (weather, csv) and train in scaled units (the default);
+            False trains on the raw values (scores stay in original
+            units). Synthetic series are never scaled.
+        restore_best: restore the weights of the best validation epoch
+            after early stopping (the default); False keeps the last
+            epoch's weights, as the textbooks do.
+        split: how a table is split (synthetic series are split by
+            series): `"rows"` (the default) splits the rows 80/10/10 and
+            windows each split, so no window spans two splits;
+            `"windows"` windows the whole table first and splits the
+            windows (in time order, counts rounded as scikit-learn's
+            `train_test_split` does), as the Carpentries lesson does:
+            the first validation and test windows then hold rows of the
+            split before them.
     """
 
     dataset: str | None = None
@@ -102,6 +143,14 @@ class Settings:
     quantiles: tuple | None = None
     calibrate: bool = False
     heads: tuple | None = None
+    model_units: dict | None = None
+    scale: bool = True
+    restore_best: bool = True
+    split: str = "rows"
+
+    def units_for(self, name):
+        """The width of model `name`: its `model_units` entry or `units`."""
+        return (self.model_units or {}).get(name, self.units)
 
     def validated(self):
         """A checked copy with `dataset` and `window` resolved."""
@@ -183,6 +232,29 @@ class Settings:
             raise SettingsError(
                 f"`seed` must be an integer, got {self.seed!r}.", "seed"
             )
+        if self.split not in SPLITS:
+            raise SettingsError(
+                f"`split` must be one of {', '.join(SPLITS)}, got "
+                f"{self.split!r}.",
+                "split",
+            )
+        if dataset == "synthetic" and (
+            self.split != "rows" or self.scale is not True
+        ):
+            raise SettingsError(
+                "`split` windows and `no_scale` apply to tables (`dataset` "
+                "weather, `csv`); the synthetic series are split by series "
+                "and never scaled.",
+                "split",
+                "no_scale",
+            )
+        for name in ("scale", "restore_best"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(
+                    f"`{name}` must be True or False, got "
+                    f"{getattr(self, name)!r}.",
+                    name,
+                )
         return dataclasses.replace(
             self,
             dataset=dataset,
@@ -196,5 +268,6 @@ class Settings:
             quantiles=quantiles,
             calibrate=bool(self.calibrate),
             heads=_heads(self.heads),
+            model_units=_model_units(self.model_units),
             **optional,
         )

@@ -90,8 +90,9 @@ class Plan:
 
     @property
     def metric(self):
-        """`"rmse"` (original units) for scaled tables, else `"mse"`."""
-        return "rmse" if self.scaler is not None else "mse"
+        """`"rmse"` (original units) for tables, `"mse"` for the synthetic
+        series."""
+        return "mse" if self.dataset == "synthetic" else "rmse"
 
 
 def label(name, options=None):
@@ -193,37 +194,56 @@ def _load_table(dataset, csv, target, columns, date_column):
     )
 
 
-def _table_tasks(data, window, horizon, limit):
-    """Row-split, train-fit scaling and windows of a loaded table."""
+def _windows(rows, window, h, target, head):
+    try:
+        return make_windows(
+            rows, window, h, targets=target, seq2seq=head == "seq_to_seq"
+        )
+    except ValueError as error:
+        raise SettingsError(
+            f"the split of {len(rows)} rows is too short for "
+            f"window {window} and horizon {h}: {error}",
+            "window",
+            "horizon",
+        ) from None
+
+
+def _table_tasks(data, settings):
+    """A loaded table's tasks: split (rows, or windows with `split`
+    "windows"), scaled (a scaler fit on the training rows unless
+    `scale` is False) and windowed; `(tasks, scaler, rows text)`."""
+    window, limit = settings.window, settings.limit
     target = data.targets
     train, val, test = temporal_split(data.values, val=0.1, test=0.1)
-    scaler = Scaler("standard").fit(train)
-    test_start = len(data.values) - len(test)
+    if settings.split == "windows":
+        # The training rows are those of the training windows' inputs
+        # and targets; the scaler sees only those.
+        h = settings.horizon or 1
+        count = max(len(data.values) - window - h + 1, 0)
+        counts = temporal_split(
+            np.empty(count), val=0.1, test=0.1, rounding="sklearn"
+        )
+        train = data.values[: len(counts[0]) + window + h - 1]
+    scaler = Scaler("standard").fit(train) if settings.scale else None
+    scaled = scaler.transform if scaler is not None else np.asarray
     tasks = []
-    for head, h in horizons(horizon, (1,)):
-        splits = []
-        for rows in (train, val, test):
-            try:
-                splits.append(
-                    make_windows(
-                        scaler.transform(rows),
-                        window,
-                        h,
-                        targets=target,
-                        seq2seq=head == "seq_to_seq",
-                    )
-                )
-            except ValueError as error:
-                raise SettingsError(
-                    f"the split of {len(rows)} rows is too short for "
-                    f"window {window} and horizon {h}: {error}",
-                    "window",
-                    "horizon",
-                ) from None
+    for head, h in horizons(settings.horizon, (1,)):
+        if settings.split == "windows":
+            every = _windows(scaled(data.values), window, h, target, head)
+            splits = temporal_split(
+                every, val=0.1, test=0.1, rounding="sklearn"
+            )
+        else:
+            splits = [
+                _windows(scaled(rows), window, h, target, head)
+                for rows in (train, val, test)
+            ]
         dates = None
         if data.dates is not None:
             count = len(splits[2][0])
-            first = test_start + window
+            # The test windows are the last ones; window k's forecast is
+            # for row k + window + h - 1; its date that of the first step.
+            first = len(data.values) - h + 1 - count
             dates = data.dates[first : first + count]
             if limit is not None:
                 dates = dates[:limit]
@@ -237,7 +257,11 @@ def _table_tasks(data, window, horizon, limit):
                 dates,
             )
         )
-    rows = f"{len(train)}/{len(val)}/{len(test)} rows"
+    if settings.split == "windows":
+        sizes = "/".join(str(len(part[0])) for part in splits)
+        rows = f"{sizes} windows, split after windowing"
+    else:
+        rows = f"{len(train)}/{len(val)}/{len(test)} rows"
     return tasks, scaler, rows
 
 
@@ -268,6 +292,7 @@ def prepare(settings, models=None):
     """
     settings = settings.validated()
     names = choose_models(models)
+    _check_model_units(settings, names)
     s = settings
     if s.dataset == "synthetic":
         tasks, description = _synthetic_tasks(
@@ -296,17 +321,18 @@ def prepare(settings, models=None):
         )
     except (ValueError, FileNotFoundError) as error:
         raise SettingsError(str(error)) from None
-    tasks, scaler, rows = _table_tasks(data, s.window, s.horizon, s.limit)
+    tasks, scaler, rows = _table_tasks(data, s)
     tasks = _only(tasks, s.heads)
     target_name = data.columns[data.targets]
     unit = "h" if s.dataset == "weather" and "sunshine" in target_name else None
     source = data.source
     if s.dataset == "weather":
         source = "the bundled weather data (Huber et al., CC-BY 4.0)"
+    scaling = "scaler fit on the training rows" if s.scale else "unscaled"
     description = (
         f"{s.dataset}: {target_name} from {len(data.columns)} column(s) of "
-        f"{source}, split 80/10/10 in time ({rows}), scaler fit on the "
-        f"training rows, window {s.window}"
+        f"{source}, split 80/10/10 in time ({rows}), {scaling}, window "
+        f"{s.window}"
     )
     return Plan(
         s.dataset,
@@ -322,6 +348,17 @@ def prepare(settings, models=None):
         date_column="DATE" if s.dataset == "weather" else s.date_column,
         freq=_freq(data.dates),
     )
+
+
+def _check_model_units(settings, names):
+    """Every per-model width names a model that runs (no width ignored)."""
+    unknown = [n for n in settings.model_units or {} if n not in names]
+    if unknown:
+        raise SettingsError(
+            f"`units` names model(s) {', '.join(map(repr, unknown))} that "
+            f"do not run; the models are {', '.join(names)}.",
+            "units",
+        )
 
 
 def _freq(dates):

@@ -135,7 +135,7 @@ def scores(plan, task, y, predictions):
         point = predictions[..., median_index(quantiles)]
     result = {"mse": float(np.mean((point - y) ** 2))}
     truth, guess = original(plan, y), original(plan, point)
-    if plan.scaler is not None:
+    if plan.metric == "rmse":
         result["rmse"] = rmse(truth, guess)
     result["mae"] = mae(truth, guess)
     result["mase"] = result["mae"] / naive_error(plan, task)
@@ -228,6 +228,7 @@ def fit_and_score(
         patience=settings.patience,
         loss=loss,
         callbacks=callbacks,
+        restore_best=settings.restore_best,
     )
     best = int(np.argmin(history[MONITOR])) + 1 if history else 0
     scored, test_predictions = predict_scores(plan, task, model)

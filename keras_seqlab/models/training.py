@@ -21,6 +21,7 @@ def fit(
     patience=5,
     loss="mse",
     callbacks=(),
+    restore_best=True,
 ):
     """Compiles and trains `model`; returns `(history, seconds)`.
 
@@ -31,6 +32,8 @@ def fit(
         batch_size, patience: of `fit` and of the early stopping.
         loss: the training loss (MSE, or a quantile model's pinball loss).
         callbacks: more Keras callbacks (progress, interruption).
+        restore_best: restore the best validation epoch's weights when
+            training ends (the default); False keeps the last epoch's.
 
     Returns:
         The history (`{"loss": [...], "val_loss": [...]}`, floats) and the
@@ -41,7 +44,9 @@ def fit(
     if not model.trainable_weights:
         return {}, 0.0
     stop = keras.callbacks.EarlyStopping(
-        monitor=MONITOR, patience=patience, restore_best_weights=True
+        monitor=MONITOR,
+        patience=patience,
+        restore_best_weights=bool(restore_best),
     )
     start = time.perf_counter()
     fitted = model.fit(
