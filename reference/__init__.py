@@ -21,6 +21,7 @@ Modules:
     attention    softmax, multi-head attention, the attention block,
                  additive pooling, sinusoidal positional encoding
     wavenet      dilated causal conv1d, WaveNet block and stack
+    tcn          causal/same conv1d, the TCN residual block and stack
     windows      ``make_windows``: the obvious double loop over a series
 
 Example::
@@ -90,6 +91,8 @@ from .min_rnn import min_lstm_coefficients
 from .min_rnn import min_lstm_step
 from .sequence import run_batch
 from .sequence import run_sequence
+from .tcn import tcn_block
+from .tcn import tcn_stack
 from .wavenet import causal_conv1d
 from .wavenet import receptive_field
 from .wavenet import wavenet_block
@@ -151,6 +154,8 @@ __all__ = [
     "split",
     "state_count",
     "sub",
+    "tcn_block",
+    "tcn_stack",
     "value_and_grad",
     "vecmat",
     "wavenet_block",

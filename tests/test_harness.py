@@ -42,6 +42,39 @@ LAYERS = [
     ),
     (keras_seqlab.WaveNetBlock, {"filters": 4, "dilation_rate": 2}, SEQ, {}),
     (keras_seqlab.WaveNet, {"filters": 4, "dilations": (1, 2)}, SEQ, {}),
+    (keras_seqlab.TCNBlock, {"filters": 4, "dilation_rate": 2}, SEQ, {}),
+    (
+        keras_seqlab.TCN,
+        {"nb_filters": 4, "dilations": (1, 2), "use_layer_norm": True},
+        SEQ,
+        {},
+    ),
+    (
+        keras_seqlab.TCN,
+        {
+            "nb_filters": 4,
+            "dilations": (1, 2),
+            "padding": "same",
+            "use_batch_norm": True,
+            "return_sequences": True,
+        },
+        SEQ,
+        {},
+    ),
+    (
+        keras_seqlab.TCN,
+        {
+            "nb_filters": 4,
+            "kernel_size": 2,
+            "nb_stacks": 2,
+            "dilations": (1, 2),
+            "use_weight_norm": True,
+            "use_skip_connections": False,
+            "go_backwards": True,
+        },
+        SEQ,
+        {},
+    ),
     (keras_seqlab.AttentionBlock, {"num_heads": 2, "key_dim": 3}, SEQ, {}),
     (
         keras_seqlab.AttentionBlock,
@@ -101,7 +134,17 @@ def _id(entry):
     extra = [
         f"{k}={v}"
         for k, v in kwargs.items()
-        if k in ("variant", "mode", "form", "causal", "return_state")
+        if k
+        in (
+            "variant",
+            "mode",
+            "form",
+            "causal",
+            "return_state",
+            "padding",
+            "use_layer_norm",
+            "use_weight_norm",
+        )
     ]
     return "-".join([cls.__name__, *extra])
 

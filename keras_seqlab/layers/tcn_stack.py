@@ -235,7 +235,8 @@ class TCN(ConvArguments):
         total = None
         for block in self.blocks:
             h, skip = block(h, mask=mask, training=training)
-            total = skip if total is None else total + skip
+            if self.use_skip_connections:
+                total = skip if total is None else total + skip
         y = total if self.use_skip_connections else h
         if self.return_sequences:
             return y
