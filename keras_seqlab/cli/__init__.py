@@ -4,6 +4,8 @@
     seqlab compare [--dataset synthetic|weather | --csv PATH --target COL]
                    [--models a,b,c] [--epochs N] [--window T] [--horizon H]
                    [--limit N] [--seed S] [--out DIR] ...
+    seqlab reproduce geron|basel [--rows A,B] [--seeds N] [--quick]
+                     [--out DIR]
     seqlab tune ARCH [--dataset ... | --csv PATH --target COL]
                 [--tuner random|bayesian|hyperband] [--max-trials N]
                 [--epochs N] [--set NAME=VALUE] [--out DIR] [--overwrite]
@@ -21,6 +23,10 @@ scores, parameters, training time) with progress on stderr while it
 trains, and writes `results.json`, `leaderboard.txt` and PNG plots to
 `--out`. Bad settings print one line and exit with status 2.
 
+`reproduce geron|basel` reruns the published experiments of the
+textbooks with their settings and compares ours with the published
+values (`keras_seqlab.experiments.reproduce`).
+
 `tune` runs a keras-tuner search over one architecture's space
 (`keras_seqlab.tuning`), prints progress and the best trials, writes the
 best model and `summary.json`, and scores the best model and the untuned
@@ -36,6 +42,7 @@ from importlib.metadata import version
 
 from keras_seqlab.cli import backtest
 from keras_seqlab.cli import forecast
+from keras_seqlab.cli import reproduce
 from keras_seqlab.cli import tune
 from keras_seqlab.cli.options import data_parser
 from keras_seqlab.cli.options import floats
@@ -337,6 +344,7 @@ def build_parser():
     tune.add(commands, data)
     forecast.add(commands)
     backtest.add(commands)
+    reproduce.add(commands)
     return parser
 
 
