@@ -201,7 +201,7 @@ def test_step_model_saves_and_steps_with_explicit_state(tmp_path):
     )
 
 
-def _compiled(function):
+def _compiled(function, variables):
     if BACKEND == "jax":
         import jax
 
@@ -210,17 +210,38 @@ def _compiled(function):
         import tensorflow as tf
 
         return tf.function(function)
-    pytest.skip("PyTorch runs the step eagerly; there is nothing to compile")
+    import torch
+
+    traced = {}
+
+    # torch.jit.trace records the torch operations of one call; the
+    # weights, read without their gradient, enter the trace as constants.
+    mapping = [(v, v.value.detach()) for v in variables]
+
+    def pure(x_t, state):
+        with keras.StatelessScope(state_mapping=mapping):
+            return function(x_t, state)
+
+    def step(x_t, state):
+        with torch.no_grad():
+            if "f" not in traced:
+                traced["f"] = torch.jit.trace(
+                    pure, (x_t, state), strict=False, check_trace=False
+                )
+            return traced["f"](x_t, state)
+
+    return step
 
 
 def test_step_is_a_pure_function_that_compiles():
     model = ks.build("wavenet", (T, F), head="seq_to_seq", units=4)
     s = stream(model)
-    step = _compiled(lambda x_t, state: s.step(x_t, state))
+    step = _compiled(lambda x_t, state: s.step(x_t, state), model.variables)
     x = _sequences(seed=7)
     state, outputs = s.initial_state(3), []
     for t in range(T):
         y, state = step(ops.convert_to_tensor(x[:, t]), state)
+        state = list(state)
         outputs.append(to_numpy(y))
     np.testing.assert_allclose(
         np.stack(outputs, 1), to_numpy(model(x)), atol=TOL, rtol=0
@@ -297,3 +318,29 @@ def test_bad_arguments_are_refused():
         s.step(np.zeros((2, 3)), state[:-1])
     with pytest.raises(ValueError, match="batch_size"):
         s.initial_state(0)
+
+
+def test_compiled_step_reads_weights_changed_since():
+    # The compiled step holds the weights as constants: after training
+    # (here: new weights set in place) `run` and `reset` compile again.
+    model = ks.build("wavenet", (T, F), head="seq_to_seq", units=4)
+    s = stream(model)
+    x = _sequences(seed=11)
+    before, _ = s.run(x)
+    rng = np.random.default_rng(12)
+    model.set_weights(
+        [
+            (0.3 * rng.standard_normal(w.shape)).astype("float32")
+            for w in model.get_weights()
+        ]
+    )
+    after, _ = s.run(x)
+    np.testing.assert_allclose(
+        to_numpy(after), to_numpy(model(x)), atol=TOL, rtol=0
+    )
+    assert np.abs(to_numpy(after) - to_numpy(before)).max() > 1e-2
+    s.reset(3)
+    first = to_numpy(s(x[:, 0]))
+    np.testing.assert_allclose(
+        first, to_numpy(model(x))[:, 0], atol=TOL, rtol=0
+    )

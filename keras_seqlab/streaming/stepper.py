@@ -280,48 +280,49 @@ class Stepper:
 class _Compiled:
     """The layer's step compiled once per input structure.
 
-    JAX: `jax.jit` of the step with the weights read at `with_current_weights`
-    as constants of the compiled function (read in a `keras.StatelessScope`;
-    compiled again only when a weight has changed since), so a step is one
-    dispatch of a function of the inputs and the state alone. TensorFlow: a
-    `tf.function` with XLA, which reads the variables itself. PyTorch steps
-    eagerly, and so does a cache that grows (attention without
-    `max_length`: its shapes change at every step).
+    The weights read at `with_current_weights` are constants of the
+    compiled function (compiled again only when a weight has changed since),
+    so a step is one call of a function of the inputs and the state alone.
+    JAX: `jax.jit` (weights read in a `keras.StatelessScope`). TensorFlow: a
+    concrete `tf.function` with XLA. PyTorch: `torch.jit.trace` of the step
+    per input shape, which replays the recorded torch operations without
+    the Python of Keras's layers and ops (a step of a WaveNet or attention
+    block is dozens of small ops, each costing far more to dispatch through
+    Python than to compute). The trace is exact here because a step's
+    Python never branches on a tensor's values, only on its shapes, which
+    key the traces. A cache that grows (attention without `max_length`:
+    its shapes change at every step) steps eagerly on every backend.
     """
 
     def __init__(self, layer):
         self.layer = layer
         self.backend = keras.backend.backend()
-        self.available = self.backend == "torch" or (
-            layer.fixed_shapes and self.backend in ("jax", "tensorflow")
+        self.available = layer.fixed_shapes and self.backend in (
+            "jax",
+            "tensorflow",
+            "torch",
         )
         self.function = None
         self.weights = None
 
     def with_current_weights(self):
         layer = self.layer
-        if self.backend == "torch":  # backend-guarded
-            import torch  # backend-guarded
-
-            def step(inputs, state, mask):
-                # Eager, without recording a graph for gradients that
-                # inference never takes (as Keras's predict does).
-                with torch.no_grad():
-                    return layer.step(inputs, state, mask)
-
-            return step
         variables = list(layer.variables)
-        if self.backend == "tensorflow":  # backend-guarded
-            # NumPy copies: constants of the graph, not captured inputs
-            # fed at every call (which cost more than the step itself).
-            weights = [np.asarray(v.numpy()) for v in variables]
-            same = self.weights is not None and all(
-                np.array_equal(a, b) for a, b in zip(weights, self.weights)
-            )
-        else:
+        if self.backend == "jax":
             weights = [v.value for v in variables]
             same = self.weights is not None and all(
                 a is b for a, b in zip(weights, self.weights)
+            )
+        else:
+            # NumPy copies: constants of the graph, not captured inputs
+            # fed at every call (which cost more than the step itself);
+            # compared by value, since training updates a torch or
+            # TensorFlow variable in place.
+            weights = [
+                np.array(keras.ops.convert_to_numpy(v)) for v in variables
+            ]
+            same = self.weights is not None and all(
+                np.array_equal(a, b) for a, b in zip(weights, self.weights)
             )
         if not same:
             mapping = list(zip(variables, weights))
@@ -352,9 +353,53 @@ class _Compiled:
                 return concrete[key](inputs, state, mask)
 
             return step
+        if self.backend == "torch":  # backend-guarded
+            return _torch_traced(function)
         import jax  # backend-guarded
 
         return jax.jit(function)
+
+
+def _torch_traced(function):
+    """`function(inputs, state, mask)` traced by `torch.jit.trace`, once
+    per input, state and mask shape, and run without autograd (inference
+    never takes a gradient, as Keras's predict does)."""
+    import warnings
+
+    import torch  # backend-guarded
+
+    traces = {}
+
+    def step(inputs, state, mask):
+        inputs = tuple(ops.convert_to_tensor(x) for x in inputs)
+        state = tuple(state)
+        args = (inputs, state) if mask is None else (inputs, state, mask)
+        key = tuple(
+            (tuple(t.shape), str(t.dtype))
+            for t in (*inputs, *state, *([] if mask is None else [mask]))
+        )
+        with torch.no_grad():
+            if key not in traces:
+
+                def flat(inputs, state, mask=None):
+                    outputs, new = function(list(inputs), list(state), mask)
+                    return tuple(outputs), tuple(new)
+
+                with warnings.catch_warnings():
+                    # Keras's ops read shapes as Python numbers while
+                    # tracing; shapes are constant per trace (the key).
+                    warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                    # torch 2.9+ marks `trace` deprecated in favour of
+                    # `torch.export`, whose module replays every step
+                    # through Python (no faster than Keras eagerly here).
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    traces[key] = torch.jit.trace(
+                        flat, args, strict=False, check_trace=False
+                    )
+            outputs, new = traces[key](*args)
+        return list(outputs), list(new)
+
+    return step
 
 
 def stream(model, max_length=None, jit=True):
@@ -383,9 +428,10 @@ def stream(model, max_length=None, jit=True):
             jit-compiled step compiles once; beyond it, sliding-window
             attention).
         jit: whether the stateful convenience (`s(x_t)`) and `run`
-            compile the step (JAX: `jax.jit`, TensorFlow: `tf.function`;
-            PyTorch and a growing attention cache step eagerly). `step`
-            itself is always the plain function, to compile as you like.
+            compile the step (JAX: `jax.jit`, TensorFlow: `tf.function`,
+            PyTorch: `torch.jit.trace`; a growing attention cache steps
+            eagerly). `step` itself is always the plain function, to
+            compile as you like.
 
     Returns:
         A `Stepper`.
