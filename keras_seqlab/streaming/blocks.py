@@ -1,6 +1,6 @@
 """How this package's own layers step (see `rules` for the others):
-WaveNet's queues, causal attention's key/value cache, the positional
-encoding's offset and attention pooling's running softmax."""
+WaveNet's and the TCN's queues, causal attention's key/value cache, the
+positional encoding's offset and attention pooling's running softmax."""
 
 from keras import ops
 
@@ -74,6 +74,103 @@ class Stack(Rule):
         y = layer.output_activation(total if layer.gated else h.tensor)
         if value.mask is not None:
             y = y * keep_mask(value.mask, y)
+        if layer.return_sequences:
+            return [Value(y, value.mask)], new
+        last = where_real(value.mask, y, state[-1])
+        return [Value(last, None, False)], new + [last]
+
+
+def _refuse_non_causal(layer):
+    if layer.padding != "causal":
+        refuse(
+            layer,
+            f'padding="{layer.padding}" is not causal (its output at step t '
+            'sees later steps); use padding="causal"',
+        )
+    if getattr(layer, "go_backwards", False):
+        refuse(layer, "it runs backwards (go_backwards=True)")
+
+
+class TCNResidual(Rule):
+    """Causal `TCNBlock`: one queue per dilated convolution, of its last
+    (k − 1)·d inputs; normalization, activation and (identity at
+    inference) dropout are pointwise."""
+
+    def __init__(self, layer, channels):
+        super().__init__(layer)
+        _refuse_non_causal(layer)
+        span = (layer.kernel_size - 1) * layer.dilation_rate
+        self.windows = [
+            Window(layer, span, channels),
+            Window(layer, span, layer.filters),
+        ]
+        self.state_count = sum(w.state_count for w in self.windows)
+
+    def initial_state(self, batch, dtype):
+        return [s for w in self.windows for s in w.initial_state(batch, dtype)]
+
+    def step(self, inputs, state):
+        block, value = self.layer, inputs
+        x, keep = value.tensor, None
+        if value.mask is not None:
+            keep = keep_mask(value.mask, x)
+            x = x * keep
+        h, new, at = x, [], 0
+        for i, queue in enumerate(self.windows):
+            own = state[at : at + queue.state_count]
+            at += queue.state_count
+            window, own = queue.window(h, own)
+            new += own
+            a = causal_conv_step(
+                window, block.convolution_kernel(i), block.dilation_rate
+            )
+            # A length-1 sequence: the normalization layers were built for
+            # (batch, time, F).
+            h = block.after_convolution(i, ops.expand_dims(a, 1))[:, 0]
+            if keep is not None:
+                h = h * keep
+        residual, skip = block.block_outputs(x, h)
+        if keep is not None:
+            residual, skip = residual * keep, skip * keep
+        mask = value.mask
+        return [Value(residual, mask), Value(skip, mask)], new
+
+
+class TCNStack(Rule):
+    """Causal `TCN`: its blocks' queues, and with `return_sequences=False`
+    the output at the last real step."""
+
+    def __init__(self, layer, shape):
+        super().__init__(layer)
+        _refuse_non_causal(layer)
+        channels = shape[-1]
+        self.blocks = []
+        for block in layer.blocks:
+            self.blocks.append(TCNResidual(block, channels))
+            channels = block.filters
+        self.last = 0 if layer.return_sequences else 1
+        self.timed_out = layer.return_sequences
+        self.state_count = sum(b.state_count for b in self.blocks) + self.last
+
+    def initial_state(self, batch, dtype):
+        state = []
+        for block in self.blocks:
+            state += block.initial_state(batch, dtype)
+        if self.last:
+            state.append(ops.zeros((batch, self.layer.filters), dtype))
+        return state
+
+    def step(self, inputs, state):
+        layer, value = self.layer, inputs
+        h, total, new, at = value, None, [], 0
+        for block in self.blocks:
+            own = state[at : at + block.state_count]
+            at += block.state_count
+            (h, skip), own = block.step(h, own)
+            new += own
+            if layer.use_skip_connections:
+                total = skip.tensor if total is None else total + skip.tensor
+        y = total if layer.use_skip_connections else h.tensor
         if layer.return_sequences:
             return [Value(y, value.mask)], new
         last = where_real(value.mask, y, state[-1])

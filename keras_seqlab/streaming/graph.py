@@ -14,6 +14,8 @@ from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.forecast import ForecastSpec
 from keras_seqlab.layers.persistence import Persistence
 from keras_seqlab.layers.positional import PositionalEncoding
+from keras_seqlab.layers.tcn import TCNBlock
+from keras_seqlab.layers.tcn_stack import TCN
 from keras_seqlab.layers.wavenet import WaveNetBlock
 from keras_seqlab.layers.wavenet_stack import WaveNet
 from keras_seqlab.models.parts import FixedWindow
@@ -295,6 +297,10 @@ def rule_for(layer, inputs, shapes, kwargs, options):
         return blocks.Stack(layer, shape)
     if isinstance(layer, WaveNetBlock):
         return blocks.Block(layer, shape[-1])
+    if isinstance(layer, TCN):
+        return blocks.TCNStack(layer, shape)
+    if isinstance(layer, TCNBlock):
+        return blocks.TCNResidual(layer, shape[-1])
     if isinstance(layer, AttentionBlock):
         return blocks.Attention(layer, options.get("max_length"))
     if isinstance(layer, PositionalEncoding):
