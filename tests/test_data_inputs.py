@@ -495,6 +495,7 @@ ANY_LENGTH = [
     "min_lstm",
     "conv_gru",
     "wavenet",
+    "tcn",
     "attention",
     "bidirectional",
 ]

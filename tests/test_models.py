@@ -29,6 +29,7 @@ ARCHITECTURES = (
     "min_lstm",
     "conv_gru",
     "wavenet",
+    "tcn",
     "attention",
     "bidirectional",
 )
@@ -40,7 +41,7 @@ def _kwargs(name, head, horizon, n_targets):
     kwargs = dict(head=head, horizon=horizon, units=4, n_targets=n_targets)
     if name == "persistence" and n_targets > 1:
         kwargs["target_index"] = list(range(n_targets))
-    if name == "wavenet":
+    if name in ("wavenet", "tcn"):
         kwargs["dilations"] = (1, 2)
     return kwargs
 

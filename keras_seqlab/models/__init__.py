@@ -50,9 +50,9 @@ leaves a model's variables purged after any error inside `predict`: reload
 or rebuild it.) The others accept any length: `persistence`, the recurrent
 builders (`simple_rnn`, `stacked_rnn`, `lstm`, `stacked_lstm`, `gru`,
 `stacked_gru`, `ln_simple_rnn`, `peephole_lstm`, `ln_lstm`, `nas`, `esn`,
-`gru_variant`, `min_gru`, `min_lstm`, `bidirectional`), `conv_gru`, `wavenet`
-and `attention` with its default attention pooling (the positional encoding is
-computed for the length it gets). Build those with
+`gru_variant`, `min_gru`, `min_lstm`, `bidirectional`), `conv_gru`, `wavenet`,
+`tcn` and `attention` with its default attention pooling (the positional
+encoding is computed for the length it gets). Build those with
 `input_shape=(None, features)` to use them on windows of several lengths;
 built with a fixed T they keep only Keras's own input check, which Keras 3
 does not make on every path (not in JAX's
@@ -70,6 +70,7 @@ from keras_seqlab.models.builders import build_conv_gru
 from keras_seqlab.models.builders import build_dense
 from keras_seqlab.models.builders import build_linear
 from keras_seqlab.models.builders import build_persistence
+from keras_seqlab.models.builders import build_tcn
 from keras_seqlab.models.builders import build_wavenet
 from keras_seqlab.models.builders import conv_targets
 from keras_seqlab.models.classifier import build_classifier
@@ -120,6 +121,7 @@ __all__ = [
     "build_min_lstm",
     "build_conv_gru",
     "build_wavenet",
+    "build_tcn",
     "build_attention",
     "build_bidirectional",
     "builders",

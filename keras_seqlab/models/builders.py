@@ -13,6 +13,7 @@ from keras_seqlab.layers.persistence import Persistence
 from keras_seqlab.layers.persistence import check_target_index
 from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.layers.quantiles import RepeatQuantiles
+from keras_seqlab.layers.tcn_stack import TCN
 from keras_seqlab.layers.wavenet_stack import WaveNet
 from keras_seqlab.models.parts import OUTPUTS
 from keras_seqlab.models.parts import fixed_window_inputs
@@ -275,6 +276,64 @@ def build_wavenet(spec, opts):
     if spec.dropout:
         x = layers.Dropout(spec.dropout, name="dropout")(x)
     return keras.Model(inputs, output_head(x, spec), name="wavenet")
+
+
+@register(
+    "tcn",
+    "A `keras_seqlab.TCN` (keras-tcn's temporal convolutional network)\n"
+    "    and a dense head.\n\n"
+    "    `TCN(filters, kernel_size, nb_stacks=depth, dilations, padding,\n"
+    "    use_skip_connections, dropout_rate, normalization)` with filters\n"
+    "    default `units`, dilations default (1, 2, 4, 8), depth (the\n"
+    '    number of stacks) default 1; `normalization` is None, "batch",\n'
+    '    "layer" or "weight". The last step\'s output (the middle step\'s\n'
+    '    with padding="same", for classification) feeds the vector heads,\n'
+    "    every step's the seq-to-seq head, which needs causal padding.\n"
+    "    `Dropout(dropout)` before the head.",
+    {
+        "filters": None,
+        "kernel_size": 3,
+        "dilations": (1, 2, 4, 8),
+        "padding": "causal",
+        "use_skip_connections": True,
+        "dropout_rate": 0.0,
+        "normalization": None,
+    },
+)
+def build_tcn(spec, opts):
+    spec.no_recurrent_dropout()
+    owner = spec.owner
+    filters = _or_default(owner, "filters", opts["filters"], spec.units)
+    norm = check_choice(
+        owner, "normalization", opts["normalization"], NORMALIZATIONS
+    )
+    if spec.sequences and opts["padding"] != "causal":
+        raise ValueError(
+            f"{owner}: the seq-to-seq head needs padding='causal' (with "
+            f"{opts['padding']!r} a step's output sees later steps: their "
+            "targets leak into it)."
+        )
+    inputs = model_inputs(spec)
+    x = TCN(
+        filters,
+        kernel_size=opts["kernel_size"],
+        nb_stacks=spec.layers_deep(1),
+        dilations=opts["dilations"],
+        padding=opts["padding"],
+        use_skip_connections=opts["use_skip_connections"],
+        dropout_rate=opts["dropout_rate"],
+        return_sequences=spec.sequences,
+        use_batch_norm=norm == "batch",
+        use_layer_norm=norm == "layer",
+        use_weight_norm=norm == "weight",
+        name="tcn",
+    )(inputs)
+    if spec.dropout:
+        x = layers.Dropout(spec.dropout, name="dropout")(x)
+    return keras.Model(inputs, output_head(x, spec), name="tcn")
+
+
+NORMALIZATIONS = (None, "batch", "layer", "weight")
 
 
 @register(
