@@ -171,6 +171,22 @@ def test_wavenet_space_defaults():
     }
 
 
+def test_tcn_space_defaults():
+    assert _space(tuning.HyperTCN(SHAPE)) == {
+        "filters": _int(8, 128, 32, step=8),
+        "kernel_size": _int(2, 4, 3),
+        "depth": _int(1, 3, 1),
+        "max_dilation": _choice([4, 8, 16, 32], 8),
+        "use_skip_connections": ("Boolean", dict(default=True)),
+        "normalization": _choice(
+            ["none", "batch", "layer", "weight"], "none", ordered=False
+        ),
+        "dropout_rate": RATE,
+        "dropout": RATE,
+        **TRAINING,
+    }
+
+
 def test_attention_space_defaults():
     assert _space(tuning.HyperAttention(SHAPE)) == {
         "units": _int(16, 128, 32, step=16),

@@ -39,6 +39,7 @@ _HYPERMODELS = (
     "HyperMinLSTM",
     "HyperConvGRU",
     "HyperWaveNet",
+    "HyperTCN",
     "HyperAttention",
     "HyperBidirectional",
     "get_hypermodel",

@@ -279,6 +279,45 @@ class HyperWaveNet(SeqHyperModel):
         )
 
 
+@register("tcn")
+class HyperTCN(SeqHyperModel):
+    """TCN: filters, kernel size, stacks, dilations, skip connections,
+    normalization and the blocks' spatial dropout.
+
+    The dilations are `1, 2, 4, ..., max_dilation` (the builder's default
+    goes up to 8), repeated `depth` times (keras-tcn's `nb_stacks`).
+    """
+
+    def build_model(self, hp):
+        filters = hp.Int("filters", 8, 128, step=8, default=32)
+        kernel_size = hp.Int("kernel_size", 2, 4, default=3)
+        depth = hp.Int("depth", 1, 3, default=1)
+        max_dilation = hp.Choice("max_dilation", [4, 8, 16, 32], default=8)
+        skips = hp.Boolean("use_skip_connections", default=True)
+        normalization = hp.Choice(
+            "normalization",
+            ["none", "batch", "layer", "weight"],
+            default="none",
+        )
+        rate = hp.Float("dropout_rate", 0.0, 0.5, step=0.1, default=0.0)
+        dropout = hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0)
+        dilations = []
+        dilation = 1
+        while dilation <= max_dilation:
+            dilations.append(dilation)
+            dilation *= 2
+        return self.make(
+            filters=filters,
+            kernel_size=kernel_size,
+            depth=depth,
+            dilations=tuple(dilations),
+            use_skip_connections=skips,
+            normalization=None if normalization == "none" else normalization,
+            dropout_rate=rate,
+            dropout=dropout,
+        )
+
+
 @register("attention")
 class HyperAttention(SeqHyperModel):
     """Self-attention: width, depth, heads, key size, feed-forward size.
