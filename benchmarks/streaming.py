@@ -7,7 +7,8 @@ the issue names as the baseline, and what a user writes), or, cheaper, one
 `predict`'s per-call set-up: the cheapest way Keras offers to recompute).
 Both are timed, batch 1. With `keras_seqlab.stream(model)`, it costs one step
 (`s(x_t)`: compiled with `jax.jit` on JAX, `tf.function` on TensorFlow,
-`torch.jit.trace` on PyTorch). Both give the same numbers (tests/test_streaming.py).
+`torch.jit.trace` on PyTorch). Both give the same numbers
+(tests/test_streaming.py).
 
 Models (many-to-one heads, F = `--units` channels, one input feature):
 - `wavenet`: `build("wavenet")`, dilations 1, 2, …, 512 (k = 2, receptive
