@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import keras
 import pytest
 
 import keras_seqlab
@@ -71,6 +72,44 @@ def test_seqlab_check_prints_a_passing_table():
     assert len(rows) == 2 * per_case
     assert all(r.rstrip().endswith("pass") for r in rows)
     assert lines[-1] == f"{2 * per_case} passed, 0 failed"
+
+
+def _table_rows(stdout):
+    lines = [line.rstrip() for line in stdout.splitlines()]
+    return [line for line in lines if line.endswith("pass")]
+
+
+def test_seqlab_check_cache_gives_the_same_table(tmp_path):
+    cache = tmp_path / "cache"
+    cells = ("--cells", "GRUVariant mgu", "--cache-dir", str(cache))
+    first = _seqlab("check", *cells)
+    assert first.returncode == 0, first.stderr
+    second = _seqlab("check", *cells)
+    assert second.returncode == 0, second.stderr
+    # The same numbers, whether compiled anew or loaded from the cache.
+    assert _table_rows(first.stdout) == _table_rows(second.stdout)
+    assert len(_table_rows(first.stdout)) == len(check.checks("GRUVariant mgu"))
+    if keras.backend.backend() == "jax":
+        assert f"JAX compilation cache {cache}" in first.stdout
+        assert len(list(cache.iterdir())) > 10  # the compiled ops
+    else:
+        assert "compilation cache" not in first.stdout
+        assert not cache.exists()
+
+
+def test_seqlab_check_refuses_an_unwritable_cache_dir(tmp_path):
+    if keras.backend.backend() != "jax":
+        pytest.skip("the cache is JAX's; other backends ignore --cache-dir")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    bad = str(blocker / "cache")
+    done = _seqlab("check", "--cells", "GRUVariant mgu", "--cache-dir", bad)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"seqlab check: --cache-dir {bad!r} is not a folder this user can "
+        "write."
+    ]
+    assert done.stdout == ""
 
 
 def test_seqlab_check_lists_and_rejects_unknown_cells():

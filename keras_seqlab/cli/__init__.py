@@ -84,10 +84,14 @@ def _check(args):
         cases = [check.CASES_BY_NAME[n] for n in wanted]
     import keras
 
+    cache = _check_cache(args)
+    if isinstance(cache, int):
+        return cache
     print(
         f"keras {keras.__version__}, backend {keras.backend.backend()}: "
         f"{len(cases)} layers vs the pure-Python reference "
-        f"(tolerance {check.TOLERANCE:g})",
+        f"(tolerance {check.TOLERANCE:g})"
+        + (f"; JAX compilation cache {cache}" if cache else ""),
         flush=True,
     )
     rows = []
@@ -98,6 +102,40 @@ def _check(args):
     failed = [name for name, *_, ok in rows if not ok]
     print(f"{len(rows) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def _check_cache(args):
+    """The JAX compilation cache folder `seqlab check` uses (None: none, or
+    not JAX), or exit status 2 for a `--cache-dir` it cannot write."""
+    import keras
+
+    from keras_seqlab.testing import reference_check as check
+
+    if keras.backend.backend() != "jax" or args.no_cache:
+        check.jax_compile_settings(None)
+        return None
+    folder = args.cache_dir
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+            os.path.expanduser("~"), ".cache"
+        )
+        folder = os.path.join(base, "keras_seqlab", "jax")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        if args.cache_dir is not None:
+            print(
+                f"seqlab check: --cache-dir {folder!r} is not a folder this "
+                "user can write.",
+                file=sys.stderr,
+            )
+            return 2
+        # The default place is a convenience: without it, compile anew.
+        folder = None
+    return check.jax_compile_settings(folder)
 
 
 # The default run answers in minutes (measured in the README): at most
@@ -337,6 +375,17 @@ def build_parser():
     )
     check.add_argument(
         "--list", action="store_true", help="list the cell names and exit"
+    )
+    check.add_argument(
+        "--cache-dir",
+        help="JAX only: the compilation cache folder (default "
+        "$XDG_CACHE_HOME/keras_seqlab/jax, else ~/.cache/keras_seqlab/jax); "
+        "a second run loads the compiled ops instead of compiling them",
+    )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="JAX only: no persistent compilation cache",
     )
     check.set_defaults(run=_check)
     data = data_parser()
