@@ -41,18 +41,32 @@ class Block(Window):
 
 class Stack(Rule):
     """`WaveNet`: its blocks' queues, and with `return_sequences=False`
-    the output at the last real step."""
+    the output at the last real step. `TCNStack` is the same walk over
+    other blocks."""
 
     def __init__(self, layer, shape):
         super().__init__(layer)
         channels = shape[-1]
         self.blocks = []
         for block in layer.blocks:
-            self.blocks.append(Block(block, channels))
-            channels = layer.filters
+            self.blocks.append(self.block_rule(block, channels))
+            channels = block.filters
         self.last = 0 if layer.return_sequences else 1
         self.timed_out = layer.return_sequences
         self.state_count = sum(b.state_count for b in self.blocks) + self.last
+
+    # Whether the output needs the sum of the skips (a TCN without skip
+    # connections may have blocks of other widths).
+    sums_skips = True
+
+    def block_rule(self, block, channels):
+        return Block(block, channels)
+
+    def output(self, total, h):
+        """The stack's output from the sum of the skips and the last
+        block's residual output."""
+        layer = self.layer
+        return layer.output_activation(total if layer.gated else h)
 
     def initial_state(self, batch, dtype):
         state = []
@@ -70,8 +84,9 @@ class Stack(Rule):
             at += block.state_count
             (h, skip), own = block.step(h, own)
             new += own
-            total = skip.tensor if total is None else total + skip.tensor
-        y = layer.output_activation(total if layer.gated else h.tensor)
+            if self.sums_skips:
+                total = skip.tensor if total is None else total + skip.tensor
+        y = self.output(total, h.tensor)
         if value.mask is not None:
             y = y * keep_mask(value.mask, y)
         if layer.return_sequences:
@@ -136,45 +151,20 @@ class TCNResidual(Rule):
         return [Value(residual, mask), Value(skip, mask)], new
 
 
-class TCNStack(Rule):
+class TCNStack(Stack):
     """Causal `TCN`: its blocks' queues, and with `return_sequences=False`
     the output at the last real step."""
 
     def __init__(self, layer, shape):
-        super().__init__(layer)
         _refuse_non_causal(layer)
-        channels = shape[-1]
-        self.blocks = []
-        for block in layer.blocks:
-            self.blocks.append(TCNResidual(block, channels))
-            channels = block.filters
-        self.last = 0 if layer.return_sequences else 1
-        self.timed_out = layer.return_sequences
-        self.state_count = sum(b.state_count for b in self.blocks) + self.last
+        self.sums_skips = layer.use_skip_connections
+        super().__init__(layer, shape)
 
-    def initial_state(self, batch, dtype):
-        state = []
-        for block in self.blocks:
-            state += block.initial_state(batch, dtype)
-        if self.last:
-            state.append(ops.zeros((batch, self.layer.filters), dtype))
-        return state
+    def block_rule(self, block, channels):
+        return TCNResidual(block, channels)
 
-    def step(self, inputs, state):
-        layer, value = self.layer, inputs
-        h, total, new, at = value, None, [], 0
-        for block in self.blocks:
-            own = state[at : at + block.state_count]
-            at += block.state_count
-            (h, skip), own = block.step(h, own)
-            new += own
-            if layer.use_skip_connections:
-                total = skip.tensor if total is None else total + skip.tensor
-        y = total if layer.use_skip_connections else h.tensor
-        if layer.return_sequences:
-            return [Value(y, value.mask)], new
-        last = where_real(value.mask, y, state[-1])
-        return [Value(last, None, False)], new + [last]
+    def output(self, total, h):
+        return total if self.layer.use_skip_connections else h
 
 
 class Attention(Rule):
