@@ -2,6 +2,7 @@
 
 import importlib
 import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
@@ -95,6 +96,42 @@ def test_seqlab_check_cache_gives_the_same_table(tmp_path):
     else:
         assert "compilation cache" not in first.stdout
         assert not cache.exists()
+
+
+def test_seqlab_check_records_which_fast_compile_flags_xla_accepts(tmp_path):
+    if keras.backend.backend() != "jax":
+        pytest.skip("XLA_FLAGS are JAX's; other backends ignore them")
+    import jaxlib
+
+    cache = tmp_path / "cache"
+    done = _seqlab(
+        "check", "--cells", "GRUVariant mgu", "--cache-dir", str(cache)
+    )
+    assert done.returncode == 0, done.stderr
+    record = cache / f"xla-flags-{jaxlib.__version__}.json"
+    answers = json.loads(record.read_text())
+    # Every flag but the long-standing optimization level is tried first.
+    assert set(answers) == set(check.FAST_COMPILE_FLAGS[1:])
+    assert all(isinstance(known, bool) for known in answers.values())
+
+
+def test_xla_accepts_tries_a_flag_in_a_child_and_keeps_the_answer(tmp_path):
+    if keras.backend.backend() != "jax":
+        pytest.skip("XLA_FLAGS are JAX's; other backends ignore them")
+    # XLA aborts a process on an unknown flag: the child's exit tells.
+    assert not check.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
+    assert check.xla_accepts("--xla_backend_optimization_level=0", tmp_path)
+    (record,) = tmp_path.iterdir()
+    answers = json.loads(record.read_text())
+    assert answers == {
+        "--xla_no_such_seqlab_flag=1": False,
+        "--xla_backend_optimization_level=0": True,
+    }
+    # A later call reads the kept answer instead of starting a child.
+    answers["--xla_no_such_seqlab_flag=1"] = True
+    record.write_text(json.dumps(answers))
+    assert check.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
+    assert not check.xla_accepts("--xla_no_such_seqlab_flag=1", None)
 
 
 def test_seqlab_check_refuses_an_unwritable_cache_dir(tmp_path):

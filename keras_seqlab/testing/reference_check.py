@@ -19,7 +19,10 @@ and "attention_pooling" (compared in `families`).
 import contextlib
 import dataclasses
 import importlib
+import json
 import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -40,6 +43,7 @@ from keras_seqlab.testing.families import COMPARE
 __all__ = [
     "CASES",
     "CASES_BY_NAME",
+    "FAST_COMPILE_FLAGS",
     "FORWARD_SETUPS",
     "GRADIENT_SETUPS",
     "TOLERANCE",
@@ -49,6 +53,7 @@ __all__ = [
     "checks",
     "compare",
     "format_table",
+    "jax_compile_settings",
     "keras_gradients",
     "padding_mask",
     "randomize_weights",
@@ -56,6 +61,7 @@ __all__ = [
     "run_all",
     "sgd_gradients",
     "setup_label",
+    "xla_accepts",
 ]
 
 FORWARD_SETUPS = [
@@ -304,16 +310,17 @@ def keras_gradients(layer, x, states, mask, out_weights):
 
 
 def _op_by_op():
-    """On JAX, a context that runs every op eagerly (`jax.disable_jit`).
+    """On JAX, a context that runs every forward op eagerly
+    (`jax.disable_jit`).
 
-    Each case builds a new layer, so every `lax.scan` of it (forward, and
-    forward and backward for gradients) would be traced and compiled anew:
-    on a 2-core CPU, XLA compiles a scan in 0.3 s (forward) to 1.5-2 s
-    (gradient), which made `seqlab check` 222 s against 147 s op by op
-    (all 214 rows then, same results). Op by op, XLA compiles each
-    primitive once per shape (~50 ms each) and reuses it across cases. The
-    loop body is the same code either way; compiled training is exercised
-    by the test suite.
+    Each case builds a new layer, so every `lax.scan` of its forward pass
+    would be traced and compiled anew (0.1-0.3 s each on a 2-core CPU,
+    ~230 forward rows). Op by op, XLA compiles each primitive once per
+    shape and reuses it across cases: measured over the whole check,
+    61 s compiled against 53 s op by op (cold cache, same results). A
+    gradient is the other way round, and is compiled inside this context
+    (`comparison._jax_gradients`). The loop body is the same code either
+    way; compiled training is exercised by the test suite.
     """
     if keras.backend.backend() != "jax":
         return contextlib.nullcontext()
@@ -322,21 +329,35 @@ def _op_by_op():
     return jax.disable_jit()
 
 
+# XLA flags that make the check's small programs compile faster, in
+# `XLA_FLAGS` form. Measured on a 2-core CPU over the whole check (cold
+# cache): 90 s with the first alone, 42 s with both (and the gradients
+# compiled, `comparison._jax_gradients`).
+FAST_COMPILE_FLAGS = (
+    # LLVM without optimization: the programs are a few ops on a dozen
+    # numbers, and run as fast either way.
+    "--xla_backend_optimization_level=0",
+    # XLA:CPU's older loop emitters: they compile these programs in about
+    # half the time of the fusion emitters (the default since 2025).
+    "--xla_cpu_use_fusion_emitters=false",
+)
+
+
 def jax_compile_settings(cache_dir):
     """On JAX, settings that make a check compile less (backend-guarded).
 
-    Op by op (`_op_by_op`), JAX compiles every primitive once per shape:
-    about 900 tiny XLA programs in `seqlab check`, 35 s of its 90 s on a
-    2-core CPU. Two settings cut that:
+    Op by op (`_op_by_op`), JAX compiles every primitive once per shape
+    (about 900 tiny XLA programs in `seqlab check`), and each gradient is
+    one compiled program. Two settings cut that:
 
-    - XLA's LLVM backend at optimization level 0 (`XLA_FLAGS`): these
-      programs are a few elementwise ops on arrays of a dozen numbers, and
-      compile 10-25% faster unoptimized. XLA reads the flag when it
-      starts (at the first computation; it has no effect after), and a
-      level set in `XLA_FLAGS` by the user is kept.
+    - `FAST_COMPILE_FLAGS` in `XLA_FLAGS`, each unless the user set that
+      flag already. XLA reads `XLA_FLAGS` when it starts (at the first
+      computation; a later change has no effect), and it aborts the
+      process on a flag it does not know, so a flag a jaxlib may have
+      dropped is first tried in a child process (`xla_accepts`).
     - JAX's persistent compilation cache in `cache_dir` (unless JAX is
-      configured with one already): a later run loads the ~900 programs
-      (a few MB) instead of compiling them, which halves its time.
+      configured with one already): a later run loads the programs
+      (a few MB) instead of compiling them.
 
     Returns the cache folder in use (None: not JAX, or `cache_dir` None).
     """
@@ -345,10 +366,14 @@ def jax_compile_settings(cache_dir):
     import jax  # backend-guarded
 
     flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_backend_optimization_level" not in flags:
-        os.environ["XLA_FLAGS"] = (
-            flags + " --xla_backend_optimization_level=0"
-        ).strip()
+    for flag in FAST_COMPILE_FLAGS:
+        name = flag.split("=")[0]
+        if name in flags:
+            continue
+        known = flag == FAST_COMPILE_FLAGS[0] or xla_accepts(flag, cache_dir)
+        if known:
+            flags = f"{flags} {flag}".strip()
+    os.environ["XLA_FLAGS"] = flags
     if cache_dir is None:
         return None
     configured = jax.config.jax_compilation_cache_dir
@@ -360,6 +385,47 @@ def jax_compile_settings(cache_dir):
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return str(cache_dir)
+
+
+def xla_accepts(flag, cache_dir=None):
+    """Whether this jaxlib's XLA accepts `flag` in `XLA_FLAGS` (backend-
+    guarded): a child process compiles one program with it (~2 s). The
+    answer is kept in `cache_dir` per jaxlib version, when given."""
+    import jaxlib  # backend-guarded
+
+    record = None
+    if cache_dir is not None:
+        name = f"xla-flags-{jaxlib.__version__}.json"
+        record = os.path.join(str(cache_dir), name)
+        with contextlib.suppress(OSError, ValueError):
+            with open(record) as f:
+                answers = json.load(f)
+            if isinstance(answers.get(flag), bool):
+                return answers[flag]
+    env = {**os.environ, "XLA_FLAGS": flag, "JAX_PLATFORMS": "cpu"}
+    probe = "import jax; jax.jit(lambda x: x + 1)(1.0).block_until_ready()"
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", probe],
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        known = child.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        known = False
+    if record is not None:
+        with contextlib.suppress(OSError, ValueError):
+            answers = {}
+            with contextlib.suppress(OSError, ValueError):
+                with open(record) as f:
+                    answers = dict(json.load(f))
+            answers[flag] = known
+            partial = f"{record}.{os.getpid()}.tmp"
+            with open(partial, "w") as f:
+                json.dump(answers, f)
+            os.replace(partial, record)
+    return known
 
 
 def run_all(cases=None):
