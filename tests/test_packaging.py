@@ -137,6 +137,12 @@ def test_xla_accepts_tries_a_flag_in_a_child_and_keeps_the_answer(tmp_path):
     record.write_text(json.dumps(answers))
     assert check.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
     assert not check.xla_accepts("--xla_no_such_seqlab_flag=1", None)
+    # A record that is not a {flag: answer} table is tried anew, replaced.
+    record.write_text("[1, 2]")
+    assert not check.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
+    assert json.loads(record.read_text()) == {
+        "--xla_no_such_seqlab_flag=1": False
+    }
 
 
 def test_seqlab_check_refuses_an_unwritable_cache_dir(tmp_path):

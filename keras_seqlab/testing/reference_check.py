@@ -347,8 +347,8 @@ def jax_compile_settings(cache_dir):
     """On JAX, settings that make a check compile less (backend-guarded).
 
     Op by op (`_op_by_op`), JAX compiles every primitive once per shape
-    (about 900 tiny XLA programs in `seqlab check`), and each gradient is
-    one compiled program. Two settings cut that:
+    (about 540 tiny XLA programs in `seqlab check`), and each gradient is
+    one compiled program (about 55). Two settings cut that:
 
     - `FAST_COMPILE_FLAGS` in `XLA_FLAGS`, each unless the user set that
       flag already. XLA reads `XLA_FLAGS` when it starts (at the first
@@ -397,11 +397,9 @@ def xla_accepts(flag, cache_dir=None):
     if cache_dir is not None:
         name = f"xla-flags-{jaxlib.__version__}.json"
         record = os.path.join(str(cache_dir), name)
-        with contextlib.suppress(OSError, ValueError):
-            with open(record) as f:
-                answers = json.load(f)
-            if isinstance(answers.get(flag), bool):
-                return answers[flag]
+        known = _recorded_answers(record).get(flag)
+        if isinstance(known, bool):
+            return known
     env = {**os.environ, "XLA_FLAGS": flag, "JAX_PLATFORMS": "cpu"}
     probe = "import jax; jax.jit(lambda x: x + 1)(1.0).block_until_ready()"
     try:
@@ -415,17 +413,24 @@ def xla_accepts(flag, cache_dir=None):
     except (OSError, subprocess.TimeoutExpired):
         known = False
     if record is not None:
-        with contextlib.suppress(OSError, ValueError):
-            answers = {}
-            with contextlib.suppress(OSError, ValueError):
-                with open(record) as f:
-                    answers = dict(json.load(f))
-            answers[flag] = known
-            partial = f"{record}.{os.getpid()}.tmp"
+        answers = {**_recorded_answers(record), flag: known}
+        partial = f"{record}.{os.getpid()}.tmp"
+        # A record that cannot be written only means trying again next time.
+        with contextlib.suppress(OSError):
             with open(partial, "w") as f:
                 json.dump(answers, f)
             os.replace(partial, record)
     return known
+
+
+def _recorded_answers(record):
+    """The `{flag: accepted}` kept in `record`; {} if unreadable."""
+    try:
+        with open(record) as f:
+            answers = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return answers if isinstance(answers, dict) else {}
 
 
 def run_all(cases=None):
