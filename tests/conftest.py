@@ -1,4 +1,12 @@
-"""Shared fixtures. The suite runs once per backend (KERAS_BACKEND)."""
+"""Shared fixtures. The suite runs once per backend (KERAS_BACKEND).
+
+Tests marked `backend_free` prove something no Keras backend can change
+(pure Python, numpy arithmetic, files, processes, signals, argument
+checks): tox runs them in one environment only, and the others set
+`SEQLAB_BACKEND_FREE=skip`, which deselects them (see tox.ini for which
+environment runs them, and why). Run by hand, without that variable,
+every test runs.
+"""
 
 import os
 import pathlib
@@ -28,6 +36,23 @@ def pytest_report_header(config):
         f"keras {keras.__version__}, backend {BACKEND}, "
         f"keras_seqlab from {os.path.dirname(keras_seqlab.__file__)}"
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    setting = os.environ.get("SEQLAB_BACKEND_FREE", "run")
+    if setting not in ("run", "skip"):
+        raise pytest.UsageError(
+            f"SEQLAB_BACKEND_FREE must be 'run' or 'skip', got {setting!r}"
+        )
+    if setting == "run":
+        return
+    kept, free = [], []
+    for item in items:
+        marked = item.get_closest_marker("backend_free") is not None
+        (free if marked else kept).append(item)
+    if free:
+        config.hook.pytest_deselected(items=free)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

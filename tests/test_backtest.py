@@ -27,6 +27,7 @@ def _main(argv):
     return status, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize("kind", ["saved", "refit"])
 def test_only_data_before_each_origin_is_used(kind):
     """Changing every row from an origin on changes no forecast from it
@@ -82,6 +83,7 @@ def test_fold_metrics_are_those_of_the_forecasts():
     )
 
 
+@pytest.mark.backend_free
 def test_seqlab_backtest_of_a_saved_model_and_of_an_architecture(tmp_path):
     values = _series()
     days = np.datetime64("2022-01-01") + np.arange(len(values))

@@ -17,6 +17,10 @@ from keras_seqlab.experiments.tasks import label
 from keras_seqlab.models import names
 from keras_seqlab.utils import backend
 
+# How `seqlab` picks a backend, in fresh processes: the same code whichever
+# backend the environment has (tox runs it in the torch environment only).
+pytestmark = pytest.mark.backend_free
+
 MISSING = "openvino"
 
 

@@ -32,6 +32,7 @@ def _run_cli(*args, cwd):
     )
 
 
+@pytest.mark.backend_free
 @pytest.mark.slow
 def test_cli_quick_mode_end_to_end(tmp_path):
     out = tmp_path / "out"
@@ -149,6 +150,7 @@ def _row(task, model):
     return next(r for r in task["results"] if r["model"] == model)
 
 
+@pytest.mark.backend_free
 @pytest.mark.slow
 def test_api_weather_without_matplotlib(tmp_path, monkeypatch):
     # A None entry in sys.modules makes `import matplotlib` fail.
@@ -189,6 +191,7 @@ def test_api_weather_without_matplotlib(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "results.json").read_text()) == results
 
 
+@pytest.mark.backend_free
 def test_api_csv_with_a_horizon(tmp_path):
     rng = np.random.default_rng(0)
     values = np.cumsum(rng.normal(size=(200, 2)), axis=0)
@@ -224,6 +227,7 @@ def test_api_csv_with_a_horizon(tmp_path):
         assert rmse == pytest.approx(expected, rel=1e-4)
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -251,6 +255,7 @@ def test_bad_input_is_one_line_and_status_2(args, message, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.backend_free
 def test_bad_input_from_the_command_line_has_no_traceback(tmp_path):
     done = _run_cli("--models", "nope", cwd=tmp_path)
     assert done.returncode == 2
@@ -263,6 +268,7 @@ def test_bad_input_from_the_command_line_has_no_traceback(tmp_path):
     assert done.stdout == ""
 
 
+@pytest.mark.backend_free
 def test_prepare_defaults_are_the_textbook_setup():
     plan = prepare(Settings(limit=8))
     assert plan.dataset == "synthetic"

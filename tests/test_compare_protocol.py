@@ -20,6 +20,7 @@ def _first_task(**kwargs):
     return plan, plan.tasks[0]
 
 
+@pytest.mark.backend_free
 def test_no_scale_trains_on_the_raw_values():
     plan, task = _first_task(scale=False, window=7)
     assert plan.scaler is None and plan.metric == "rmse"
@@ -34,6 +35,7 @@ def test_no_scale_trains_on_the_raw_values():
     assert "unscaled" in plan.description
 
 
+@pytest.mark.backend_free
 def test_split_windows_has_the_lessons_counts():
     # 3654 days, window 10: 3644 windows; train_test_split(0.2) then 0.5
     # gives 2915 / 364 / 365 (in time order here).
@@ -47,6 +49,7 @@ def test_split_windows_has_the_lessons_counts():
     assert sizes == [2924 - 10, 365 - 10, 365 - 10]
 
 
+@pytest.mark.backend_free
 def test_split_windows_fits_the_scaler_on_the_training_windows_rows():
     plan, _ = _first_task(split="windows", window=10)
     raw = np.asarray(BASEL.values, "float64")
@@ -56,6 +59,7 @@ def test_split_windows_fits_the_scaler_on_the_training_windows_rows():
     )
 
 
+@pytest.mark.backend_free
 def test_widths_per_model_give_the_builders_parameter_counts():
     results = compare.run(
         Settings(
@@ -78,6 +82,7 @@ def test_widths_per_model_give_the_builders_parameter_counts():
     assert "units 3 (gru 5, lstm 2)" in compare.format_leaderboard(results)
 
 
+@pytest.mark.backend_free
 def test_no_restore_best_keeps_the_last_epochs_weights():
     def run(restore):
         # Small batches on 40 windows: on PyTorch and JAX the validation
@@ -134,6 +139,7 @@ def test_fit_restores_the_best_epoch_only_when_asked(restore):
     assert final == pytest.approx(losses[0 if restore else -1], rel=1e-4)
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -147,6 +153,7 @@ def test_units_option_syntax(text, expected):
     assert widths(text, 32) == expected
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "args, text",
     [

@@ -15,6 +15,9 @@ from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.data.splits import temporal_split
 from keras_seqlab.data.windows import make_windows
 
+# Files and numpy arrays: no backend computes anything here.
+pytestmark = pytest.mark.backend_free
+
 WEATHER_SHA256 = (
     "d10b70448e6848a66958a18667f4dbf8a4ef13b166f6803a7ab2057c6ec9d438"
 )

@@ -116,6 +116,7 @@ def test_a_saved_model_reproduces_the_reported_rmse_in_a_fresh_process(
         np.testing.assert_allclose(rmse[path], r["test_rmse"], rtol=1e-5)
 
 
+@pytest.mark.backend_free
 def test_seqlab_forecast_writes_dated_rows(compared, tmp_path):
     folder, csv, _ = compared
     model = folder / "uni" / "models" / "one_step" / "gru.keras"
@@ -170,6 +171,7 @@ def test_forecast_beyond_the_horizon_feeds_the_forecasts_back(compared):
     np.testing.assert_allclose(streamed[0], by_hand[0], rtol=1e-5)
 
 
+@pytest.mark.backend_free
 def test_multivariate_forecast_needs_the_future_inputs(compared, tmp_path):
     folder, csv, _ = compared
     path = folder / "multi" / "models" / "one_step" / "gru.keras"
@@ -206,6 +208,7 @@ def test_forecast_returns_a_dated_frame_for_a_frame(compared):
     np.testing.assert_allclose(result["load"], frame["load"].iloc[-1])
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -283,6 +286,7 @@ def test_compare_with_calibrated_quantiles_saves_the_interval(tmp_path):
         np.testing.assert_allclose(inside.mean(), r["test_coverage"])
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "flags, message",
     [

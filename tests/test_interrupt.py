@@ -20,6 +20,7 @@ from keras_seqlab.experiments import interrupt
 TIMEOUT = 240
 
 
+@pytest.mark.backend_free
 def test_interrupt_swallowed_by_a_gc_callback_is_raised_at_the_next_batch(
     monkeypatch,
 ):
@@ -53,6 +54,7 @@ def test_interrupt_swallowed_by_a_gc_callback_is_raised_at_the_next_batch(
     stop.on_epoch_end(0)  # nothing pending once the block is left
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "hook", ["on_test_batch_end", "on_predict_batch_end", "on_epoch_end"]
 )
@@ -67,6 +69,7 @@ def test_every_hook_raises_a_recorded_interrupt(hook):
     assert any(e.name == hook for e in raised.traceback)
 
 
+@pytest.mark.backend_free
 def test_an_unchecked_interrupt_is_raised_when_the_block_ends():
     with pytest.raises(KeyboardInterrupt):
         with interrupt.sticky():
@@ -76,6 +79,7 @@ def test_an_unchecked_interrupt_is_raised_when_the_block_ends():
                 pass  # as if swallowed where nobody could catch it
 
 
+@pytest.mark.backend_free
 def test_sticky_is_a_no_op_off_the_main_thread():
     before = signal.getsignal(signal.SIGINT)
     seen = []

@@ -11,7 +11,12 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 import keras_seqlab
+
+# The package's source and import graph: the same on every backend.
+pytestmark = pytest.mark.backend_free
 
 ROOT = pathlib.Path(keras_seqlab.__file__).parent
 

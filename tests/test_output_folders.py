@@ -7,13 +7,17 @@ write in one line (exit 1), leaving a folder a rerun resumes from.
 """
 
 import contextlib
+import errno
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
+from disk_testing import FullDisk
+from disk_testing import check_nothing_half_written
 from tune_testing import KERAS_TUNER_WARNINGS
 from tune_testing import QUICK
 from tune_testing import TIMEOUT
@@ -26,7 +30,12 @@ from keras_seqlab.utils import files
 COMPARE = ["compare", "--models", "linear", "--window", "10", "--limit", "64"]
 COMPARE += ["--epochs", "1", "--no-plots"]
 
-pytestmark = pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS)
+# Folders, locks, files and exit codes: plumbing no backend changes
+# (tox runs it in the torch environment only).
+pytestmark = [
+    pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS),
+    pytest.mark.backend_free,
+]
 
 
 def _one_line(text):
@@ -151,14 +160,21 @@ def _tmpfs(path, options):
 
 
 @contextlib.contextmanager
-def _read_only_folder(path):
-    """A folder this process cannot write (root ignores permissions, so
-    there it is a read-only tmpfs)."""
-    if os.geteuid() == 0:
-        with _tmpfs(path, "ro,size=64k"):
-            yield path
-        return
+def _read_only_folder(path, monkeypatch):
+    """A folder this process cannot write. Root ignores permissions, so
+    there the write probe fails as on a read-only mount (EROFS)."""
     path.mkdir()
+    if os.geteuid() == 0:
+        real = tempfile.TemporaryFile
+
+        def read_only(*args, dir=None, **kwargs):
+            if dir is not None and os.path.samefile(dir, path):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), dir)
+            return real(*args, dir=dir, **kwargs)
+
+        monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+        yield path
+        return
     path.chmod(0o555)
     try:
         yield path
@@ -167,8 +183,10 @@ def _read_only_folder(path):
 
 
 @pytest.mark.parametrize("kind", ["compare", "tune"])
-def test_a_read_only_out_is_refused_before_training(tmp_path, kind):
-    with _read_only_folder(tmp_path / "ro") as folder:
+def test_a_read_only_out_is_refused_before_training(
+    tmp_path, kind, monkeypatch
+):
+    with _read_only_folder(tmp_path / "ro", monkeypatch) as folder:
         argv = (
             [*COMPARE]
             if kind == "compare"
@@ -200,14 +218,54 @@ def test_a_csv_that_is_a_folder_is_one_line(tmp_path):
 # -- a full disk --------------------------------------------------------------
 
 
-def _parse_all_json(folder):
-    for path in folder.rglob("*.json"):
-        json.loads(path.read_text())  # never half-written
-    assert not list(folder.rglob(".partial-*"))
+@pytest.mark.parametrize(
+    "name",
+    [
+        "settings.json",  # before the first trial
+        "trial.json",  # a trial begun
+        "checkpoint.weights.h5",  # inside a trial
+        "oracle.json",  # the search's state
+        "best_model.keras",  # after the search
+        "summary.json",  # the last file
+    ],
+)
+def test_tune_on_a_full_disk_stops_in_one_line_and_resumes(
+    tmp_path, monkeypatch, name
+):
+    """A full disk from the first write of `name` on: one line, exit 1,
+    nothing half-written, the folder released; the same command, with
+    room again, resumes the finished trials and completes the search."""
+    argv = ["tune", "dense", *QUICK, "--max-trials", "2"]
+    argv += ["--out", str(tmp_path)]
+    disk = FullDisk(monkeypatch, fail_at=name)
+    status, _, err = run_main(argv)
+    assert disk.failed and os.path.basename(disk.failed) == name
+    assert status == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("seqlab tune: cannot write"), err
+    assert "No space left on device" in last
+    assert "run the same command again to resume" in last
+    assert "Traceback" not in err
+    check_nothing_half_written(tmp_path)
+    assert not list(tmp_path.glob(".seqlab*.lock"))
+    done = [
+        p for p in tmp_path.glob("dense/trial_*/trial.json")
+        if json.loads(p.read_text())["status"] == "COMPLETED"
+    ]  # fmt: skip
+    FullDisk(monkeypatch)  # room again
+    status, _, err = run_main(argv)
+    assert status == 0, err
+    if done:
+        assert f"{len(done)} trial(s) done" in err
+    summary = json.loads((tmp_path / "dense" / "summary.json").read_text())
+    assert summary["completed"] == 2
+    check_nothing_half_written(tmp_path)
 
 
 @pytest.mark.slow
-def test_tune_on_a_full_disk_stops_in_one_line_and_resumes(tmp_path):
+def test_tune_on_a_real_full_disk_stops_in_one_line_and_resumes(tmp_path):
+    """The one real full disk (a 100 KB tmpfs): h5py and keras-tuner's
+    own writes as the operating system fails them, in a process."""
     argv = command(
         "dense", *QUICK, "--max-trials", "3", "--out", str(tmp_path / "out")
     )
@@ -220,7 +278,7 @@ def test_tune_on_a_full_disk_stops_in_one_line_and_resumes(tmp_path):
         assert "No space left on device" in last, first.stderr
         assert "run the same command again to resume" in last
         assert "Traceback" not in first.stderr
-        _parse_all_json(out)
+        check_nothing_half_written(out)
         done = [
             p for p in out.glob("dense/trial_*/trial.json")
             if json.loads(p.read_text())["status"] == "COMPLETED"
@@ -236,18 +294,54 @@ def test_tune_on_a_full_disk_stops_in_one_line_and_resumes(tmp_path):
             assert f"{len(done)} trial(s) done" in second.stderr
         summary = json.loads((out / "dense" / "summary.json").read_text())
         assert summary["completed"] == 3
-        _parse_all_json(out)
+        check_nothing_half_written(out)
 
 
-def test_compare_on_a_full_disk_stops_in_one_line(tmp_path):
-    with _tmpfs(tmp_path / "out", "size=12k") as out:
-        status, _, err = run_main([*COMPARE, "--out", str(out)])
-        assert status == 1
+def _full_disk_runs(monkeypatch, tmp_path, argv):
+    """`argv` run once into `whole/`, counting the files it writes, then
+    once for each of them with the disk full from that file on: yields
+    (that file's name under the folder, folder, status, stdout, stderr)."""
+    counted = FullDisk(monkeypatch)
+    whole = tmp_path / "whole"
+    status, _, err = run_main([*argv, "--out", str(whole)])
+    assert status == 0, err
+    names = [os.path.relpath(path, whole) for path in counted.written]
+    for site, name in enumerate(names, 1):
+        folder = tmp_path / f"full-at-{site}"
+        FullDisk(monkeypatch, fail_at=site)
+        status, out, err = run_main([*argv, "--out", str(folder)])
+        yield name, folder, status, out, err
+
+
+def test_compare_on_a_full_disk_stops_in_one_line(tmp_path, monkeypatch):
+    """A full disk at each file compare writes (every forecaster, the
+    leaderboard, results.json): one line, exit 1, nothing half-written,
+    the files before it whole, the folder released."""
+    sites = []
+    for name, folder, status, _, err in _full_disk_runs(
+        monkeypatch, tmp_path, COMPARE
+    ):
+        sites.append(name)
+        assert status == 1, err
         line = err.strip().splitlines()[-1]
-        assert line.startswith("seqlab compare: cannot write")
+        assert line.startswith("seqlab compare: cannot write"), err
         assert "No space left on device" in line
         assert "Traceback" not in err
-        _parse_all_json(out)
+        check_nothing_half_written(folder)
+        assert not (folder / files.LOCK_FILE).exists()
+        # The files before it are whole; this one is as it was (absent,
+        # or the version an earlier task wrote).
+        for earlier in sites[:-1]:
+            assert (folder / earlier).stat().st_size > 0, earlier
+        assert (folder / name).exists() == (name in sites[:-1])
+    # The tables after each task, and both tasks' forecasters.
+    assert sorted(set(sites)) == [
+        "leaderboard.txt",
+        "models/one_step/linear.keras",
+        "models/seq_to_vector/linear.keras",
+        "results.json",
+    ]
+    assert len(sites) == 6, sites
 
 
 # -- a recorded trial without its checkpoint ----------------------------------

@@ -17,6 +17,7 @@ from keras_seqlab.testing import reference_check as check
 REQUIRE_INSTALLED = os.environ.get("SEQLAB_REQUIRE_INSTALLED") == "1"
 
 
+@pytest.mark.backend_free
 @pytest.mark.skipif(
     not REQUIRE_INSTALLED,
     reason="only under tox (SEQLAB_REQUIRE_INSTALLED=1), which installs "
@@ -35,6 +36,7 @@ def test_tests_run_against_the_installed_wheel():
     assert top == {"keras_seqlab"}
 
 
+@pytest.mark.backend_free
 def test_reference_and_tuning_are_subpackages():
     for name in ("keras_seqlab.reference", "keras_seqlab.tuning"):
         assert importlib.import_module(name).__name__ == name
@@ -160,6 +162,7 @@ def test_seqlab_check_refuses_an_unwritable_cache_dir(tmp_path):
     assert done.stdout == ""
 
 
+@pytest.mark.backend_free
 def test_seqlab_check_lists_and_rejects_unknown_cells():
     listed = _seqlab("check", "--list")
     assert listed.returncode == 0

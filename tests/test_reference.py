@@ -13,6 +13,9 @@ import pytest
 
 reference = importlib.import_module("keras_seqlab.reference")
 
+# Pure Python: no backend runs here (tox: the torch environment only).
+pytestmark = pytest.mark.backend_free
+
 Value = reference.Value
 H_FD = 1e-6
 TOL = 1e-6

@@ -30,6 +30,9 @@ from keras_seqlab.data.series import pandas_kind
 from keras_seqlab.data.splits import temporal_split
 from keras_seqlab.data.windows import make_windows
 
+# pandas and numpy inputs: no backend computes anything here.
+pytestmark = pytest.mark.backend_free
+
 CSV_TEXT = "date,load,temp,wind\n" + "".join(
     f"2024-01-{day:02d},{100 + 3 * day},{day % 7 - 2.5},{(day * 13) % 5}\n"
     for day in range(1, 31)

@@ -12,6 +12,9 @@ from keras_seqlab.data import make_windows
 from keras_seqlab.data import synthetic_series
 from keras_seqlab.data import temporal_split
 
+# numpy arrays (the one Keras loss is elementwise arithmetic).
+pytestmark = pytest.mark.backend_free
+
 BOOK_NAIVE_MSE = 0.020211367  # printed in the book's notebook (ch. 15)
 
 needs_sklearn = pytest.mark.skipif(

@@ -73,6 +73,7 @@ def test_tune_writes_the_best_model_summary_and_default_score(tmp_path):
     assert summary["settings"]["tuner"] == "random"
 
 
+@pytest.mark.backend_free
 def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
     status, out, err = run_main(
         [
@@ -98,6 +99,7 @@ def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
     assert summary["settings"]["overrides"] == {"units": 16, "depth": [1, 2]}
 
 
+@pytest.mark.backend_free
 def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
     status, out, err = run_main(
         ["tune", "dense", *QUICK, "--max-trials", "2", "--folds", "3"]
@@ -122,6 +124,7 @@ def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
         np.testing.assert_allclose(trial["score"], np.mean(folds), rtol=1e-4)
 
 
+@pytest.mark.backend_free
 def test_tune_space_lists_the_hyperparameters(tmp_path):
     status, out, err = run_main(
         ["tune", "wavenet", "--set", "gated=false", "--space"]
@@ -153,6 +156,7 @@ def test_tune_space_lists_the_hyperparameters(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.backend_free
 def test_parse_overrides():
     assert search.parse_overrides(
         ["units=64", "activation=relu,tanh", "dropout=0.1", "gated=false"]
@@ -184,6 +188,7 @@ def _run_until(command, trial, epochs, sig, log):
     return process.returncode, log.read_text()
 
 
+@pytest.mark.backend_free
 def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     epochs = 6
     argv = command(
@@ -246,6 +251,7 @@ def weather_csv(tmp_path):
     return path
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -287,6 +293,7 @@ def test_tune_bad_input(argv, message, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.backend_free
 def test_tune_bad_csv_target(weather_csv, tmp_path):
     status, _, err = run_main(
         ["tune", "gru", "--csv", str(weather_csv), "--target", "nosuch"]
@@ -297,6 +304,7 @@ def test_tune_bad_csv_target(weather_csv, tmp_path):
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+@pytest.mark.backend_free
 def test_tune_refuses_to_resume_with_other_settings(tmp_path):
     argv = [
         "tune",
@@ -327,6 +335,7 @@ def test_tune_refuses_to_resume_with_other_settings(tmp_path):
     assert len(trial_files(tmp_path / "dense")) == 1
 
 
+@pytest.mark.backend_free
 def test_summary_says_when_the_default_wins_on_validation():
     trial = {
         "trial_id": "0",

@@ -39,7 +39,12 @@ from keras_seqlab.tuning import chief  # noqa: E402
 from keras_seqlab.tuning import distributed  # noqa: E402
 from keras_seqlab.tuning import server  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS)
+# The chief's oracle, its gRPC service and worker processes: no backend
+# changes them (tox runs this in the torch environment only).
+pytestmark = [
+    pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS),
+    pytest.mark.backend_free,
+]
 
 TOKEN = "test-token-0123456789abcdef"
 CALL = 10  # seconds a test waits for one reply

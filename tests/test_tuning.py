@@ -285,6 +285,7 @@ def test_unknown_override_lists_the_valid_names():
         tuning.get_hypermodel("gru", SHAPE, overrides={"variant": "mgu"})
 
 
+@pytest.mark.backend_free
 def test_unknown_fixed_hyperparameter_of_a_tuner_is_an_error(tmp_path):
     hp = kt.HyperParameters()
     hp.Fixed("num_heads", 4)
@@ -297,6 +298,7 @@ def test_unknown_fixed_hyperparameter_of_a_tuner_is_an_error(tmp_path):
         )
 
 
+@pytest.mark.backend_free
 def test_override_given_twice_is_an_error(tmp_path):
     hp = kt.HyperParameters()
     hp.Fixed("units", 4)
@@ -365,6 +367,7 @@ def test_fit_trains_with_the_searched_batch_size():
 # -- walk-forward splits -------------------------------------------------------
 
 
+@pytest.mark.backend_free
 def test_walk_forward_splits_example():
     splits = walk_forward_splits(20, folds=3, min_train=5, gap=2)
     assert [(t.start, t.stop, v.start, v.stop) for t, v in splits] == [
@@ -382,6 +385,7 @@ def _resolved_val_size(n, folds, min_train, gap, val_size):
     return (n - min_train - gap) // folds
 
 
+@pytest.mark.backend_free
 @settings(max_examples=300, deadline=None)
 @given(
     n=st.integers(0, 400),
@@ -419,6 +423,7 @@ def test_walk_forward_splits_never_leak(n, folds, gap, min_train, val_size):
     assert previous[1].max() == n - 1
 
 
+@pytest.mark.backend_free
 @settings(max_examples=100, deadline=None)
 @given(
     window=st.integers(1, 12),
@@ -442,6 +447,7 @@ def test_walk_forward_with_split_gap_keeps_windows_apart(
         assert y[train].max() < x[val].min()
 
 
+@pytest.mark.backend_free
 def test_walk_forward_splits_bad_arguments():
     for kwargs in ({"folds": 0}, {"gap": -1}, {"min_train": 0}):
         with pytest.raises(ValueError, match="must be an integer"):
@@ -506,7 +512,13 @@ def _tiny(batch_only=False):
 
 @searches
 @pytest.mark.parametrize(
-    "kind", ["random", pytest.param("bayesian", marks=needs_sklearn)]
+    "kind",
+    [
+        "random",
+        pytest.param(
+            "bayesian", marks=[needs_sklearn, pytest.mark.backend_free]
+        ),
+    ],
 )
 def test_search_completes_and_respects_fixed_values(kind, tmp_path):
     x, y = _data()
@@ -532,6 +544,7 @@ def test_search_completes_and_respects_fixed_values(kind, tmp_path):
     assert best.predict(x[:3], verbose=0).shape == (3, 1)
 
 
+@pytest.mark.backend_free
 @searches
 def test_search_scores_on_the_later_split(tmp_path):
     x, y = _data()
@@ -552,6 +565,7 @@ def test_search_scores_on_the_later_split(tmp_path):
     assert trial.score == pytest.approx(fit["best"])
 
 
+@pytest.mark.backend_free
 @searches
 def test_hyperband_search_completes(tmp_path):
     x, y = _data()
@@ -577,6 +591,7 @@ def test_hyperband_search_completes(tmp_path):
     )
 
 
+@pytest.mark.backend_free
 @searches
 def test_persistence_search_runs_its_single_trial(tmp_path):
     x, y = _data()
@@ -590,6 +605,7 @@ def test_persistence_search_runs_its_single_trial(tmp_path):
     assert len(tuner.oracle.trials) == 1
 
 
+@pytest.mark.backend_free
 @searches
 def test_walk_forward_scores_the_mean_over_folds(tmp_path):
     x, y = _data(50)
@@ -618,6 +634,7 @@ def test_walk_forward_scores_the_mean_over_folds(tmp_path):
     assert trial.score == pytest.approx(mean, rel=1e-6)
 
 
+@pytest.mark.backend_free
 @searches
 def test_walk_forward_hyperband_trains_every_fold_from_scratch(tmp_path):
     x, y = _data()
@@ -647,6 +664,7 @@ def test_walk_forward_hyperband_trains_every_fold_from_scratch(tmp_path):
     assert {f["initial_epoch"] for f in hypermodel.fits} == {0}
 
 
+@pytest.mark.backend_free
 def test_time_ordered_search_refuses_training_scores(tmp_path):
     x, y = _data()
     tuner = kt.RandomSearch(
@@ -659,6 +677,7 @@ def test_time_ordered_search_refuses_training_scores(tmp_path):
         tuning.time_ordered_search(tuner, x, y)
 
 
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -686,6 +705,7 @@ class _Broken(tuning.HyperLinear):
         raise ValueError("boom")
 
 
+@pytest.mark.backend_free
 @searches
 def test_a_search_without_a_completed_trial_is_an_error(tmp_path):
     x, y = _data()
@@ -696,6 +716,7 @@ def test_a_search_without_a_completed_trial_is_an_error(tmp_path):
         tuning.time_ordered_search(tuner, x, y, val=1 / 3, epochs=1)
 
 
+@pytest.mark.backend_free
 def test_walk_forward_arguments_are_checked_at_construction(tmp_path):
     with pytest.raises(ValueError, match="`folds` must be an integer >= 1"):
         tuning.walk_forward(kt.RandomSearch)(
@@ -706,6 +727,7 @@ def test_walk_forward_arguments_are_checked_at_construction(tmp_path):
         )
 
 
+@pytest.mark.backend_free
 def test_unknown_tuner_kind():
     with pytest.raises(ValueError, match="unknown tuner 'grid'.*'hyperband'"):
         tuning.tuner_class("grid")
