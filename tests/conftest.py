@@ -10,6 +10,8 @@ every test runs.
 
 import os
 import pathlib
+import shutil
+import types
 
 import keras
 import pytest
@@ -74,3 +76,33 @@ def data_dir():
     if not DATA_DIR.is_dir():
         pytest.skip(f"shared data folder not found at {DATA_DIR}")
     return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def tuned(tmp_path_factory):
+    """One `seqlab tune gru` search (3 trials, in this process) shared by
+    the tests that read or resume a tuned folder: `argv`, `folder` (do not
+    change it: `tuned_copy` gives a copy), `status`, `out`, `err`.
+
+    Tests that use it are in the xdist group "tuned", so one worker runs
+    them all and the search runs once.
+    """
+    pytest.importorskip("keras_tuner")
+    from tune_testing import QUICK
+    from tune_testing import run_main
+
+    folder = tmp_path_factory.mktemp("tuned")
+    argv = ["tune", "gru", *QUICK, "--max-trials", "3"]
+    status, out, err = run_main([*argv, "--out", str(folder)])
+    return types.SimpleNamespace(
+        argv=argv, folder=folder, status=status, out=out, err=err
+    )
+
+
+@pytest.fixture
+def tuned_copy(tuned, tmp_path):
+    """A copy of the shared tuned folder a test may change: its path."""
+    assert tuned.status == 0, tuned.err
+    copy = tmp_path / "tuned"
+    shutil.copytree(tuned.folder, copy)
+    return copy

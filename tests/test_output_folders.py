@@ -347,31 +347,24 @@ def test_compare_on_a_full_disk_stops_in_one_line(tmp_path, monkeypatch):
 # -- a recorded trial without its checkpoint ----------------------------------
 
 
-@pytest.mark.slow
-def test_a_missing_checkpoint_fails_that_trial_not_the_search(tmp_path):
-    argv = [
-        "tune",
-        "dense",
-        *QUICK,
-        "--max-trials",
-        "2",
-        "--out",
-        str(tmp_path),
-    ]
-    status, _, err = run_main(argv)
-    assert status == 0, err
-    project = tmp_path / "dense"
+@pytest.mark.xdist_group("tuned")
+def test_a_missing_checkpoint_fails_that_trial_not_the_search(
+    tuned, tuned_copy
+):
+    argv = [*tuned.argv, "--out", str(tuned_copy)]
+    project = tuned_copy / "gru"
     first = json.loads((project / "summary.json").read_text())
-    best, other = first["best_trials"][:2]
+    best, second_best, *others = first["best_trials"]
     (project / f"trial_{best}" / "checkpoint.weights.h5").unlink()
     status, _, err = run_main(argv)
     assert status == 0, err
     assert f"skipped trial {best}" in err and "checkpoint does not load" in err
     second = json.loads((project / "summary.json").read_text())
-    assert second["best"]["trial_id"] == other
-    assert second["best_trials"][0] == other
+    assert second["best"]["trial_id"] == second_best
+    assert second["best_trials"][0] == second_best
     # Without any checkpoint the search fails in one line.
-    (project / f"trial_{other}" / "checkpoint.weights.h5").unlink()
+    for trial in (second_best, *others):
+        (project / f"trial_{trial}" / "checkpoint.weights.h5").unlink()
     status, _, err = run_main(argv)
     assert status == 1
     assert "no completed trial has a checkpoint that loads" in err

@@ -35,12 +35,11 @@ pytestmark = pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS)
 # -- a search from one command -------------------------------------------------
 
 
-def test_tune_writes_the_best_model_summary_and_default_score(tmp_path):
-    status, out, err = run_main(
-        ["tune", "gru", *QUICK, "--max-trials", "3", "--out", str(tmp_path)]
-    )
+@pytest.mark.xdist_group("tuned")
+def test_tune_writes_the_best_model_summary_and_default_score(tuned):
+    status, out, err = tuned.status, tuned.out, tuned.err
     assert status == 0, err
-    project = tmp_path / "gru"
+    project = tuned.folder / "gru"
     summary = json.loads((project / tune_summary.SUMMARY_FILE).read_text())
     assert summary["completed"] == 3
     assert len(summary["trials"]) == 3
@@ -305,34 +304,23 @@ def test_tune_bad_csv_target(weather_csv, tmp_path):
 
 
 @pytest.mark.backend_free
-def test_tune_refuses_to_resume_with_other_settings(tmp_path):
-    argv = [
-        "tune",
-        "dense",
-        *QUICK,
-        "--max-trials",
-        "1",
-        "--out",
-        str(tmp_path),
-    ]
-    assert run_main(argv)[0] == 0
-    status, _, err = run_main(
-        [*argv[:-2], "--window", "12", "--out", str(tmp_path)]
-    )
+@pytest.mark.xdist_group("tuned")
+def test_tune_refuses_to_resume_with_other_settings(tuned, tuned_copy):
+    argv = [*tuned.argv, "--out", str(tuned_copy)]
+    status, _, err = run_main([*tuned.argv, "--window", "12"] + argv[-2:])
     assert status == 2
     assert "holds a search with other settings (window 10 -> 12)" in err, err
     assert "--overwrite" in err
+    assert len(trial_files(tuned_copy / "gru")) == 3  # left as it was
     # More trials resume the same search; --overwrite starts over.
-    status, _, err = run_main(
-        [*argv[:-4], "--max-trials", "2", "--out", str(tmp_path)]
-    )
+    status, _, err = run_main([*argv, "--max-trials", "4"])
     assert status == 0, err
-    assert "resuming" in err
-    assert len(trial_files(tmp_path / "dense")) == 2
-    status, _, err = run_main([*argv, "--overwrite"])
+    assert "resuming" in err and "3 trial(s) done" in err
+    assert len(trial_files(tuned_copy / "gru")) == 4
+    status, _, err = run_main([*argv, "--max-trials", "1", "--overwrite"])
     assert status == 0, err
     assert "resuming" not in err
-    assert len(trial_files(tmp_path / "dense")) == 1
+    assert len(trial_files(tuned_copy / "gru")) == 1
 
 
 @pytest.mark.backend_free
