@@ -17,6 +17,15 @@ from keras_seqlab.testing import reference_check as check
 REQUIRE_INSTALLED = os.environ.get("SEQLAB_REQUIRE_INSTALLED") == "1"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _own_cache_home(tmp_path_factory):
+    """`seqlab check`'s default JAX cache in a folder of this module's
+    (per xdist worker): never the user's, never shared by two workers."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.mark.backend_free
 @pytest.mark.skipif(
     not REQUIRE_INSTALLED,
