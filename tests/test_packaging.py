@@ -63,8 +63,18 @@ def _seqlab(*args, env=None):
     )
 
 
-def test_seqlab_check_prints_a_passing_table():
-    done = _seqlab("check", "--cells", "PeepholeLSTM,GRUVariant mgu")
+def _table_rows(stdout):
+    lines = [line.rstrip() for line in stdout.splitlines()]
+    return [line for line in lines if line.endswith("pass")]
+
+
+def test_seqlab_check_prints_a_passing_table_and_caches_it(tmp_path):
+    """Two cells, as a user runs it (without the suite's XLA_FLAGS), then
+    again from the cache it filled: the same table."""
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    cells = ("--cells", "PeepholeLSTM,GRUVariant mgu", "--cache-dir", cache)
+    done = _seqlab("check", *map(str, cells), env=env)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1].split() == [
@@ -88,47 +98,25 @@ def test_seqlab_check_prints_a_passing_table():
     assert len(rows) == 2 * per_case
     assert all(r.rstrip().endswith("pass") for r in rows)
     assert lines[-1] == f"{2 * per_case} passed, 0 failed"
-
-
-def _table_rows(stdout):
-    lines = [line.rstrip() for line in stdout.splitlines()]
-    return [line for line in lines if line.endswith("pass")]
-
-
-def test_seqlab_check_cache_gives_the_same_table(tmp_path):
-    cache = tmp_path / "cache"
-    cells = ("--cells", "GRUVariant mgu", "--cache-dir", str(cache))
-    first = _seqlab("check", *cells)
-    assert first.returncode == 0, first.stderr
-    second = _seqlab("check", *cells)
-    assert second.returncode == 0, second.stderr
-    # The same numbers, whether compiled anew or loaded from the cache.
-    assert _table_rows(first.stdout) == _table_rows(second.stdout)
-    assert len(_table_rows(first.stdout)) == len(check.checks("GRUVariant mgu"))
+    assert _table_rows(done.stdout) == [r.rstrip() for r in rows]
     if keras.backend.backend() == "jax":
-        assert f"JAX compilation cache {cache}" in first.stdout
+        import jaxlib
+
+        assert f"JAX compilation cache {cache}" in done.stdout
         assert len(list(cache.iterdir())) > 10  # the compiled ops
+        # Every flag but the long-standing optimization level is tried
+        # first, and the answers are kept.
+        record = cache / f"xla-flags-{jaxlib.__version__}.json"
+        answers = json.loads(record.read_text())
+        assert set(answers) == set(check.FAST_COMPILE_FLAGS[1:])
+        assert all(isinstance(known, bool) for known in answers.values())
     else:
-        assert "compilation cache" not in first.stdout
+        assert "compilation cache" not in done.stdout
         assert not cache.exists()
-
-
-def test_seqlab_check_records_which_fast_compile_flags_xla_accepts(tmp_path):
-    if keras.backend.backend() != "jax":
-        pytest.skip("XLA_FLAGS are JAX's; other backends ignore them")
-    import jaxlib
-
-    cache = tmp_path / "cache"
-    # As a user runs it: the suite's conftest sets the same flags.
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    cells = ("--cells", "GRUVariant mgu", "--cache-dir", str(cache))
-    done = _seqlab("check", *cells, env=env)
-    assert done.returncode == 0, done.stderr
-    record = cache / f"xla-flags-{jaxlib.__version__}.json"
-    answers = json.loads(record.read_text())
-    # Every flag but the long-standing optimization level is tried first.
-    assert set(answers) == set(check.FAST_COMPILE_FLAGS[1:])
-    assert all(isinstance(known, bool) for known in answers.values())
+    # The same numbers, whether compiled anew or loaded from the cache.
+    again = _seqlab("check", *map(str, cells), env=env)
+    assert again.returncode == 0, again.stderr
+    assert _table_rows(again.stdout) == _table_rows(done.stdout)
 
 
 def test_xla_accepts_tries_a_flag_in_a_child_and_keeps_the_answer(tmp_path):
