@@ -51,6 +51,7 @@ def _first_installed():
     return next(b for b in backend.PREFERENCE if backend.installed(b))
 
 
+@pytest.mark.slow
 def test_a_missing_configured_backend_falls_back(tmp_path, missing_backend):
     done = _run(
         "--version", keras_json={"backend": missing_backend}, tmp_path=tmp_path
@@ -70,6 +71,7 @@ def test_a_missing_configured_backend_falls_back(tmp_path, missing_backend):
     assert "Traceback" not in listed.stderr
 
 
+@pytest.mark.slow
 def test_backend_flag_runs_the_command_on_that_backend(tmp_path):
     for name in [b for b in backend.PREFERENCE if backend.installed(b)][:2]:
         done = _run("--backend", name, "--version", tmp_path=tmp_path)
@@ -122,6 +124,7 @@ def test_models_takes_leaderboard_labels():
         choose_models("gru_variant(gru)")
 
 
+@pytest.mark.slow
 def test_help_lists_the_models(tmp_path):
     done = _run("compare", "--help", tmp_path=tmp_path)
     assert done.returncode == 0

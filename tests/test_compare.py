@@ -255,6 +255,7 @@ def test_bad_input_is_one_line_and_status_2(args, message, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.backend_free
 def test_bad_input_from_the_command_line_has_no_traceback(tmp_path):
     done = _run_cli("--models", "nope", cwd=tmp_path)

@@ -79,6 +79,7 @@ def test_compare_saves_every_model_as_a_forecaster(compared):
     ]["results"][0]["file"]
 
 
+@pytest.mark.slow
 def test_a_saved_model_reproduces_the_reported_rmse_in_a_fresh_process(
     compared,
 ):

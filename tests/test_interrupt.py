@@ -94,6 +94,7 @@ def test_sticky_is_a_no_op_off_the_main_thread():
     assert seen == [before]
 
 
+@pytest.mark.slow
 def test_compare_stops_on_ctrl_c_and_says_so(tmp_path):
     out = tmp_path / "out"
     log = tmp_path / "compare.log"

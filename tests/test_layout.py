@@ -140,6 +140,7 @@ def test_the_layering_check_sees_a_wrong_import(tmp_path):
     assert "experiments" not in ALLOWED["layers"]
 
 
+@pytest.mark.slow
 def test_import_loads_layers_data_and_models_only():
     code = (
         "import sys, keras_seqlab; print(sorted({m.split('.')[1] for m in "

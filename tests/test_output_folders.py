@@ -73,6 +73,7 @@ def _held_by_another_process(folder, name=files.LOCK_FILE):
         process.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_a_second_compare_is_refused_naming_the_holder(tmp_path):
     with _held_by_another_process(tmp_path) as pid:
         start = time.perf_counter()
@@ -87,6 +88,7 @@ def test_a_second_compare_is_refused_naming_the_holder(tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_a_second_tune_is_refused_naming_the_holder(tmp_path):
     with _held_by_another_process(tmp_path, ".seqlab-dense.lock") as pid:
         status, out, err = run_main(
@@ -218,6 +220,7 @@ def test_a_csv_that_is_a_folder_is_one_line(tmp_path):
 # -- a full disk --------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [
@@ -347,6 +350,7 @@ def test_compare_on_a_full_disk_stops_in_one_line(tmp_path, monkeypatch):
 # -- a recorded trial without its checkpoint ----------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("tuned")
 def test_a_missing_checkpoint_fails_that_trial_not_the_search(
     tuned, tuned_copy

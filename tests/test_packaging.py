@@ -68,6 +68,7 @@ def _table_rows(stdout):
     return [line for line in lines if line.endswith("pass")]
 
 
+@pytest.mark.slow
 def test_seqlab_check_prints_a_passing_table_and_caches_it(tmp_path):
     """Two cells, as a user runs it (without the suite's XLA_FLAGS), then
     again from the cache it filled: the same table."""
@@ -159,6 +160,7 @@ def test_seqlab_check_refuses_an_unwritable_cache_dir(tmp_path):
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.backend_free
 def test_seqlab_check_lists_and_rejects_unknown_cells():
     listed = _seqlab("check", "--list")

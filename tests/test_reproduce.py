@@ -121,6 +121,7 @@ def test_an_output_folder_that_is_a_file_exits_2_before_training(
     assert "seed 42" not in err  # refused before the first training
 
 
+@pytest.mark.slow
 def test_quick_end_to_end_writes_one_runs_table(capsys, tmp_path):
     out = tmp_path / "out"
     rows = "naive_1,linear_1,deep_rnn_iterative_10,conv_gru"

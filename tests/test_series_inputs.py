@@ -419,6 +419,7 @@ def test_scaler_checks_the_names_of_named_data(small_csv, weather):
         scaler.transform(renamed, columns=[0, 1, 2])
 
 
+@pytest.mark.slow
 def test_the_package_works_without_pandas(tmp_path):
     """With pandas unimportable, arrays and `SeriesData` still work."""
     code = (

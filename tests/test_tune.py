@@ -35,6 +35,7 @@ pytestmark = pytest.mark.filterwarnings(*KERAS_TUNER_WARNINGS)
 # -- a search from one command -------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("tuned")
 def test_tune_writes_the_best_model_summary_and_default_score(tuned):
     status, out, err = tuned.status, tuned.out, tuned.err
@@ -72,6 +73,7 @@ def test_tune_writes_the_best_model_summary_and_default_score(tuned):
     assert summary["settings"]["tuner"] == "random"
 
 
+@pytest.mark.slow
 @pytest.mark.backend_free
 def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
     status, out, err = run_main(
@@ -98,6 +100,7 @@ def test_tune_runs_hyperband_and_fixed_hyperparameters(tmp_path):
     assert summary["settings"]["overrides"] == {"units": 16, "depth": [1, 2]}
 
 
+@pytest.mark.slow
 @pytest.mark.backend_free
 def test_tune_scores_trials_by_walk_forward_folds(tmp_path):
     status, out, err = run_main(
@@ -187,6 +190,7 @@ def _run_until(command, trial, epochs, sig, log):
     return process.returncode, log.read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.backend_free
 def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     epochs = 6
@@ -303,6 +307,7 @@ def test_tune_bad_csv_target(weather_csv, tmp_path):
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.backend_free
 @pytest.mark.xdist_group("tuned")
 def test_tune_refuses_to_resume_with_other_settings(tuned, tuned_copy):

@@ -596,6 +596,7 @@ def test_a_taken_port_is_a_settings_error(tmp_path):
 # -- real processes -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_distributed_search_survives_a_killed_worker(tmp_path):
     """A chief and two workers on loopback (TLS where openssl is
     installed); one is killed mid-trial."""

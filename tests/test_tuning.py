@@ -634,6 +634,7 @@ def test_walk_forward_scores_the_mean_over_folds(tmp_path):
     assert trial.score == pytest.approx(mean, rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.backend_free
 @searches
 def test_walk_forward_hyperband_trains_every_fold_from_scratch(tmp_path):
