@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 from seqlab_testing import BACKEND
+from seqlab_testing import check_seeded_dropout_step
 from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
@@ -309,44 +310,13 @@ def _regression_data(n=64, t=10):
 
 @pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
 def test_a_compiled_training_step_with_dropout_is_seeded(family):
-    """Dropout and recurrent dropout inside a compiled training step.
-
-    That a compiled step computes the eager step's numbers is the
-    harness's check (test_harness, every family, without dropout), and
-    that the gradients are the reference's is test_against_reference.
-    Here: with both dropouts the step compiles (XLA on TensorFlow and
-    JAX), changes every weight, draws other masks at the next step, and
-    is a function of the variables alone (weights and seed state): run
-    again from the same ones, it gives the same loss and weights. (Random
-    bits differ between XLA and eager TensorFlow: no eager comparison.)
-    """
+    """Dropout and recurrent dropout inside a compiled training step
+    (`check_seeded_dropout_step`); the gradients themselves are the
+    reference's (test_against_reference)."""
     layer_cls, _, kwargs, _ = family
     x, y = _regression_data(n=16)
-    model = keras.Sequential(
-        [
-            keras.Input((10, 2)),
-            layer_cls(4, dropout=0.3, recurrent_dropout=0.3, seed=1, **kwargs),
-            keras.layers.Dense(1),
-        ]
-    )
-    jit = "auto" if BACKEND == "torch" else True
-    model.compile("sgd", "mse", jit_compile=jit)
-    start = model.get_weights()
-    state = [to_numpy(v) for v in model.variables]  # with the seed state
-    loss = float(model.train_on_batch(x, y))
-    weights = model.get_weights()
-    assert np.isfinite(loss)
-    for before, after in zip(start, weights, strict=True):
-        assert not np.array_equal(before, after)
-    # The next step, from the same weights, draws other masks.
-    model.set_weights(start)
-    assert float(model.train_on_batch(x, y)) != loss
-    # From the same variables again: the same step.
-    for variable, value in zip(model.variables, state, strict=True):
-        variable.assign(value)
-    assert float(model.train_on_batch(x, y)) == loss
-    for got, want in zip(model.get_weights(), weights, strict=True):
-        np.testing.assert_array_equal(got, want)
+    layer = layer_cls(4, dropout=0.3, recurrent_dropout=0.3, seed=1, **kwargs)
+    check_seeded_dropout_step(layer, x, y)
 
 
 def _models_to_save():
