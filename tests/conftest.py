@@ -34,10 +34,16 @@ DATA_DIR = (
 def pytest_report_header(config):
     import keras_seqlab
 
-    return (
+    lines = [
         f"keras {keras.__version__}, backend {BACKEND}, "
         f"keras_seqlab from {os.path.dirname(keras_seqlab.__file__)}"
-    )
+    ]
+    if os.environ.get("SEQLAB_BACKEND_FREE") == "skip":
+        lines.append(
+            "SEQLAB_BACKEND_FREE=skip: the tests marked backend_free are "
+            "deselected here (tox runs them in the torch environment)"
+        )
+    return lines
 
 
 def pytest_collection_modifyitems(config, items):
