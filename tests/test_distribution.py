@@ -34,10 +34,15 @@ SKIP_REASONS = {
     "torch": "keras.distribution is JAX-only in Keras 3: the torch backend "
     "has no distribution_lib (keras.src.backend.distribution_lib is None)",
 }
-pytestmark = pytest.mark.skipif(
-    BACKEND != "jax",
-    reason=SKIP_REASONS.get(BACKEND, "keras.distribution is JAX-only"),
-)
+pytestmark = [
+    pytest.mark.skipif(
+        BACKEND != "jax",
+        reason=SKIP_REASONS.get(BACKEND, "keras.distribution is JAX-only"),
+    ),
+    # One xdist worker runs them all: the two training runs (the module
+    # fixture `runs`) happen once.
+    pytest.mark.xdist_group("distribution"),
+]
 
 DEVICES = 2
 BATCH = 8

@@ -17,6 +17,10 @@ import keras_seqlab
 from keras_seqlab import cli
 from keras_seqlab.experiments import compare
 
+# One xdist worker runs the module: `seqlab compare` (the module fixture
+# `compared`) runs once.
+pytestmark = pytest.mark.xdist_group("forecasting")
+
 WINDOW = 6
 
 
