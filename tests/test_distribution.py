@@ -39,8 +39,8 @@ pytestmark = [
         BACKEND != "jax",
         reason=SKIP_REASONS.get(BACKEND, "keras.distribution is JAX-only"),
     ),
-    # One xdist worker runs them all: the two training runs (the module
-    # fixture `runs`) happen once.
+    # One xdist worker runs them all: the two training runs (the fixture
+    # `runs`) happen once.
     pytest.mark.xdist_group("distribution"),
 ]
 
@@ -182,9 +182,10 @@ with open(f"{out}/facts.json", "w") as f:
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(tmp_path_factory):
-    """Weights and layout facts of the single- and two-device runs."""
+    """Weights and layout facts of the single- and two-device runs
+    (session-scoped and in one xdist group: they run once)."""
     folder = tmp_path_factory.mktemp("data_parallel")
     script = folder / "train.py"
     script.write_text(SCRIPT)

@@ -17,7 +17,7 @@ import keras_seqlab
 from keras_seqlab import cli
 from keras_seqlab.experiments import compare
 
-# One xdist worker runs the module: `seqlab compare` (the module fixture
+# One xdist worker runs the module: `seqlab compare` (the fixture
 # `compared`) runs once.
 pytestmark = pytest.mark.xdist_group("forecasting")
 
@@ -44,9 +44,13 @@ def _main(argv):
     return status, out.getvalue(), err.getvalue()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def compared(tmp_path_factory):
-    """`seqlab compare` on a dated CSV, univariate and multivariate."""
+    """`seqlab compare` on a dated CSV, univariate and multivariate.
+
+    Session-scoped: under xdist a module fixture can be set up again when
+    the worker's items of the module are not contiguous; one session
+    fixture in one xdist group runs once."""
     folder = tmp_path_factory.mktemp("compared")
     csv = _series_csv(folder / "series.csv", rows=120)
     runs = {}
