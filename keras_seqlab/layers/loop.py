@@ -11,9 +11,9 @@ import keras
 from keras import ops
 
 # The PyTorch loop projects x W + b in chunks of time steps of at most
-# this many bytes. Measured (torch 2.13, CPU, 1 thread, batch 64, H=64):
-# a (64, 512, 256) float32 projection (32 MiB) and its gradient each cost
-# about 30 ms a step in fresh memory, as much as the arithmetic around them.
+# this many bytes: a whole-sequence projection and its gradient, allocated
+# fresh, cost as much as the arithmetic around them (benchmarks/README.md,
+# "Measured figures behind library constants").
 CHUNK_BYTES = 4 * 2**20
 
 

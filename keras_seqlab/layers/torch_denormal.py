@@ -7,10 +7,10 @@ design notes).
 Why: in a long sequence the gradient that flows back through the time steps
 shrinks geometrically. Once it falls below the smallest normal float
 (1.2e-38 in float32) the CPU computes with subnormal numbers, which it does
-in microcode, many times slower: the backward pass of a `PeepholeLSTM` at
-T=512 (batch 64, H=64, one thread) took 1.9-2.0 s with the CPU defaults and
-0.4 s with flush-to-zero, because every recurrent matmul on subnormal
-gradients ran 13x slower. TensorFlow and XLA run their CPU kernels with
+in microcode, many times slower: a long `PeepholeLSTM` backward pass spent
+most of its time in recurrent matmuls on subnormal gradients (measured in
+benchmarks/README.md, "Measured figures behind library constants").
+TensorFlow and XLA run their CPU kernels with
 flush-to-zero on already; PyTorch does not unless
 `torch.set_flush_denormal(True)` is called.
 
