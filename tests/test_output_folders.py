@@ -300,31 +300,19 @@ def test_tune_on_a_real_full_disk_stops_in_one_line_and_resumes(tmp_path):
         check_nothing_half_written(out)
 
 
-def _full_disk_runs(monkeypatch, tmp_path, argv):
-    """`argv` run once into `whole/`, counting the files it writes, then
-    once for each of them with the disk full from that file on: yields
-    (that file's name under the folder, folder, status, stdout, stderr)."""
-    counted = FullDisk(monkeypatch)
-    whole = tmp_path / "whole"
-    status, _, err = run_main([*argv, "--out", str(whole)])
-    assert status == 0, err
-    names = [os.path.relpath(path, whole) for path in counted.written]
-    for site, name in enumerate(names, 1):
-        folder = tmp_path / f"full-at-{site}"
-        FullDisk(monkeypatch, fail_at=site)
-        status, out, err = run_main([*argv, "--out", str(folder)])
-        yield name, folder, status, out, err
-
-
 def test_compare_on_a_full_disk_stops_in_one_line(tmp_path, monkeypatch):
     """A full disk at each file compare writes (every forecaster, the
     leaderboard, results.json): one line, exit 1, nothing half-written,
     the files before it whole, the folder released."""
-    sites = []
-    for name, folder, status, _, err in _full_disk_runs(
-        monkeypatch, tmp_path, COMPARE
-    ):
-        sites.append(name)
+    counted = FullDisk(monkeypatch)
+    whole = tmp_path / "whole"
+    status, _, err = run_main([*COMPARE, "--out", str(whole)])
+    assert status == 0, err
+    sites = [os.path.relpath(path, whole) for path in counted.written]
+    for site, name in enumerate(sites, 1):
+        folder = tmp_path / f"full-at-{site}"
+        FullDisk(monkeypatch, fail_at=site)
+        status, _, err = run_main([*COMPARE, "--out", str(folder)])
         assert status == 1, err
         line = err.strip().splitlines()[-1]
         assert line.startswith("seqlab compare: cannot write"), err
@@ -334,9 +322,9 @@ def test_compare_on_a_full_disk_stops_in_one_line(tmp_path, monkeypatch):
         assert not (folder / files.LOCK_FILE).exists()
         # The files before it are whole; this one is as it was (absent,
         # or the version an earlier task wrote).
-        for earlier in sites[:-1]:
+        for earlier in sites[: site - 1]:
             assert (folder / earlier).stat().st_size > 0, earlier
-        assert (folder / name).exists() == (name in sites[:-1])
+        assert (folder / name).exists() == (name in sites[: site - 1])
     # The tables after each task, and both tasks' forecasters.
     assert sorted(set(sites)) == [
         "leaderboard.txt",
