@@ -5,6 +5,9 @@ import numbers
 import keras
 import numpy as np
 
+from keras_seqlab.data.panel_windows import is_panel_call
+from keras_seqlab.data.panel_windows import shuffled
+from keras_seqlab.data.panel_windows import windows_of
 from keras_seqlab.data.series import resolve
 from keras_seqlab.data.windows import window_views
 from keras_seqlab.utils.validation import check_non_negative
@@ -35,6 +38,19 @@ class WindowedSeries(keras.utils.PyDataset):
         drop_remainder: drop the last batch if it is smaller than
             `batch_size` (by default it is kept, smaller).
         dtype: optional dtype the batches are cast to (e.g. `"float32"`).
+        id_column, date_column, target, past_columns, future_columns,
+            static_columns, calendar: for many series in one long
+            DataFrame (or a `Panel`), as in `make_windows`: the batches
+            are windows of every series, never across two, gathered
+            from the panel's rows (`keras_seqlab.data.panel_windows`);
+            with known-future or static inputs a batch's inputs are a
+            dict (`"past"`, `"future"`, `"static"`). Shuffling samples
+            every window of every series uniformly, a new permutation
+            each epoch, without an index array of all windows.
+        split, val_size, test_size, max_windows: which windows of a
+            panel: `"all"`, or the `"train"`, `"val"` or `"test"` split
+            of the last steps of every series, and at most `max_windows`
+            (the most recent) per series.
         **kwargs: `workers`, `use_multiprocessing`, `max_queue_size` of
             `keras.utils.PyDataset`.
 
@@ -65,14 +81,60 @@ class WindowedSeries(keras.utils.PyDataset):
         seed=None,
         drop_remainder=False,
         dtype=None,
+        *,
+        id_column=None,
+        date_column=None,
+        target=None,
+        split="all",
+        val_size=None,
+        test_size=None,
+        max_windows=None,
+        past_columns=None,
+        future_columns=None,
+        static_columns=None,
+        calendar=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         owner = "WindowedSeries"
-        data, targets, columns = resolve(owner, data, targets, inputs, columns)
-        args = (window, horizon, gap, stride, targets, inputs, seq2seq)
-        self.x, self.y = window_views(owner, data, *args, columns)
-        self._source = (np.asarray(data), (*args, columns))
+        self.windows = None
+        if is_panel_call(data, id_column):
+            roles = dict(
+                past_columns=past_columns,
+                future_columns=future_columns,
+                static_columns=static_columns,
+                calendar=calendar,
+            )
+            roles = {k: v for k, v in roles.items() if v is not None}
+            self.windows = windows_of(
+                owner,
+                data,
+                window,
+                horizon,
+                gap,
+                stride,
+                id_column,
+                date_column,
+                target,
+                split,
+                val_size,
+                test_size,
+                max_windows,
+                **roles,
+            )
+            if not len(self.windows):
+                raise ValueError(
+                    f"{owner}: no series of the panel is long enough for "
+                    f"one {split} window ({len(self.windows.panel)} series, "
+                    f"window {window}, horizon {horizon})."
+                )
+        else:
+            data, targets, columns = resolve(
+                owner, data, targets, inputs, columns
+            )
+            args = (window, horizon, gap, stride, targets, inputs, seq2seq)
+            self.x, self.y = window_views(owner, data, *args, columns)
+            self._source = (np.asarray(data), (*args, columns))
         self.batch_size = check_units(owner, batch_size, "batch_size")
         self.shuffle = bool(shuffle)
         self.drop_remainder = bool(drop_remainder)
@@ -90,6 +152,8 @@ class WindowedSeries(keras.utils.PyDataset):
 
     @property
     def num_windows(self):
+        if self.windows is not None:
+            return len(self.windows)
         return len(self.x)
 
     def __len__(self):
@@ -99,6 +163,14 @@ class WindowedSeries(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         start, stop = self._bounds(index)
+        if self.windows is not None:
+            rows = np.arange(start, stop)
+            if self.shuffle:
+                # A permutation per epoch, computed batch by batch: no
+                # index array as long as the panel's windows.
+                seed = [self.seed, self.epoch]
+                rows = shuffled(rows, self.num_windows, seed)
+            return self._cast(self.windows.batch(rows))
         rows = slice(start, stop)
         if self._order is not None:
             rows = self._order[rows]
@@ -126,8 +198,18 @@ class WindowedSeries(keras.utils.PyDataset):
             return batch.astype(self.dtype or batch.dtype, copy=False)
         return np.array(batch, dtype=self.dtype, order="C")
 
+    def _cast(self, batch):
+        if self.dtype is None:
+            return batch
+        x, y = batch
+        if isinstance(x, dict):
+            x = {k: v.astype(self.dtype, copy=False) for k, v in x.items()}
+        else:
+            x = x.astype(self.dtype, copy=False)
+        return x, y.astype(self.dtype, copy=False)
+
     def _permutation(self):
-        if not self.shuffle:
+        if self.windows is not None or not self.shuffle:
             return None
         rng = np.random.default_rng([self.seed, self.epoch])
         return rng.permutation(self.num_windows)
@@ -136,11 +218,14 @@ class WindowedSeries(keras.utils.PyDataset):
         # Pickling the strided views would copy every window (workers with
         # `use_multiprocessing` pickle the dataset): send the series only.
         state = self.__dict__.copy()
-        del state["x"], state["y"]
+        if self.windows is None:
+            del state["x"], state["y"]
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if self.windows is not None:
+            return
         data, args = self._source
         self.x, self.y = window_views("WindowedSeries", data, *args)
 

@@ -27,6 +27,8 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from keras_seqlab.data.panel_windows import is_panel_call
+from keras_seqlab.data.panel_windows import windows_of
 from keras_seqlab.data.series import resolve
 from keras_seqlab.utils.validation import check_non_negative
 from keras_seqlab.utils.validation import check_units
@@ -366,6 +368,11 @@ def make_windows(
     seq2seq=False,
     columns=None,
     batch=False,
+    *,
+    id_column=None,
+    date_column=None,
+    target=None,
+    **panel,
 ):
     """Input windows and their targets, as read-only views of `data`.
 
@@ -419,6 +426,19 @@ def make_windows(
             are views when numpy can merge the series and window axes
             (one window per series, or `stride * W == steps`), else one
             compact copy of the windows.
+        id_column: for many series in one long pandas DataFrame (one
+            row per series and date), the series id column: the windows
+            are those of every series, never across two, returned as
+            `PanelWindows` (`keras_seqlab.data.panel_windows`): index
+            arithmetic over the rows, no copy; `x, y = ...` gathers them.
+            A `Panel` (`panel_from_frame`, `load_panel`) is taken as it is.
+        date_column, target: the long table's date column and the column
+            to forecast.
+        **panel: for a long table, the inputs by role (`past_columns`,
+            `future_columns`, `static_columns`, `calendar`; see
+            `panel_from_frame`) and the windows' split (`split`,
+            `val_size`, `test_size` in steps, `max_windows` per series;
+            see `panel_windows`).
 
     Returns:
         `(x, y)`, read-only views of `data` (or, for an unevenly spaced
@@ -447,6 +467,45 @@ def make_windows(
     >>> x[:, 0, 0].tolist(), y[:, 0].tolist()
     ([0.0, 1.0, 2.0, 6.0, 7.0, 8.0], [3.0, 4.0, 5.0, 9.0, 10.0, 11.0])
     """
+    owner = "make_windows"
+    if is_panel_call(data, id_column):
+        refused = {
+            "targets": targets is not None,
+            "inputs": inputs is not None,
+            "seq2seq": bool(seq2seq),
+            "columns": columns is not None,
+            "batch": bool(batch),
+        }
+        given = [name for name, on in refused.items() if on]
+        if given:
+            raise ValueError(
+                f"{owner}: {', '.join(given)} apply to one series; a long "
+                "table takes `target` and the inputs by role "
+                "(`past_columns`, `future_columns`, `static_columns`, "
+                "`calendar`)."
+            )
+        return windows_of(
+            owner,
+            data,
+            window,
+            horizon,
+            gap,
+            stride,
+            id_column,
+            date_column,
+            target,
+            **panel,
+        )
+    if panel or date_column is not None:
+        named = sorted([*panel, *(["date_column"] if date_column else [])])
+        raise ValueError(
+            f"{owner}: {named} "
+            "apply to a long table; pass `id_column` (the series id column)."
+        )
+    if target is not None:
+        if targets is not None:
+            raise ValueError(f"{owner}: pass `target` or `targets`, not both.")
+        targets = target
     return window_views(
         "make_windows",
         data,
