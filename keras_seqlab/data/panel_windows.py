@@ -44,6 +44,7 @@ class PanelWindows:
             the series' start) of its last window.
         counts: `(S,)` int64 windows per series (0: none).
         split: which split (`"all"`, `"train"`, `"val"`, `"test"`).
+        val_size, test_size: the split sizes in steps per series.
     """
 
     panel: object
@@ -54,6 +55,8 @@ class PanelWindows:
     last: np.ndarray
     counts: np.ndarray
     split: str = "all"
+    val_size: int = 0
+    test_size: int = 0
 
     @property
     def cumulative(self):
@@ -125,6 +128,16 @@ class PanelWindows:
         # `x, y = make_windows(frame, ..., id_column=...)`, as for one
         # series (the windows are gathered here: a copy).
         return iter(self.arrays())
+
+    def targets(self):
+        """Every window's targets, `(N, horizon)` (no inputs gathered)."""
+        origin = self.locate(np.arange(len(self)))[1]
+        return self.panel.values[origin[:, None] + np.arange(self.horizon), 0]
+
+    def insample_end(self):
+        """Per series, the first row after its training steps (relative
+        to its start): the rows before the validation and test steps."""
+        return self.panel.lengths - self.val_size - self.test_size
 
     def target_dates(self, index=None):
         """The date of each window's first target, or None."""
@@ -205,7 +218,7 @@ def panel_windows(
         cap = check_units(owner, max_windows, "max_windows")
         counts = np.minimum(counts, cap)
     return PanelWindows(
-        panel, window, horizon, gap, stride, high, counts, split
+        panel, window, horizon, gap, stride, high, counts, split, val, test
     )
 
 

@@ -116,8 +116,9 @@ def forecaster_spec(model):
                 "date_column",
                 "freq",
                 "quantiles",
+                "panel",
             )
-            return {key: config[key] for key in keys}
+            return {key: config.get(key) for key in keys}
     raise ValueError(
         f"{getattr(model, 'name', model)!r} is not a keras_seqlab "
         "forecaster (it has no ForecastSpec layer); make one with "

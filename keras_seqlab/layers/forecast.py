@@ -120,6 +120,11 @@ class ForecastSpec(keras.layers.Layer):
         date_column: the series' date column, if it has one.
         freq: the step between rows in days (a finite number), if known.
         quantiles: the forecast quantiles, or None for point forecasts.
+        panel: for a forecaster of many series (a long table), a dict of
+            the table's roles: `id_column`, `static_columns`,
+            `future_columns`, `calendar` and `known_columns` (the
+            known-future inputs: the future columns, then the calendar
+            codes; the last of `columns`); None for one series.
     """
 
     def __init__(
@@ -132,10 +137,14 @@ class ForecastSpec(keras.layers.Layer):
         date_column=None,
         freq=None,
         quantiles=None,
+        panel=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         owner = self.__class__.__name__
+        if panel is not None and not isinstance(panel, dict):
+            raise ValueError(f"{owner}: `panel` must be a dict, got {panel!r}.")
+        self.panel = None if panel is None else dict(panel)
         if isinstance(columns, str) or not all(
             isinstance(c, str) for c in columns
         ):
@@ -177,5 +186,87 @@ class ForecastSpec(keras.layers.Layer):
             "date_column": self.date_column,
             "freq": self.freq,
             "quantiles": self.quantiles,
+            "panel": self.panel,
         }
         return {**super().get_config(), **config}
+
+
+def window_statistics(windows, index=0):
+    """Each window's own center and scale of column `index`.
+
+    For windows `x` of shape `(B, T, k)`: c = mean_t x[:, t, index] and
+    s = std_t x[:, t, index] (population), with s = 1 where s <= 1e-6
+    (a flat window is centered, not divided by zero); both `(B, 1)`. The
+    one formula of window scaling: `WindowStandardize` calls it in the
+    graph, and the panel training calls it on a batch's numpy windows to
+    scale the targets alike.
+    """
+    column = ops.convert_to_tensor(windows[:, :, index])
+    center = ops.mean(column, axis=1, keepdims=True)
+    spread = ops.sqrt(
+        ops.mean(ops.square(column - center), axis=1, keepdims=True)
+    )
+    scale = ops.where(spread > 1e-6, spread, ops.ones_like(spread))
+    return center, scale
+
+
+@seqlab_export
+class WindowStandardize(keras.layers.Layer):
+    """Standardizes one column of each window by the window's own statistics.
+
+    For windows `x` `(B, T, k)` and c, s = `window_statistics(x, index)`:
+
+        out[:, t, index] = (x[:, t, index] - c) / s,
+
+    the other columns unchanged. Returns `[out, c, s]`; `Unstandardize`
+    maps forecasts back with the same c and s. This is the per-series
+    scaling of the panel forecasters: each series is scaled by its own
+    recent history (the window before the forecast), so nothing after the
+    window is used, and a series never seen in training is scaled by its
+    own values (the rule of neuralforecast's windows models,
+    `TemporalNorm`, and of RevIN without its affine weights). No weights.
+
+    Args:
+        index: the column to standardize (the target's).
+    """
+
+    def __init__(self, index=0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise ValueError(
+                f"WindowStandardize: `index` must be an int, got {index!r}."
+            )
+        self.index = int(index)
+
+    def call(self, inputs):
+        center, scale = window_statistics(inputs, self.index)
+        k = inputs.shape[-1]
+        mask = ops.reshape(
+            ops.one_hot(self.index, k, dtype=inputs.dtype), (1, 1, k)
+        )
+        scaled = (inputs - center[:, :, None]) / scale[:, :, None]
+        return [inputs * (1.0 - mask) + scaled * mask, center, scale]
+
+    def compute_output_shape(self, input_shape):
+        stat = (input_shape[0], 1)
+        return [input_shape, stat, stat]
+
+    def get_config(self):
+        return {**super().get_config(), "index": self.index}
+
+
+@seqlab_export
+class Unstandardize(keras.layers.Layer):
+    """`y * s + c` per sample: forecasts back to the original units.
+
+    Takes `[y, c, s]` with `y` `(B, H)` or `(B, H, Q)` and the `(B, 1)`
+    center and scale of `WindowStandardize`. No weights.
+    """
+
+    def call(self, inputs):
+        y, center, scale = inputs
+        shape = (-1,) + (1,) * (len(y.shape) - 1)
+        return y * ops.reshape(scale, shape) + ops.reshape(center, shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
