@@ -67,6 +67,13 @@ def widths(text, default):
     return units, named or None
 
 
+def _names(text):
+    """`a,b` as a tuple of names; None stays None."""
+    if text is None:
+        return None
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def settings(args, **more):
     """The `experiments.Settings` of the shared flags; `more` adds or
     replaces settings."""
@@ -84,6 +91,13 @@ def settings(args, **more):
         seed=args.seed,
         epochs=args.epochs,
         patience=args.patience,
+        id_column=args.id_column,
+        future_columns=_names(args.future_columns),
+        static_columns=_names(args.static_columns),
+        calendar=_names(args.calendar),
+        val_size=args.val_size,
+        test_size=args.test_size,
+        max_windows=args.max_windows,
     )
     values.update(more)
     return Settings(**values)
@@ -95,9 +109,11 @@ def data_parser():
     data = parser.add_argument_group("data")
     data.add_argument(
         "--dataset",
-        choices=("synthetic", "weather"),
+        choices=("synthetic", "weather", "weather-cities"),
         default=None,
-        help="built-in data set (default: synthetic)",
+        help="built-in data set (default: synthetic); weather-cities: the "
+        "11 cities of the weather data as a long table, temp_mean of "
+        "every city",
     )
     data.add_argument("--csv", metavar="PATH", help="your own CSV file")
     data.add_argument(
@@ -126,4 +142,47 @@ def data_parser():
         help="at most N windows (series) per split, for quick runs",
     )
     data.add_argument("--seed", type=int, default=42, help="default 42")
+    panel = parser.add_argument_group(
+        "many series (a long table: one row per series and date)"
+    )
+    panel.add_argument(
+        "--id-column",
+        metavar="COL",
+        help="the series id column of a long CSV table: one global model "
+        "over every series",
+    )
+    panel.add_argument(
+        "--future-columns",
+        metavar="A,B",
+        help="columns known ahead (their values at the forecast dates are "
+        "inputs)",
+    )
+    panel.add_argument(
+        "--static-columns",
+        metavar="A,B",
+        help="columns with one value per series",
+    )
+    panel.add_argument(
+        "--calendar",
+        metavar="F,F",
+        help="calendar inputs from the dates: month, dayofweek, dayofyear, "
+        "day, hour, weekofyear, quarter (weather-cities default: dayofyear)",
+    )
+    panel.add_argument(
+        "--val-size",
+        type=int,
+        metavar="STEPS",
+        help="validation steps per series (default: the horizon, or a "
+        "tenth of the median series length if longer)",
+    )
+    panel.add_argument(
+        "--test-size", type=int, metavar="STEPS", help="test steps per series"
+    )
+    panel.add_argument(
+        "--max-windows",
+        type=int,
+        metavar="N",
+        help="at most N training (and validation) windows per series, the "
+        "most recent",
+    )
     return parser

@@ -205,7 +205,13 @@ def _series_freq(owner, pd, dates, series_id):
         return None
     steps = np.diff(dates)
     if (steps == steps[0]).all():
-        return pd.tseries.frequencies.to_offset(pd.Timedelta(steps[0])).freqstr
+        step = pd.Timedelta(steps[0])
+        if step > pd.Timedelta(0) and step % pd.Timedelta(
+            days=1
+        ) == pd.Timedelta(0):
+            days = step.days
+            return "D" if days == 1 else f"{days}D"
+        return pd.tseries.frequencies.to_offset(step).freqstr
     index = pd.DatetimeIndex(dates)
     freq = pd.infer_freq(index) if len(dates) >= 3 else None
     if freq is not None:
@@ -411,3 +417,38 @@ def load_panel(path, id_column, target, date_column=None, **roles):
     return panel_from_frame(
         frame, id_column, target, date_column, owner="load_panel", **roles
     )
+
+
+# The columns every city of the bundled weather data has (MALMO lacks five
+# of the nine features, TOURS two, KASSEL, DRESDEN and SONNBLICK one).
+WEATHER_CITY_FEATURES = ("temp_mean", "temp_min", "temp_max", "precipitation")
+
+
+def weather_cities():
+    """The bundled weather data as a long table: one series per city.
+
+    11 cities (`WEATHER_LOCATIONS`) x 3654 days: columns `city`, `DATE`
+    and the features every city has (`WEATHER_CITY_FEATURES`: `temp_mean`,
+    `temp_min`, `temp_max`, `precipitation`). `seqlab compare --dataset
+    weather-cities` forecasts `temp_mean` from the others as past inputs
+    and the day of the year as a calendar input. Source and licence as
+    `load_weather` (Huber et al., CC-BY 4.0).
+
+    Returns:
+        A pandas DataFrame of 40,194 rows, sorted by city and date.
+    """
+    from keras_seqlab.data.datasets import WEATHER_LOCATIONS
+    from keras_seqlab.data.datasets import load_weather
+
+    pd = _pandas("weather_cities")
+    data = load_weather(features=list(WEATHER_CITY_FEATURES))
+    parts = []
+    for city in WEATHER_LOCATIONS:
+        columns = {
+            "city": np.full(len(data), city, dtype=object),
+            "DATE": data.dates.astype("datetime64[ns]"),
+        }
+        for feature in WEATHER_CITY_FEATURES:
+            columns[feature] = data.column(f"{city}_{feature}")
+        parts.append(pd.DataFrame(columns))
+    return pd.concat(parts, ignore_index=True)

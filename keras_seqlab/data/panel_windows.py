@@ -223,9 +223,20 @@ def panel_windows(
 
 
 def panel_splits(
-    panel, window, horizon=1, val_size=None, test_size=None, **kwargs
+    panel,
+    window,
+    horizon=1,
+    val_size=None,
+    test_size=None,
+    max_windows=None,
+    **kwargs,
 ):
-    """`(train, val, test)` `PanelWindows`; see `panel_windows`."""
+    """`(train, val, test)` `PanelWindows`; see `panel_windows`.
+
+    `max_windows` caps the training and validation windows of each
+    series (the most recent kept); the test windows are never capped, so
+    every model is scored on the same, whole test steps.
+    """
     return tuple(
         panel_windows(
             panel,
@@ -234,6 +245,7 @@ def panel_splits(
             split=split,
             val_size=val_size,
             test_size=test_size,
+            max_windows=None if split == "test" else max_windows,
             **kwargs,
         )
         for split in ("train", "val", "test")

@@ -11,7 +11,6 @@ validation score; the test score is reported beside it. The data sets and
 tasks are those of `keras_seqlab.experiments.tasks`.
 """
 
-import json
 import math
 import pathlib
 import sys
@@ -21,13 +20,18 @@ import keras
 
 from keras_seqlab.experiments import interrupt
 from keras_seqlab.experiments import plots as plotting
+from keras_seqlab.experiments import tasks
+from keras_seqlab.experiments.panel_compare import PanelPlan
+from keras_seqlab.experiments.panel_compare import execute_panel
+from keras_seqlab.experiments.panel_compare import prepare_panel
 from keras_seqlab.experiments.progress import TaskProgress
 from keras_seqlab.experiments.progress import format_seconds
+from keras_seqlab.experiments.reports import clear_previous
 from keras_seqlab.experiments.reports import format_leaderboard
+from keras_seqlab.experiments.reports import write_results
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.tasks import label
 from keras_seqlab.experiments.tasks import plan_forecaster
-from keras_seqlab.experiments.tasks import prepare
 from keras_seqlab.experiments.training import calibrate
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import last_step
@@ -88,6 +92,18 @@ def run(
     return execute(
         plan, out=out, plots=plots, progress=progress, verbose=verbose
     )
+
+
+def prepare(settings, models=None):
+    """The plan of checked `settings`: one series (`tasks.prepare`) or
+    many series in a long table (`panel_compare.prepare_panel`).
+
+    Raises:
+        SettingsError: (a `ValueError`) for any bad setting or data.
+    """
+    if settings.validated().panel:
+        return prepare_panel(settings, models)
+    return tasks.prepare(settings, models)
 
 
 def _sort_key(score):
@@ -183,8 +199,11 @@ def execute(plan, out=None, plots=True, progress=sys.stderr, verbose=False):
     """Runs a `prepare`d plan; see `run`.
 
     The output folder is checked and held before anything is printed or
-    trained (`utils.files.folder_lock`).
+    trained (`utils.files.folder_lock`). A long table's plan runs its
+    global models (`panel_compare.execute_panel`; no plots yet).
     """
+    if isinstance(plan, PanelPlan):
+        return execute_panel(plan, out=out, progress=progress)
     if out is None:
         return _execute(plan, None, plots, progress, verbose)
     with files.folder_lock(COMMAND, out):
@@ -267,8 +286,8 @@ def _write(plan, results, forecasts, trained, folder, draw_plots):
     then the models and plots, then results.json naming them; each file
     atomic. The files a previous run listed in its results.json go first,
     so that two runs never mix in one folder."""
-    _clear_previous(folder)
-    _write_results(folder, results)
+    clear_previous(folder)
+    write_results(folder, results)
     for entry in results["tasks"]:
         (folder / MODELS / entry["task"]).mkdir(parents=True, exist_ok=True)
         for result in entry["results"]:
@@ -284,26 +303,7 @@ def _write(plan, results, forecasts, trained, folder, draw_plots):
             )
         else:
             results["plots"] = drawn
-    _write_results(folder, results)
-
-
-def _clear_previous(folder):
-    """Removes the files the last run's results.json names (plots, models)."""
-    try:
-        previous = json.loads((folder / "results.json").read_text("utf-8"))
-        names = list(previous.get("plots", []))
-        for entry in previous.get("tasks", []):
-            names += [
-                r["file"] for r in entry.get("results", []) if "file" in r
-            ]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return  # none, or not ours: nothing to clear
-    root = folder.resolve()
-    for name in names:
-        path = (folder / str(name)).resolve()
-        # Only files inside the folder (a results.json is not trusted).
-        if root in path.parents and path.is_file():
-            path.unlink()
+    write_results(folder, results)
 
 
 def metric_units(plan):
@@ -342,10 +342,3 @@ def metric_units(plan):
         "what": "the training loss, all output steps",
     }
     return units
-
-
-def _write_results(folder, results):
-    files.write_text(
-        folder / "leaderboard.txt", format_leaderboard(results) + "\n"
-    )
-    files.write_json(folder / "results.json", results, indent=1)

@@ -1,4 +1,9 @@
-"""Text reports: the leaderboard of a comparison and aligned tables."""
+"""Text reports: the leaderboard of a comparison and aligned tables, and
+the files a comparison writes (`results.json`, `leaderboard.txt`)."""
+
+import json
+
+from keras_seqlab.utils import files
 
 
 def format_table(header, rows, align=None):
@@ -89,9 +94,42 @@ def format_leaderboard(results):
             )
         for s in entry["skipped"]:
             lines.append(f"      skipped {s['model']}: {s['reason']}")
+        if entry.get("series"):
+            lines += ["", format_series(entry)]
     lines += ["", "epochs: best/run. " + _ranking_note(results)]
     lines += results.get("notes", [])
     return "\n".join(lines)
+
+
+# Series shown per leaderboard; results.json holds every one.
+SERIES_SHOWN = 20
+
+
+def format_series(entry):
+    """A panel task's test scores per series: RMSE and MASE per model,
+    the models in rank order (at most `SERIES_SHOWN` series)."""
+    models = [r["model"] for r in entry["results"]]
+    ids = list(entry["series"])
+    header = ["series"]
+    for name in models:
+        header += [f"{name} RMSE", "MASE"]
+    rows = []
+    for series_id in ids[:SERIES_SHOWN]:
+        row = [series_id]
+        for name in models:
+            score = entry["series"][series_id].get(name)
+            row += (
+                ["-", "-"]
+                if score is None
+                else [f"{score['rmse']:.4g}", f"{score['mase']:.3g}"]
+            )
+        rows.append(row)
+    text = "test scores per series:\n" + format_table(
+        header, rows, "<" + ">" * (len(header) - 1)
+    )
+    if len(ids) > SERIES_SHOWN:
+        text += f"\n      ... {len(ids) - SERIES_SHOWN} more in results.json"
+    return text
 
 
 def _units(settings):
@@ -117,10 +155,17 @@ def _ranking_note(results):
     note = "Ranked by the validation score."
     if results["metric"] == "rmse":
         note += " RMSE in the target's original units (inverse-scaled)."
-    note += (
-        " MASE: test MAE over the in-sample one-step naive MAE of the "
-        "training windows."
-    )
+    if results.get("panel"):
+        note += (
+            " Scores pool every forecast step of every series; MASE is the "
+            "mean over series of each one's MAE over the one-step naive MAE "
+            "of its own training steps."
+        )
+    else:
+        note += (
+            " MASE: test MAE over the in-sample one-step naive MAE of the "
+            "training windows."
+        )
     settings = results["settings"]
     if settings.get("quantiles"):
         note += (
@@ -133,3 +178,30 @@ def _ranking_note(results):
             )
         )
     return note
+
+
+def clear_previous(folder):
+    """Removes the files the last run's results.json names (plots, models)."""
+    try:
+        previous = json.loads((folder / "results.json").read_text("utf-8"))
+        names = list(previous.get("plots", []))
+        for entry in previous.get("tasks", []):
+            names += [
+                r["file"] for r in entry.get("results", []) if "file" in r
+            ]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return  # none, or not ours: nothing to clear
+    root = folder.resolve()
+    for name in names:
+        path = (folder / str(name)).resolve()
+        # Only files inside the folder (a results.json is not trusted).
+        if root in path.parents and path.is_file():
+            path.unlink()
+
+
+def write_results(folder, results):
+    """`leaderboard.txt` and `results.json` of `results`, each atomic."""
+    files.write_text(
+        folder / "leaderboard.txt", format_leaderboard(results) + "\n"
+    )
+    files.write_json(folder / "results.json", results, indent=1)

@@ -14,8 +14,22 @@ import numbers
 
 from keras_seqlab.layers.quantiles import check_quantiles
 
-DATASETS = ("synthetic", "weather", "csv")
-DEFAULT_WINDOW = {"synthetic": 50, "weather": 30, "csv": 30}
+DATASETS = ("synthetic", "weather", "weather-cities", "csv")
+DEFAULT_WINDOW = {
+    "synthetic": 50,
+    "weather": 30,
+    "weather-cities": 30,
+    "csv": 30,
+}
+# The long-table settings: they need `id_column` (or weather-cities).
+PANEL_FIELDS = (
+    "future_columns",
+    "static_columns",
+    "calendar",
+    "val_size",
+    "test_size",
+    "max_windows",
+)
 
 
 class SettingsError(ValueError):
@@ -125,6 +139,19 @@ class Settings:
             `train_test_split` does), as the Carpentries lesson does:
             the first validation and test windows then hold rows of the
             split before them.
+        id_column: the series id column of a long CSV table (many series,
+            one row per series and date): one global model is trained
+            over every series (`keras_seqlab.forecasting.panel`).
+        future_columns, static_columns, calendar: a long table's
+            known-future and static input columns and calendar features
+            (`keras_seqlab.data.calendar`); the other columns are past
+            inputs.
+        val_size, test_size: a long table's validation and test steps
+            per series (default: the horizon, or a tenth of the median
+            series length if longer).
+        max_windows: at most this many training and validation windows
+            per series (the most recent; the test windows are never
+            capped).
     """
 
     dataset: str | None = None
@@ -147,6 +174,18 @@ class Settings:
     scale: bool = True
     restore_best: bool = True
     split: str = "rows"
+    id_column: str | None = None
+    future_columns: tuple | None = None
+    static_columns: tuple | None = None
+    calendar: tuple | None = None
+    val_size: int | None = None
+    test_size: int | None = None
+    max_windows: int | None = None
+
+    @property
+    def panel(self):
+        """Whether the data is many series in a long table."""
+        return self.id_column is not None or self.dataset == "weather-cities"
 
     def units_for(self, name):
         """The width of model `name`: its `model_units` entry or `units`."""
@@ -248,6 +287,7 @@ class Settings:
                 "split",
                 "no_scale",
             )
+        panel = self._panel_checks(dataset)
         for name in ("scale", "restore_best"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(
@@ -270,4 +310,72 @@ class Settings:
             heads=_heads(self.heads),
             model_units=_model_units(self.model_units),
             **optional,
+            **panel,
         )
+
+    def _panel_checks(self, dataset):
+        """The long-table settings, checked; a dict of the checked ones."""
+        panel = self.id_column is not None or dataset == "weather-cities"
+        given = [
+            name
+            for name in PANEL_FIELDS
+            if getattr(self, name) not in (None, ())
+        ]
+        if not panel:
+            if given:
+                raise SettingsError(
+                    f"{', '.join(f'`{n}`' for n in given)} apply to a long "
+                    "table of many series: pass `id_column` (or `dataset` "
+                    "weather-cities).",
+                    *given,
+                    "id_column",
+                )
+            return {}
+        if self.id_column is not None and dataset != "csv":
+            raise SettingsError(
+                "`id_column` applies to a `csv` long table.", "id_column"
+            )
+        refused = {
+            "split": self.split != "rows",
+            "no_scale": self.scale is not True,
+            "calibrate": bool(self.calibrate),
+            "heads": self.heads is not None,
+        }
+        bad = [name for name, on in refused.items() if on]
+        if bad:
+            raise SettingsError(
+                f"{', '.join(f'`{n}`' for n in bad)} do not apply to a long "
+                "table: its splits are the last steps of every series, the "
+                "target is scaled by each window's own statistics, and its "
+                "one task forecasts `horizon` steps.",
+                *bad,
+            )
+        if self.calendar and dataset == "csv" and not self.date_column:
+            raise SettingsError(
+                "`calendar` features need `date_column`.",
+                "calendar",
+                "date_column",
+            )
+        checked = {}
+        for name in ("val_size", "test_size", "max_windows"):
+            value = getattr(self, name)
+            if value is not None:
+                if name == "max_windows":
+                    checked[name] = positive_int(name, value)
+                elif (
+                    isinstance(value, bool)
+                    or not isinstance(value, numbers.Integral)
+                    or value < 0
+                ):
+                    raise SettingsError(
+                        f"`{name}` must be a count of steps (an integer "
+                        f">= 0), got {value!r}.",
+                        name,
+                    )
+                else:
+                    checked[name] = int(value)
+        for name in ("future_columns", "static_columns", "calendar"):
+            value = getattr(self, name)
+            if value is not None:
+                checked[name] = tuple(value)
+        return checked

@@ -291,6 +291,15 @@ def prepare(settings, models=None):
         SettingsError: (a `ValueError`) for any bad setting or data.
     """
     settings = settings.validated()
+    if settings.panel:
+        raise SettingsError(
+            "a long table of many series (`id_column`, `dataset` "
+            "weather-cities) is compared by `seqlab compare` "
+            "(keras_seqlab.experiments.compare.prepare); this command "
+            "takes one series.",
+            "id_column",
+            "dataset",
+        )
     names = choose_models(models)
     _check_model_units(settings, names)
     s = settings

@@ -1,0 +1,363 @@
+"""`seqlab compare` over many series: one global model per architecture.
+
+A long table (`--csv PATH --id-column COL`, or `--dataset
+weather-cities`) becomes a `Panel` (`keras_seqlab.data.panel`); every
+architecture is trained once over every series (`fit_panel`) and scored
+on the same test steps of every series, pooled and per series. The
+results have the shape of the one-series comparison (one task, ranked by
+the pooled validation RMSE), plus `series`: each series' test scores by
+model.
+"""
+
+import dataclasses
+import math
+import time
+
+import keras
+import numpy as np
+
+from keras_seqlab.data.panel import panel_from_frame
+from keras_seqlab.data.panel import read_table
+from keras_seqlab.data.panel import weather_cities
+from keras_seqlab.data.panel_windows import default_size
+from keras_seqlab.data.panel_windows import panel_splits
+from keras_seqlab.experiments import interrupt
+from keras_seqlab.experiments.progress import TaskProgress
+from keras_seqlab.experiments.progress import format_seconds
+from keras_seqlab.experiments.reports import clear_previous
+from keras_seqlab.experiments.reports import write_results
+from keras_seqlab.experiments.settings import SettingsError
+from keras_seqlab.experiments.tasks import COMPARE_OPTIONS
+from keras_seqlab.experiments.tasks import choose_models
+from keras_seqlab.experiments.tasks import label
+from keras_seqlab.forecasting.metrics import coverage
+from keras_seqlab.forecasting.metrics import interval_width
+from keras_seqlab.forecasting.metrics import pinball
+from keras_seqlab.forecasting.panel import fit_panel
+from keras_seqlab.forecasting.panel import panel_scores
+from keras_seqlab.forecasting.panel import predict_windows
+from keras_seqlab.utils import backend as backend_choice
+from keras_seqlab.utils import files
+
+COMMAND = "seqlab compare"
+TASK = "panel"
+MODELS = "models"
+WEATHER_CITIES = {
+    "id_column": "city",
+    "date_column": "DATE",
+    "target": "temp_mean",
+    "calendar": ("dayofyear",),
+}
+
+
+# The settings a table's error may name (as `name`, a flag on the CLI).
+_ROLE_FIELDS = (
+    "id_column",
+    "date_column",
+    "target",
+    "columns",
+    "future_columns",
+    "static_columns",
+    "calendar",
+)
+
+
+@dataclasses.dataclass
+class PanelPlan:
+    """A comparison over the series of a long table."""
+
+    dataset: str
+    description: str
+    panel: object
+    models: list
+    settings: object
+    horizon: int
+    val_size: int
+    test_size: int
+    max_windows: int | None
+    metric: str = "rmse"
+    unit: str | None = None
+
+
+def _frame(s):
+    if s.dataset == "weather-cities":
+        return weather_cities(), dict(WEATHER_CITIES)
+    frame = read_table("seqlab compare", s.csv, s.id_column)
+    return frame, {
+        "id_column": s.id_column,
+        "date_column": s.date_column,
+        "target": s.target,
+        "calendar": (),
+    }
+
+
+def prepare_panel(settings, models=None):
+    """A `PanelPlan` of checked settings whose data is a long table.
+
+    Raises:
+        SettingsError: bad settings, a table `panel_from_frame` refuses,
+            or no series long enough for a window in each split.
+    """
+    s = settings.validated()
+    names = choose_models(models)
+    try:
+        frame, roles = _frame(s)
+        if s.target is not None:
+            roles["target"] = s.target
+        if s.calendar is not None:
+            roles["calendar"] = s.calendar
+        panel = panel_from_frame(
+            frame,
+            roles["id_column"],
+            roles["target"],
+            roles["date_column"],
+            past_columns=s.columns,
+            future_columns=s.future_columns,
+            static_columns=s.static_columns,
+            calendar=roles["calendar"],
+            owner="seqlab compare",
+        )
+    except (ValueError, FileNotFoundError) as error:
+        text = str(error).removeprefix("seqlab compare: ")
+        raise SettingsError(text, *_ROLE_FIELDS) from None
+    horizon = s.horizon or 1
+    default = default_size(panel, horizon)
+    val = default if s.val_size is None else s.val_size
+    test = default if s.test_size is None else s.test_size
+    cap = s.max_windows
+    if s.limit is not None:
+        # `limit` windows a split in all: spread over the series.
+        share = max(1, math.ceil(s.limit / len(panel)))
+        cap = share if cap is None else min(cap, share)
+    try:
+        splits = panel_splits(
+            panel,
+            s.window,
+            horizon,
+            val,
+            test,
+            max_windows=cap,
+            owner="seqlab compare",
+        )
+    except ValueError as error:
+        raise SettingsError(
+            str(error).removeprefix("seqlab compare: "),
+            "val_size",
+            "test_size",
+        ) from None
+    for part in splits:
+        if not len(part):
+            raise SettingsError(
+                f"no series of {panel.describe()} has a {part.split} window "
+                f"of `window` {s.window} and `horizon` {horizon} with "
+                f"`val_size` {val} and `test_size` {test} steps per series.",
+                "window",
+                "horizon",
+                "val_size",
+                "test_size",
+            )
+    skipped = splits[0].skipped
+    past = ", ".join(panel.columns[1:]) or "none"
+    known = ", ".join(panel.known_columns) or "none"
+    static = ", ".join(panel.static_columns) or "none"
+    description = (
+        f"{s.dataset}: {panel.target} of {panel.describe()}"
+        + (f" ({skipped} too short to train on)" if skipped else "")
+        + f"; one global model per architecture; past inputs: {past}; "
+        f"known-future inputs: {known}; static: {static}; the last "
+        f"{val} and {test} steps of every series for validation and "
+        f"test; the target scaled by each window's own statistics; "
+        f"window {s.window}"
+        + (f", at most {cap} windows a series" if cap else "")
+    )
+    return PanelPlan(
+        s.dataset, description, panel, names, s, horizon, val, test, cap
+    )
+
+
+def _scores(plan, fit, split):
+    windows = getattr(fit, split)
+    predictions = predict_windows(fit.forecaster, windows)
+    scored = panel_scores(windows, predictions, plan.settings.quantiles)
+    result = {f"{split}_{k}": v for k, v in scored["pooled"].items()}
+    quantiles = plan.settings.quantiles
+    if quantiles is not None:
+        y = windows.targets()
+        result[f"{split}_pinball"] = pinball(y, predictions, quantiles)
+        result[f"{split}_coverage"] = coverage(
+            y, predictions[..., 0], predictions[..., -1]
+        )
+        result[f"{split}_width"] = interval_width(
+            predictions[..., 0], predictions[..., -1]
+        )
+    return result, scored["series"]
+
+
+def _train(plan, name, bar, progress, prefix):
+    s = plan.settings
+    options = dict(COMPARE_OPTIONS.get(name, {}))
+    shown = dict(options)
+    fit = fit_panel(
+        name,
+        plan.panel,
+        s.window,
+        plan.horizon,
+        val_size=plan.val_size,
+        test_size=plan.test_size,
+        units=s.units_for(name),
+        epochs=s.epochs,
+        batch_size=s.batch_size,
+        patience=s.patience,
+        seed=s.seed,
+        quantiles=s.quantiles,
+        max_windows=plan.max_windows,
+        restore_best=s.restore_best,
+        callbacks=[interrupt.StopOnInterrupt(), bar.callback()],
+        **options,
+    )
+    val, _ = _scores(plan, fit, "val")
+    test, series = _scores(plan, fit, "test")
+    history = fit.history
+    result = {
+        "model": name,
+        "label": label(name, shown),
+        "options": shown,
+        "params": int(fit.forecaster.count_params()),
+        **val,
+        **test,
+        "epochs": len(history.get("loss", [])),
+        "best_epoch": (
+            int(np.argmin(history["val_loss"])) + 1 if history else 0
+        ),
+        "train_seconds": round(fit.seconds, 3),
+        "history": history,
+    }
+    return result, series, fit
+
+
+def execute_panel(plan, out=None, progress=None):
+    """Trains and scores every model of a `PanelPlan`; see `compare.run`.
+
+    With `out`, the folder is held (`utils.files.folder_lock`) and gets
+    `results.json`, `leaderboard.txt` and `models/panel/NAME.keras`.
+    """
+    if out is None:
+        return _execute(plan, None, progress)
+    import pathlib
+
+    with files.folder_lock(COMMAND, out):
+        return _execute(plan, pathlib.Path(out), progress)
+
+
+def _execute(plan, out, progress):
+    start = time.perf_counter()
+    s = plan.settings
+    total = len(plan.models)
+    if progress is not None:
+        print(
+            f"{COMMAND}: {total} global models on {plan.dataset} "
+            f"({plan.panel.describe()}), at most {s.epochs} epochs; Keras "
+            f"{keras.__version__} on {backend_choice.describe()}",
+            file=progress,
+            flush=True,
+        )
+    bar = TaskProgress(progress, total, s.epochs)
+    entry = {
+        "task": TASK,
+        "head": "many_to_one" if plan.horizon == 1 else "seq_to_vector",
+        "horizon": plan.horizon,
+        "description": (
+            f"the next {plan.horizon} value(s) of every series, one model"
+        ),
+        "samples": {},
+        "results": [],
+        "skipped": [],
+        "series": {},
+    }
+    trained = {}
+    with interrupt.sticky():
+        for done, name in enumerate(plan.models, 1):
+            line = f"[{done}/{total}] {TASK} {label(name)}"
+            result, series, fit = _train(plan, name, bar, progress, line)
+            entry["samples"] = {
+                split: len(getattr(fit, split))
+                for split in ("train", "val", "test")
+            }
+            for series_id, score in series.items():
+                entry["series"].setdefault(series_id, {})[name] = score
+            trained[name] = fit.forecaster
+            entry["results"].append(result)
+            bar.model_done(
+                result["epochs"],
+                f"{line}: val rmse {result['val_rmse']:.5g}, test rmse "
+                f"{result['test_rmse']:.5g} "
+                f"({format_seconds(result['train_seconds'])})",
+            )
+        bar.close()
+        entry["results"].sort(
+            key=lambda r: (
+                math.inf if math.isnan(r["val_rmse"]) else r["val_rmse"]
+            )
+        )
+        for rank, result in enumerate(entry["results"], 1):
+            result["rank"] = rank
+        results = _results(plan, entry)
+        results["total_seconds"] = round(time.perf_counter() - start, 1)
+        if out is not None:
+            _write(results, trained, out)
+    return results
+
+
+def _results(plan, entry):
+    s = plan.settings
+    p = plan.panel
+    return {
+        "dataset": plan.dataset,
+        "description": plan.description,
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "metric": "rmse",
+        "unit": None,
+        "target": p.target,
+        "panel": {
+            "series": len(p),
+            "id_column": p.id_column,
+            "date_column": p.date_column,
+            "past_columns": list(p.columns[1:]),
+            "known_columns": list(p.known_columns),
+            "static_columns": list(p.static_columns),
+            "val_size": plan.val_size,
+            "test_size": plan.test_size,
+            "max_windows": plan.max_windows,
+        },
+        "settings": {
+            "window": s.window,
+            "horizon": plan.horizon,
+            "epochs": s.epochs,
+            "batch_size": s.batch_size,
+            "patience": s.patience,
+            "units": s.units,
+            "model_units": s.model_units,
+            "restore_best": s.restore_best,
+            "limit": s.limit,
+            "seed": s.seed,
+            "quantiles": None if s.quantiles is None else list(s.quantiles),
+            "calibrate": False,
+            "models": list(plan.models),
+        },
+        "tasks": [entry],
+        "plots": [],
+        "notes": [],
+    }
+
+
+def _write(results, trained, folder):
+    """As the one-series comparison: the leaderboard and results first,
+    then the models, then results.json naming them."""
+    clear_previous(folder)
+    write_results(folder, results)
+    (folder / MODELS / TASK).mkdir(parents=True, exist_ok=True)
+    for result in results["tasks"][0]["results"]:
+        result["file"] = f"{MODELS}/{TASK}/{result['model']}.keras"
+        files.save_model(trained[result["model"]], folder / result["file"])
+    write_results(folder, results)
