@@ -59,6 +59,8 @@ def _load(args):
             ) from None
     model = load_forecaster(args.model)
     spec = forecaster_spec(model)
+    if spec.get("panel") is not None:
+        return _load_panel(args, model, spec, out, plot)
     date_column = args.date_column or spec["date_column"]
 
     def read(path, role):
@@ -76,6 +78,77 @@ def _load(args):
     return model, spec, data, future, out, plot
 
 
+def _load_panel(args, model, spec, out, plot):
+    """The long tables of a panel forecaster (pandas reads them)."""
+    from keras_seqlab.data.panel import read_table
+
+    if args.method != "auto":
+        raise Refused(
+            f"--method {args.method} applies to a one-series model; a "
+            "panel model forecasts every series a horizon at a time."
+        )
+    if args.date_column not in (None, spec["date_column"]):
+        raise Refused(
+            f"--date-column {args.date_column!r}: the model's date column "
+            f"is {spec['date_column']!r}."
+        )
+    id_column = spec["panel"]["id_column"]
+
+    def read(path, role):
+        if not pathlib.Path(path).is_file():
+            raise Refused(f"{role}: no file at {str(path)!r}.")
+        try:
+            return read_table(f"{role}", path, id_column)
+        except ValueError as error:
+            raise Refused(str(error)) from None
+
+    data = read(args.csv, "--csv")
+    future = None if args.future is None else read(args.future, "--future")
+    return model, spec, data, future, out, plot
+
+
+def _run_panel(args, model, spec, data, future, out, plot_path):
+    """`seqlab forecast` of a panel model: a long CSV of every series."""
+    from keras_seqlab.forecasting.output import panel_to_csv
+    from keras_seqlab.forecasting.output import plot_panel
+    from keras_seqlab.forecasting.panel_forecast import forecast_panel
+    from keras_seqlab.utils import files
+
+    try:
+        frame = forecast_panel(model, data, steps=args.steps, future=future)
+    except ValueError as error:
+        text = str(error).removeprefix("forecast_panel: ")
+        text = text.replace("`future`", "--future").replace(
+            "`steps`", "--steps"
+        )
+        print(f"{PROG}: {text}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted; nothing written", file=sys.stderr)
+        return 130
+    text = panel_to_csv(frame)
+    try:
+        if out is not None:
+            files.write_text(out, text)
+        if plot_path is not None:
+            plot_panel(plot_path, data, frame, spec)
+    except OSError as error:
+        print(f"{PROG}: could not write: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    skipped = frame.attrs.get("skipped", [])
+    if skipped:
+        print(
+            f"{PROG}: skipped {len(skipped)} series shorter than the "
+            f"window ({spec['window']} rows), e.g. {skipped[:3]}",
+            file=sys.stderr,
+        )
+    written = [str(p) for p in (out, plot_path) if p is not None]
+    if written:
+        print(f"wrote {', '.join(written)}", file=sys.stderr)
+    return 0
+
+
 def run(args):
     from keras_seqlab.forecasting import forecast
     from keras_seqlab.forecasting.forecast import future_dates
@@ -85,6 +158,8 @@ def run(args):
 
     try:
         model, spec, data, future, out, plot_path = _load(args)
+        if spec.get("panel") is not None:
+            return _run_panel(args, model, spec, data, future, out, plot_path)
         steps = args.steps or spec["horizon"]
         forecasts = forecast(
             model, data, steps=steps, future=future, method=args.method

@@ -118,3 +118,53 @@ def plot_backtest(path, history, result, dates=None):
     axes.set_ylabel(result["target"])
     axes.legend(fontsize="small")
     return _save(figure, path)
+
+
+def panel_to_csv(frame):
+    """A long forecast table (`forecast_panel`) as CSV text: dates as
+    yyyy-mm-dd (with a time only where one is not midnight)."""
+    return frame.to_csv(index=False, float_format="%.6g", date_format=None)
+
+
+def plot_panel(path, history, forecasts, spec, series=3):
+    """The history and forecast of the first `series` series of a long
+    forecast table, one panel each, to `path`.
+
+    Args:
+        history, forecasts: long DataFrames (the table given to
+            `forecast_panel`, its result).
+
+    Returns False without matplotlib (nothing written), else True.
+    """
+    figure = _figure()
+    if figure is None:
+        return False
+    roles = spec["panel"]
+    id_column, date_column = roles["id_column"], spec["date_column"]
+    target, window = spec["target"], spec["window"]
+    ids = list(dict.fromkeys(forecasts[id_column]))[:series]
+    figure.set_size_inches(10, 2.6 * len(ids))
+    for axes, series_id in zip(
+        figure.subplots(len(ids), 1, squeeze=False)[:, 0], ids
+    ):
+        past = history[history[id_column].astype(str) == series_id]
+        ahead = forecasts[forecasts[id_column] == series_id]
+        key = date_column or None
+        if key:
+            import pandas as pd
+
+            past = past.assign(**{key: pd.to_datetime(past[key])})
+            past = past.sort_values(key)
+        past = past.tail(4 * window)
+        x_past = past[key] if key else range(-len(past) + 1, 1)
+        x_ahead = ahead[key] if key else ahead["step"]
+        axes.plot(x_past, past[target], color="black", label="history")
+        axes.plot(x_ahead, ahead[target], color="tab:blue", label="forecast")
+        quantiles = spec["quantiles"]
+        if quantiles:
+            low = ahead[f"{target}_q{quantiles[0]:g}"]
+            high = ahead[f"{target}_q{quantiles[-1]:g}"]
+            axes.fill_between(x_ahead, low, high, alpha=0.25, color="tab:blue")
+        axes.set_title(f"{series_id}: {target}", loc="left")
+        axes.legend(loc="upper left")
+    return _save(figure, path)

@@ -300,7 +300,6 @@ def fit_panel(
     )
     loss = "mse" if quantiles is None else PinballLoss(quantiles)
     core.compile(optimizer=keras.optimizers.Adam(), loss=loss)
-    model.compile(loss=loss)
     history, seconds = {}, 0.0
     if core.trainable_weights:
         stop = keras.callbacks.EarlyStopping(
