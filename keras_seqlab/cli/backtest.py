@@ -21,12 +21,39 @@ def _load(args):
             raise Refused(f"{flag} must be a positive integer, got {value}.")
     out = writable("--out", args.out, ".json")
     plot = writable("--plot", args.plot, ".png")
+    panel_flags = [
+        flag
+        for flag, value in (
+            ("--future-columns", args.future_columns),
+            ("--static-columns", args.static_columns),
+            ("--calendar", args.calendar),
+        )
+        if value is not None
+    ]
     if args.model.endswith(".keras"):
         model = load_forecaster(args.model)
         spec = forecaster_spec(model)
+        if spec.get("panel") is not None:
+            return _load_panel(
+                args, model, spec["panel"]["id_column"], out, plot
+            )
         columns, target = spec["columns"], spec["target"]
         date_column = args.date_column or spec["date_column"]
+    elif args.id_column is not None:
+        if args.model not in names():
+            raise Refused(
+                f"{args.model!r} is neither a .keras forecaster nor an "
+                f"architecture ({', '.join(names())})."
+            )
+        if not args.target:
+            raise Refused("an architecture needs --target COLUMN.")
+        return _load_panel(args, args.model, args.id_column, out, plot)
     else:
+        if panel_flags or args.id_column:
+            raise Refused(
+                f"{', '.join(panel_flags)} apply to a long table: pass "
+                "--id-column."
+            )
         if args.model not in names():
             raise Refused(
                 f"{args.model!r} is neither a .keras forecaster nor an "
@@ -47,6 +74,42 @@ def _load(args):
     return model, data, out, plot
 
 
+def _load_panel(args, model, id_column, out, plot):
+    from keras_seqlab.data.panel import read_table
+
+    if plot is not None:
+        raise Refused(
+            "--plot draws one series; a long table's backtest writes its "
+            "per-series scores to --out."
+        )
+    if not pathlib.Path(args.csv).is_file():
+        raise Refused(f"--csv: no file at {args.csv!r}.")
+    try:
+        frame = read_table("--csv", args.csv, id_column)
+    except ValueError as error:
+        raise Refused(str(error)) from None
+    return model, frame, out, plot
+
+
+def _panel_roles(args):
+    """The long-table keywords of `backtest` for an architecture."""
+    if args.id_column is None:
+        return {}
+
+    def names(text):
+        return None if text is None else [n.strip() for n in text.split(",")]
+
+    return dict(
+        id_column=args.id_column,
+        date_column=args.date_column,
+        target=args.target,
+        columns=names(args.columns),
+        future_columns=names(args.future_columns),
+        static_columns=names(args.static_columns),
+        calendar=args.calendar,
+    )
+
+
 def run(args):
     from keras_seqlab.forecasting.backtesting import backtest
     from keras_seqlab.forecasting.backtesting import format_backtest
@@ -59,13 +122,24 @@ def run(args):
         extra = {}
         if isinstance(model, str):
             extra = dict(window=args.window, epochs=args.epochs)
+            extra.update(_panel_roles(args))
         result = backtest(
             model, data, folds=args.folds, horizon=args.horizon, **extra
         )
     except ValueError as error:
         text = str(error).removeprefix("backtest: ")
-        for name in ("folds", "horizon", "window", "epochs"):
-            text = text.replace(f"`{name}`", f"--{name}")
+        text = text.removeprefix("--csv: ")
+        for name in (
+            "folds",
+            "horizon",
+            "window",
+            "epochs",
+            "id_column",
+            "future_columns",
+            "static_columns",
+            "calendar",
+        ):
+            text = text.replace(f"`{name}`", "--" + name.replace("_", "-"))
         print(f"{PROG}: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -105,6 +179,15 @@ def add(commands):
     parser.add_argument("--target", metavar="COL", help="ARCH: the target")
     parser.add_argument("--columns", metavar="A,B", help="ARCH: the inputs")
     parser.add_argument("--date-column", metavar="COL")
+    parser.add_argument(
+        "--id-column",
+        metavar="COL",
+        help="ARCH: the series id column of a long table (every series "
+        "from its own last K origins, one global model per fold)",
+    )
+    parser.add_argument("--future-columns", metavar="A,B", help="ARCH")
+    parser.add_argument("--static-columns", metavar="A,B", help="ARCH")
+    parser.add_argument("--calendar", metavar="F,F", help="ARCH")
     parser.add_argument(
         "--window", type=int, default=30, help="ARCH: default 30"
     )

@@ -452,3 +452,33 @@ def weather_cities():
             columns[feature] = data.column(f"{city}_{feature}")
         parts.append(pd.DataFrame(columns))
     return pd.concat(parts, ignore_index=True)
+
+
+def drop_last(panel, steps):
+    """`panel` without the last `steps` rows of every series (a copy);
+    series left empty are dropped."""
+    lengths = np.maximum(panel.lengths - steps, 0)
+    keep = lengths > 0
+    rows = np.concatenate(
+        [
+            np.arange(start, start + n)
+            for start, n in zip(panel.offsets[:-1][keep], lengths[keep])
+        ]
+    )
+    offsets = np.r_[0, np.cumsum(lengths[keep])].astype("int64")
+
+    def cut(array):
+        return None if array is None else array[rows]
+
+    return dataclasses.replace(
+        panel,
+        ids=panel.ids[keep],
+        offsets=offsets,
+        values=panel.values[rows],
+        known=cut(panel.known),
+        static=None if panel.static is None else panel.static[keep],
+        dates=cut(panel.dates),
+        freqs=None
+        if panel.freqs is None
+        else tuple(f for f, k in zip(panel.freqs, keep) if k),
+    )

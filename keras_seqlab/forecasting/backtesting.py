@@ -11,6 +11,8 @@ an origin reaches its forecast.
 import keras
 import numpy as np
 
+from keras_seqlab.data.panel import Panel
+from keras_seqlab.data.panel import panel_from_frame
 from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.data.series import named
 from keras_seqlab.data.series import select
@@ -23,6 +25,8 @@ from keras_seqlab.forecasting.metrics import mae
 from keras_seqlab.forecasting.metrics import mase
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
+from keras_seqlab.forecasting.panel_backtest import backtest_panel
+from keras_seqlab.forecasting.panel_backtest import format_panel_backtest
 from keras_seqlab.models import build
 from keras_seqlab.models import names as architectures
 from keras_seqlab.models.training import fit
@@ -100,6 +104,11 @@ def backtest(
     patience=3,
     units=32,
     seed=42,
+    id_column=None,
+    date_column=None,
+    future_columns=None,
+    static_columns=None,
+    calendar=None,
     **options,
 ):
     """Forecasts from the last `folds` origins and scores them.
@@ -119,6 +128,12 @@ def backtest(
         epochs, patience, units, seed, **options: the training of an
             architecture (early stopping on the last 20% of the rows
             before the origin) and its builder's options.
+        id_column, date_column, future_columns, static_columns, calendar:
+            for many series in a long DataFrame (or a `Panel`, or a panel
+            forecaster): every series is backtested from its own last
+            `folds` origins, one global model per fold for an
+            architecture (`keras_seqlab.forecasting.panel_backtest`);
+            the result then has per-series scores too.
 
     Returns:
         A dict: `folds` (per origin: `origin` row, `date`, `forecast`,
@@ -127,6 +142,42 @@ def backtest(
         `mean` (each metric over the folds), `target`, `horizon`.
     """
     folds = check_units(OWNER, folds, "folds")
+    panel = _panel_of(
+        model,
+        data,
+        target,
+        columns,
+        dict(
+            id_column=id_column,
+            date_column=date_column,
+            future_columns=future_columns,
+            static_columns=static_columns,
+            calendar=calendar,
+        ),
+    )
+    if panel is not None:
+        if isinstance(model, str) and model not in architectures():
+            raise ValueError(
+                f"{OWNER}: unknown architecture {model!r}; the "
+                f"architectures are {', '.join(architectures())}."
+            )
+        extra = {}
+        if isinstance(model, str):
+            extra = dict(
+                epochs=check_units(OWNER, epochs, "epochs"),
+                patience=check_units(OWNER, patience, "patience"),
+                units=check_units(OWNER, units, "units"),
+                seed=seed,
+                **options,
+            )
+        elif options:
+            raise ValueError(
+                f"{OWNER}: builder options {sorted(options)} apply to an "
+                "architecture, not to a saved forecaster."
+            )
+        return backtest_panel(
+            model, panel, folds, horizon, window=window, **extra
+        )
     if isinstance(model, str):
         if model not in architectures():
             raise ValueError(
@@ -211,8 +262,54 @@ def backtest(
     }
 
 
+def _panel_of(model, data, target, columns, roles):
+    """The `Panel` a backtest runs on, or None for one series."""
+    given = {k: v for k, v in roles.items() if v is not None}
+    spec = None if isinstance(model, str) else forecaster_spec(model)
+    if isinstance(data, Panel):
+        return data
+    if spec is not None and spec.get("panel") is not None:
+        return panel_from_frame(
+            data,
+            spec["panel"]["id_column"],
+            spec["target"],
+            spec["date_column"],
+            past_columns=spec["panel"]["past_columns"],
+            future_columns=spec["panel"]["future_columns"],
+            static_columns=spec["panel"]["static_columns"],
+            calendar=spec["panel"]["calendar"],
+            owner=OWNER,
+        )
+    if roles["id_column"] is None:
+        extra = sorted(set(given) - {"date_column"})
+        if extra:
+            raise ValueError(
+                f"{OWNER}: {extra} apply to a long table; pass `id_column`."
+            )
+        return None
+    if spec is not None:
+        raise ValueError(
+            f"{OWNER}: the forecaster was trained on one series; it cannot "
+            "backtest a long table."
+        )
+    if target is None:
+        raise ValueError(f"{OWNER}: a long table needs `target`.")
+    past = given.pop("id_column"), given.pop("date_column", None)
+    return panel_from_frame(
+        data,
+        past[0],
+        target,
+        past[1],
+        past_columns=columns,
+        owner=OWNER,
+        **given,
+    )
+
+
 def format_backtest(result):
     """The folds and their mean as a text table."""
+    if "series" in result:
+        return format_panel_backtest(result)
     header = f"{'origin':>12}  " + "  ".join(f"{m:>9}" for m in METRICS)
     lines = [
         f"backtest of {result['target']}: {len(result['folds'])} origin(s), "
