@@ -25,6 +25,7 @@ that varies within a series are each an error that names the place.
 """
 
 import dataclasses
+import warnings
 
 import numpy as np
 
@@ -187,9 +188,9 @@ def _numeric(owner, pd, frame, names, ids, dates, role):
         bad = ~np.isfinite(values)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            where = f"series {ids[row]!r}"
+            where = f"series {str(ids[row])!r}"
             if dates is not None:
-                where += f", date {str(dates[row])[:19]}"
+                where += f", date {_day(dates[row])}"
             raise ValueError(
                 f"{owner}: {role} column {name!r} has {int(bad.sum())} "
                 f"missing or non-numeric value(s), the first at {where} "
@@ -197,6 +198,21 @@ def _numeric(owner, pd, frame, names, ids, dates, role):
             )
         out[:, k] = values
     return out
+
+
+def _day(value):
+    """A date as text: yyyy-mm-dd, with the time only if not midnight."""
+    text = str(np.datetime64(value, "s")).replace("T", " ")
+    return text.removesuffix(" 00:00:00")
+
+
+def _infer_freq(pd, index):
+    """`pandas.infer_freq` as an offset alias (str) on every pandas: later
+    versions return an offset object, and pandas 3 warns of it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "A future version of pandas")
+        freq = pd.infer_freq(index)
+    return getattr(freq, "freqstr", freq)
 
 
 def _series_freq(owner, pd, dates, series_id):
@@ -213,12 +229,12 @@ def _series_freq(owner, pd, dates, series_id):
             return "D" if days == 1 else f"{days}D"
         return pd.tseries.frequencies.to_offset(step).freqstr
     index = pd.DatetimeIndex(dates)
-    freq = pd.infer_freq(index) if len(dates) >= 3 else None
+    freq = _infer_freq(pd, index) if len(dates) >= 3 else None
     if freq is not None:
         return freq
     # Name the first step that breaks the series' own rhythm: the most
     # common step (or calendar frequency of its first dates) is the rule.
-    guess = pd.infer_freq(index[:3]) if len(dates) >= 3 else None
+    guess = _infer_freq(pd, index[:3]) if len(dates) >= 3 else None
     if guess is not None:
         expected = pd.date_range(index[0], periods=len(index), freq=guess)
         k = int(np.flatnonzero(expected != index)[0])
@@ -229,9 +245,9 @@ def _series_freq(owner, pd, dates, series_id):
         k = int(np.flatnonzero(steps != common)[0]) + 1
         rule = f"steps of {pd.Timedelta(common)}"
     raise ValueError(
-        f"{owner}: the dates of series {series_id!r} are not on one "
-        f"frequency: {str(index[k - 1])[:19]} is followed by "
-        f"{str(index[k])[:19]} ({rule} elsewhere); fill or drop the gap "
+        f"{owner}: the dates of series {str(series_id)!r} are not on one "
+        f"frequency: {_day(index[k - 1])} is followed by "
+        f"{_day(index[k])} ({rule} elsewhere); fill or drop the gap "
         "first (nothing is filled silently)."
     )
 
@@ -250,7 +266,7 @@ def _static(owner, frame, names, offsets, ids):
         k = int(np.flatnonzero(values[row] != repeated[row])[0])
         raise ValueError(
             f"{owner}: static column {names[k]!r} varies within series "
-            f"{ids[row]!r} ({repeated[row, k]:g} "
+            f"{str(ids[row])!r} ({repeated[row, k]:g} "
             f"and {values[row, k]:g}); a static input has one value per "
             "series (use it as a past or future input instead)."
         )
@@ -343,8 +359,8 @@ def panel_from_frame(
             row = int(np.flatnonzero(dup)[0])
             raise ValueError(
                 f"{owner}: {int(dup.sum())} duplicate (id, date) row(s), "
-                f"e.g. series {ids[row]!r} on "
-                f"{str(frame[date_column].iloc[row])[:19]}; a series has "
+                f"e.g. series {str(ids[row])!r} on "
+                f"{_day(frame[date_column].iloc[row])}; a series has "
                 "one row per date."
             )
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])

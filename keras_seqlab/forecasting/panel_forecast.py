@@ -49,7 +49,7 @@ def _future_dates(panel, chosen, steps):
         freq = panel.freqs[i]
         if freq is None:
             raise ValueError(
-                f"{OWNER}: series {panel.ids[i]!r} has one date; its "
+                f"{OWNER}: series {str(panel.ids[i])!r} has one date; its "
                 "frequency (and so its next dates) is unknown."
             )
         dates = pd.date_range(last, periods=steps + 1, freq=freq)[1:]
