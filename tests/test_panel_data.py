@@ -9,24 +9,22 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from panel_testing import roles
+from panel_testing import small_panel
 
 from keras_seqlab.data.calendar import CYCLES
 from keras_seqlab.data.calendar import calendar_values
+from keras_seqlab.data.panel import drop_last
+from keras_seqlab.data.panel import panel_from_frame
+from keras_seqlab.data.panel import weather_cities
+from keras_seqlab.data.panel_windows import panel_splits
+from keras_seqlab.data.panel_windows import panel_windows
+from keras_seqlab.data.panel_windows import shuffled
+from keras_seqlab.data.panel_windows import training_rows
 from keras_seqlab.data.pydataset import WindowedSeries
 from keras_seqlab.data.windows import make_windows
 
 pd = pytest.importorskip("pandas")
-
-from keras_seqlab.data.panel import drop_last  # noqa: E402
-from keras_seqlab.data.panel import panel_from_frame  # noqa: E402
-from keras_seqlab.data.panel import weather_cities  # noqa: E402
-from keras_seqlab.data.panel_windows import panel_splits  # noqa: E402
-from keras_seqlab.data.panel_windows import panel_windows  # noqa: E402
-from keras_seqlab.data.panel_windows import shuffled  # noqa: E402
-from keras_seqlab.data.panel_windows import training_rows  # noqa: E402
-from panel_testing import roles  # noqa: E402
-from panel_testing import small_panel  # noqa: E402
-
 pytestmark = pytest.mark.backend_free
 
 

@@ -64,7 +64,8 @@ def calendar_columns(features):
 def _position(index, feature):
     if feature == "weekofyear":
         return index.isocalendar().week.to_numpy().astype("float64") - 1
-    value = getattr(index, feature)
+    name = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}
+    value = getattr(index, name.get(feature, feature))
     shift = 0 if feature in ("hour", "dayofweek") else 1
     return np.asarray(value, dtype="float64") - shift
 
