@@ -57,7 +57,7 @@ def _future_dates(panel, chosen, steps):
     return out
 
 
-def _future_rows(future, spec, ids, dates, columns, owner=OWNER):
+def _future_rows(future, spec, ids, dates, columns, known_ids, owner=OWNER):
     """`(S, steps, len(columns))` values of `columns` from `future` at each
     (id, date); a missing pair or an unknown id is an error."""
     import pandas as pd
@@ -85,11 +85,11 @@ def _future_rows(future, spec, ids, dates, columns, owner=OWNER):
     table = future[[id_column, date_column, *columns]].copy()
     table[id_column] = table[id_column].astype(str).str.strip()
     table[date_column] = pd.to_datetime(table[date_column])
-    unknown = sorted(set(table[id_column]) - set(ids))
+    unknown = sorted(set(table[id_column]) - {str(i) for i in known_ids})
     if unknown:
         raise ValueError(
             f"{owner}: `future` has {len(unknown)} id(s) that are not series "
-            f"of the data (or too short to forecast), e.g. {unknown[:3]}."
+            f"of the data, e.g. {unknown[:3]}."
         )
     wanted = pd.DataFrame(
         {
@@ -169,11 +169,18 @@ def forecast_panel(model, data, steps=None, future=None):
     fed_back = None  # the past-only inputs of the rows fed back
     if past_columns and chunks > 1:
         fed_back = _future_rows(
-            future, spec, ids, dates[:, : reach - horizon], past_columns
+            future,
+            spec,
+            ids,
+            dates[:, : reach - horizon],
+            past_columns,
+            panel.ids,
         )
     known = []
     if future_columns:
-        known.append(_future_rows(future, spec, ids, dates, future_columns))
+        known.append(
+            _future_rows(future, spec, ids, dates, future_columns, panel.ids)
+        )
     if roles["calendar"]:
         flat = calendar_values(dates.reshape(-1), roles["calendar"])
         known.append(flat.reshape(len(ids), reach, -1))
