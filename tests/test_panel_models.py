@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from panel_testing import roles
 from panel_testing import small_panel
+from seqlab_testing import to_numpy
 
 from keras_seqlab.data.panel import panel_from_frame
 from keras_seqlab.data.panel_windows import panel_splits
@@ -20,7 +21,6 @@ from keras_seqlab.forecasting.panel import predict_windows
 from keras_seqlab.forecasting.panel_forecast import forecast_panel
 from keras_seqlab.layers.forecast import Unstandardize
 from keras_seqlab.layers.forecast import WindowStandardize
-from seqlab_testing import to_numpy
 
 pd = pytest.importorskip("pandas")
 
