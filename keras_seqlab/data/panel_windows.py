@@ -170,7 +170,8 @@ def panel_windows(
     max_windows=None,
     owner="make_windows",
 ):
-    """The `PanelWindows` of one split (see the module docstring).
+    """The `PanelWindows` of one split (see the module docstring): what
+    `make_windows(frame, ..., id_column=...)` returns.
 
     Args:
         panel: a `Panel`.
@@ -360,4 +361,50 @@ def windows_of(
         test_size,
         max_windows,
         owner=owner,
+    )
+
+
+def panel_make_windows(
+    data,
+    window,
+    horizon,
+    gap,
+    stride,
+    one_series,
+    target=None,
+    id_column=None,
+    date_column=None,
+    **panel,
+):
+    """`make_windows` of a long table or a `Panel` (see there); refuses
+    the arguments of one series (`one_series`: those given)."""
+    owner = "make_windows"
+    if not is_panel_call(data, id_column):
+        named = sorted([*panel, *(["date_column"] if date_column else [])])
+        raise ValueError(
+            f"{owner}: {named} apply to a long table; pass `id_column` "
+            "(the series id column)."
+        )
+    given = [
+        name
+        for name, value in one_series.items()
+        if value is not None and value is not False
+    ]
+    if given:
+        raise ValueError(
+            f"{owner}: {', '.join(given)} apply to one series; a long "
+            "table takes `target` and the inputs by role (`past_columns`, "
+            "`future_columns`, `static_columns`, `calendar`)."
+        )
+    return windows_of(
+        owner,
+        data,
+        window,
+        horizon,
+        gap,
+        stride,
+        id_column,
+        date_column,
+        target,
+        **panel,
     )

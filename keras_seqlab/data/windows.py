@@ -15,10 +15,9 @@ rows s + t + 1 + gap, ..., s + t + gap + horizon; the last step's targets
 are the many-to-one targets.
 
 Every array returned here is a read-only view of the series
-(`numpy.lib.stride_tricks.sliding_window_view`): building all windows of a
-1,000,000-row series costs no memory, and `WindowedSeries` gathers one
-batch at a time from those views, on every Keras backend
-(`keras_seqlab.data.pydataset`). No Keras import here.
+(`numpy.lib.stride_tricks.sliding_window_view`): all windows of a
+1,000,000-row series cost no memory; `WindowedSeries` gathers one batch
+at a time (many series of a long table: `panel_windows`). No Keras here.
 """
 
 import math
@@ -28,7 +27,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from keras_seqlab.data.panel_windows import is_panel_call
-from keras_seqlab.data.panel_windows import windows_of
+from keras_seqlab.data.panel_windows import panel_make_windows
 from keras_seqlab.data.series import resolve
 from keras_seqlab.utils.validation import check_non_negative
 from keras_seqlab.utils.validation import check_units
@@ -368,10 +367,6 @@ def make_windows(
     seq2seq=False,
     columns=None,
     batch=False,
-    *,
-    id_column=None,
-    date_column=None,
-    target=None,
     **panel,
 ):
     """Input windows and their targets, as read-only views of `data`.
@@ -404,11 +399,10 @@ def make_windows(
             `SeriesData` or a pandas DataFrame / Series brings its column
             names (and a `SeriesData` its default `targets`); a
             DataFrame's index and datetime columns are not inputs.
-        window: positive integer, the input length.
-        horizon: positive integer, the number of target steps.
-        gap: non-negative integer, the steps skipped between the window's
-            last row and the first target (0: the next row).
-        stride: positive integer, the step between window starts.
+        window, horizon, stride: positive integers: the input length,
+            the target steps, the step between window starts.
+        gap: the steps skipped between the window's last row and the
+            first target (0: the next row).
         targets: the target column(s): an index or name (one column), a
             list of them, a slice, or None for the `SeriesData`'s own
             targets, else every column (the series itself for 1-D data).
@@ -416,29 +410,15 @@ def make_windows(
         seq2seq: seq-to-seq targets at every input step.
         columns: optional names of the data's columns, to select `targets`
             and `inputs` by name (named data brings its own).
-        batch: False (one series), or True: `data` is a batch of
-            independent series of the same length, `(N, steps)` (one
-            column each, like 1-D data) or `(N, steps, columns)` (like
-            2-D data), e.g. `synthetic_series`. Windows are cut from each
-            series, never across two, and returned series by series:
-            `x[n * W + k]` is window `k` of series `n`, W windows per
-            series (the formula above), N * W in all; `y` likewise. These
-            are views when numpy can merge the series and window axes
-            (one window per series, or `stride * W == steps`), else one
-            compact copy of the windows.
-        id_column: for many series in one long pandas DataFrame (one
-            row per series and date), the series id column: the windows
-            are those of every series, never across two, returned as
-            `PanelWindows` (`keras_seqlab.data.panel_windows`): index
-            arithmetic over the rows, no copy; `x, y = ...` gathers them.
-            A `Panel` (`panel_from_frame`, `load_panel`) is taken as it is.
-        date_column, target: the long table's date column and the column
-            to forecast.
-        **panel: for a long table, the inputs by role (`past_columns`,
-            `future_columns`, `static_columns`, `calendar`; see
-            `panel_from_frame`) and the windows' split (`split`,
-            `val_size`, `test_size` in steps, `max_windows` per series;
-            see `panel_windows`).
+        batch: False (one series), or True: `data` is a batch of series
+            of one length, `(N, steps)` (like 1-D data) or `(N, steps,
+            columns)`, e.g. `synthetic_series`. Windows are cut from each
+            series, never across two, series by series: `x[n * W + k]` is
+            window `k` of series `n` (W per series, N * W in all); views
+            when numpy can merge the two axes, else one compact copy.
+        **panel: `id_column`, `target`, ... of a long table or `Panel`:
+            `PanelWindows` of every series, never across two (see
+            `keras_seqlab.data.panel_windows`; `x, y = ...` gathers them).
 
     Returns:
         `(x, y)`, read-only views of `data` (or, for an unevenly spaced
@@ -467,45 +447,12 @@ def make_windows(
     >>> x[:, 0, 0].tolist(), y[:, 0].tolist()
     ([0.0, 1.0, 2.0, 6.0, 7.0, 8.0], [3.0, 4.0, 5.0, 9.0, 10.0, 11.0])
     """
-    owner = "make_windows"
-    if is_panel_call(data, id_column):
-        refused = {
-            "targets": targets is not None,
-            "inputs": inputs is not None,
-            "seq2seq": bool(seq2seq),
-            "columns": columns is not None,
-            "batch": bool(batch),
-        }
-        given = [name for name, on in refused.items() if on]
-        if given:
-            raise ValueError(
-                f"{owner}: {', '.join(given)} apply to one series; a long "
-                "table takes `target` and the inputs by role "
-                "(`past_columns`, `future_columns`, `static_columns`, "
-                "`calendar`)."
-            )
-        return windows_of(
-            owner,
-            data,
-            window,
-            horizon,
-            gap,
-            stride,
-            id_column,
-            date_column,
-            target,
-            **panel,
+    if panel or is_panel_call(data, None):
+        single = dict(targets=targets, inputs=inputs, seq2seq=seq2seq)
+        single.update(columns=columns, batch=batch)
+        return panel_make_windows(
+            data, window, horizon, gap, stride, single, **panel
         )
-    if panel or date_column is not None:
-        named = sorted([*panel, *(["date_column"] if date_column else [])])
-        raise ValueError(
-            f"{owner}: {named} "
-            "apply to a long table; pass `id_column` (the series id column)."
-        )
-    if target is not None:
-        if targets is not None:
-            raise ValueError(f"{owner}: pass `target` or `targets`, not both.")
-        targets = target
     return window_views(
         "make_windows",
         data,
