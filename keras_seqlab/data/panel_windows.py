@@ -24,6 +24,7 @@ when `max_windows` caps it per series.
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class PanelWindows:
     val_size: int = 0
     test_size: int = 0
 
-    @property
+    @functools.cached_property
     def cumulative(self):
         return np.r_[0, np.cumsum(self.counts)]
 
@@ -268,41 +269,56 @@ def training_rows(windows):
 # -- a shuffled order without a permutation array ----------------------------
 
 
-def _round(half, key, bits):
-    """A keyed mixing function of `half` (uint64), `bits` bits out."""
-    with np.errstate(over="ignore"):
-        z = (half ^ key) * np.uint64(0x9E3779B97F4A7C15)
-        z ^= z >> np.uint64(31)
-        z *= np.uint64(0xBF58476D1CE4E5B9)
-        z ^= z >> np.uint64(29)
-    return z & np.uint64((1 << bits) - 1)
+def _round(half, key, mask):
+    """A keyed mixing of `half` (uint64; splitmix64's finalizer), cut to
+    `mask`. Callers silence numpy's overflow warnings: wrapping is meant."""
+    z = (half ^ key) * np.uint64(0x9E3779B97F4A7C15)
+    z ^= z >> np.uint64(31)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(29)
+    return z & mask
+
+
+def _feistel(v, keys, bits):
+    high, low = bits - bits // 2, bits // 2  # widths of left, right
+    left, right = v >> np.uint64(low), v & np.uint64((1 << low) - 1)
+    for key in keys:
+        # (left: high bits, right: low bits) -> (right, left ^ F(right))
+        mixed = left ^ _round(right, key, np.uint64((1 << high) - 1))
+        left, right = right, mixed
+        high, low = low, high
+    return (left << np.uint64(low)) | right
+
+
+@functools.lru_cache(maxsize=64)
+def _keys(seed):
+    return np.random.default_rng(list(seed)).integers(
+        0, 2**63, size=4, dtype=np.uint64
+    )
 
 
 def shuffled(index, n, seed):
     """`index` (ints in [0, n)) mapped through a random permutation of
-    [0, n) chosen by `seed`, without storing the permutation.
+    [0, n) chosen by `seed` (an int or a sequence of ints), without
+    storing the permutation.
 
-    A four-round Feistel network is a bijection of [0, 4^b) (b bits a
-    half, 4^b >= n); values that land at n or above are mapped again
-    ("cycle walking") until they fall in [0, n), which keeps it a
-    bijection of [0, n). Memory is O(len(index)): a 10-million-window
-    panel is shuffled batch by batch, not by an 80 MB index array.
+    A four-round Feistel network over b-bit numbers, 2^b >= n (halves of
+    ceil(b/2) and floor(b/2) bits, swapping widths each round), is a
+    bijection of [0, 2^b); values that land at n or above are mapped
+    again ("cycle walking") until they fall in [0, n), which keeps it a
+    bijection of [0, n) (fewer than two passes on average, as 2^b < 2n).
+    Memory is O(len(index)): a 10-million-window panel is shuffled batch
+    by batch, not by an 80 MB index array.
     """
-    bits = max(1, int(np.ceil(np.log2(max(n, 2)) / 2)))
-    mask = np.uint64((1 << bits) - 1)
-    keys = np.random.default_rng(seed).integers(
-        0, 2**63, size=4, dtype=np.uint64
-    )
-    out = np.asarray(index, dtype=np.uint64).copy()
-    todo = np.ones(out.shape, dtype=bool)
-    while todo.any():
-        v = out[todo]
-        left, right = v >> np.uint64(bits), v & mask
-        for key in keys:
-            left, right = right, left ^ _round(right, key, bits)
-        v = (left << np.uint64(bits)) | right
-        out[todo] = v
-        todo[todo] = v >= np.uint64(n)
+    seed = tuple(np.atleast_1d(seed).tolist())
+    bits = max(2, int(np.ceil(np.log2(max(n, 2)))))
+    keys = _keys(seed)
+    with np.errstate(over="ignore"):
+        out = _feistel(np.asarray(index, dtype=np.uint64), keys, bits)
+        todo = np.flatnonzero(out >= np.uint64(n))
+        while todo.size:
+            out[todo] = _feistel(out[todo], keys, bits)
+            todo = todo[out[todo] >= np.uint64(n)]
     return out.astype("int64")
 
 
