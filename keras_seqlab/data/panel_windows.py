@@ -27,6 +27,7 @@ import dataclasses
 import functools
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from keras_seqlab.utils.validation import check_non_negative
 from keras_seqlab.utils.validation import check_units
@@ -105,21 +106,42 @@ class PanelWindows:
         """
         series, origin = self.locate(index)
         p = self.panel
-        steps = origin[:, None] - self.gap - self.window
-        rows = steps + np.arange(self.window)
-        x = p.values[rows]
+        # Windows of the panel's arrays are zero-copy views
+        # (`sliding_window_view`, as for one series); a batch takes the
+        # views that start at its windows' rows, never across a series.
+        starts = origin - self.gap - self.window
+        views = self._views
+        x = views["past"][starts]
         if p.known is not None:
-            x = np.concatenate([x, p.known[rows]], axis=-1)
-        ahead = origin[:, None] + np.arange(self.horizon)
-        y = p.values[ahead, 0]
+            x = np.concatenate([x, views["known past"][starts]], axis=-1)
+        y = views["target"][origin]
         if p.known is None and p.static is None:
             return x, y
         inputs = {"past": x}
         if p.known is not None:
-            inputs["future"] = p.known[ahead]
+            inputs["future"] = views["known future"][origin]
         if p.static is not None:
             inputs["static"] = p.static[series]
         return inputs, y
+
+    def __getstate__(self):
+        # The cached views would pickle as copies of every window (workers
+        # with `use_multiprocessing` pickle the dataset): they are rebuilt.
+        state = dict(self.__dict__)
+        state.pop("_views", None)
+        return state
+
+    @functools.cached_property
+    def _views(self):
+        p = self.panel
+        views = {
+            "past": _views(p.values, self.window),
+            "target": _views(p.values[:, 0], self.horizon),
+        }
+        if p.known is not None:
+            views["known past"] = _views(p.known, self.window)
+            views["known future"] = _views(p.known, self.horizon)
+        return views
 
     def arrays(self):
         """Every window gathered: `batch(range(len(self)))` (a copy)."""
@@ -151,6 +173,12 @@ class PanelWindows:
         """The id of each window's series."""
         index = np.arange(len(self)) if index is None else index
         return self.panel.ids[self.locate(index)[0]]
+
+
+def _views(array, length):
+    """`(rows - length + 1, length, ...)` read-only windows of `array`."""
+    views = sliding_window_view(array, length, axis=0)
+    return np.moveaxis(views, -1, 1) if array.ndim == 2 else views
 
 
 def default_size(panel, horizon):

@@ -294,9 +294,8 @@ def prepare(settings, models=None):
     if settings.panel:
         raise SettingsError(
             "a long table of many series (`id_column`, `dataset` "
-            "weather-cities) is compared by `seqlab compare` "
-            "(keras_seqlab.experiments.compare.prepare); this command "
-            "takes one series.",
+            "weather-cities) is not searched yet; compare its global "
+            "models with seqlab compare. This command takes one series.",
             "id_column",
             "dataset",
         )
