@@ -109,6 +109,12 @@ LAYERS = [
         {"training": False},
     ),
     (
+        keras_seqlab.layers.WindowStandardize,
+        {"index": 1},
+        SEQ,
+        {"training": False},
+    ),
+    (
         keras_seqlab.layers.QuantileHead,
         {"quantiles": (0.1, 0.5, 0.9)},
         (3, 6, 3),

@@ -19,6 +19,10 @@ from keras_seqlab.forecasting.metrics import mase
 from keras_seqlab.forecasting.metrics import pinball
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
+from keras_seqlab.forecasting.panel import fit_panel
+from keras_seqlab.forecasting.panel import panel_scores
+from keras_seqlab.forecasting.panel import predict_windows
+from keras_seqlab.forecasting.panel_forecast import forecast_panel
 
 __all__ = [
     "LastTimeStepMSE",
@@ -31,11 +35,15 @@ __all__ = [
     "last_time_step_mse",
     "mae",
     "mase",
+    "panel_scores",
     "pinball",
+    "predict_windows",
     "rmse",
     "smape",
     "widen",
+    "fit_panel",
     "forecast",
+    "forecast_panel",
     "format_backtest",
     "forecaster",
     "forecaster_spec",

@@ -12,6 +12,7 @@ from keras_seqlab.layers.esn import ESN
 from keras_seqlab.layers.esn import ESNCell
 from keras_seqlab.layers.forecast import ForecastSpec
 from keras_seqlab.layers.forecast import Rescale
+from keras_seqlab.layers.forecast import WindowStandardize
 from keras_seqlab.layers.gru_variants import VARIANTS as GRU_VARIANTS
 from keras_seqlab.layers.gru_variants import GRUVariant
 from keras_seqlab.layers.gru_variants import GRUVariantCell
@@ -77,6 +78,7 @@ __all__ = [
     "TCNBlock",
     "WaveNet",
     "WaveNetBlock",
+    "WindowStandardize",
     "model_quantiles",
     "receptive_field",
 ]
