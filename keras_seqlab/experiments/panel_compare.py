@@ -106,12 +106,15 @@ def prepare_panel(settings, models=None):
             roles["target"] = s.target
         if s.calendar is not None:
             roles["calendar"] = s.calendar
+        past = s.columns
+        if past is not None:  # `--columns temp_mean`: the target alone
+            past = [c for c in past if c != roles["target"]]
         panel = panel_from_frame(
             frame,
             roles["id_column"],
             roles["target"],
             roles["date_column"],
-            past_columns=s.columns,
+            past_columns=past,
             future_columns=s.future_columns,
             static_columns=s.static_columns,
             calendar=roles["calendar"],
