@@ -297,25 +297,25 @@ def training_rows(windows):
 # -- a shuffled order without a permutation array ----------------------------
 
 
-def _round(half, key, mask):
-    """A keyed mixing of `half` (uint64; splitmix64's finalizer), cut to
-    `mask`. Callers silence numpy's overflow warnings: wrapping is meant."""
+def _mix(half, key):
+    """A keyed mixing of `half` (uint64; splitmix64's finalizer). Callers
+    silence numpy's overflow warnings: the wrapping is meant."""
     z = (half ^ key) * np.uint64(0x9E3779B97F4A7C15)
     z ^= z >> np.uint64(31)
     z *= np.uint64(0xBF58476D1CE4E5B9)
-    z ^= z >> np.uint64(29)
-    return z & mask
+    return z ^ (z >> np.uint64(29))
 
 
-def _feistel(v, keys, bits):
-    high, low = bits - bits // 2, bits // 2  # widths of left, right
-    left, right = v >> np.uint64(low), v & np.uint64((1 << low) - 1)
+def _feistel(v, keys, a, b):
+    """A bijection of [0, a * b): four Feistel rounds on (v // b, v % b),
+    the halves' ranges a and b swapping each round."""
+    left, right = v // np.uint64(b), v % np.uint64(b)
     for key in keys:
-        # (left: high bits, right: low bits) -> (right, left ^ F(right))
-        mixed = left ^ _round(right, key, np.uint64((1 << high) - 1))
+        # (left < a, right < b) -> (right, (left + F(right)) mod a)
+        mixed = (left + _mix(right, key) % np.uint64(a)) % np.uint64(a)
         left, right = right, mixed
-        high, low = low, high
-    return (left << np.uint64(low)) | right
+        a, b = b, a
+    return left * np.uint64(b) + right
 
 
 @functools.lru_cache(maxsize=64)
@@ -330,22 +330,24 @@ def shuffled(index, n, seed):
     [0, n) chosen by `seed` (an int or a sequence of ints), without
     storing the permutation.
 
-    A four-round Feistel network over b-bit numbers, 2^b >= n (halves of
-    ceil(b/2) and floor(b/2) bits, swapping widths each round), is a
-    bijection of [0, 2^b); values that land at n or above are mapped
-    again ("cycle walking") until they fall in [0, n), which keeps it a
-    bijection of [0, n) (fewer than two passes on average, as 2^b < 2n).
-    Memory is O(len(index)): a 10-million-window panel is shuffled batch
-    by batch, not by an 80 MB index array.
+    A four-round Feistel network on a x b, a = ceil(sqrt(n)) and
+    b = ceil(n / a), with addition modulo the halves' ranges (the
+    generalized Feistel of format-preserving encryption), is a bijection
+    of [0, a b); the few values that land at n or above (a b - n < a of
+    them) are mapped again ("cycle walking") until they fall in [0, n),
+    which keeps it a bijection of [0, n). Memory is O(len(index)): a
+    10-million-window panel is shuffled batch by batch, not by an 80 MB
+    index array.
     """
     seed = tuple(np.atleast_1d(seed).tolist())
-    bits = max(2, int(np.ceil(np.log2(max(n, 2)))))
+    a = max(1, int(np.ceil(np.sqrt(n))))
+    b = max(1, -(-n // a))
     keys = _keys(seed)
     with np.errstate(over="ignore"):
-        out = _feistel(np.asarray(index, dtype=np.uint64), keys, bits)
+        out = _feistel(np.asarray(index, dtype=np.uint64), keys, a, b)
         todo = np.flatnonzero(out >= np.uint64(n))
         while todo.size:
-            out[todo] = _feistel(out[todo], keys, bits)
+            out[todo] = _feistel(out[todo], keys, a, b)
             todo = todo[out[todo] >= np.uint64(n)]
     return out.astype("int64")
 
