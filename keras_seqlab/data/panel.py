@@ -25,13 +25,21 @@ that varies within a series are each an error that names the place.
 """
 
 import dataclasses
-import warnings
 
 import numpy as np
 
 from keras_seqlab.data.calendar import calendar_columns
 from keras_seqlab.data.calendar import calendar_values
 from keras_seqlab.data.calendar import check_calendar
+from keras_seqlab.data.panel_checks import check_columns
+from keras_seqlab.data.panel_checks import column_names
+from keras_seqlab.data.panel_checks import day_text
+from keras_seqlab.data.panel_checks import id_strings
+from keras_seqlab.data.panel_checks import numeric_columns
+from keras_seqlab.data.panel_checks import parse_dates
+from keras_seqlab.data.panel_checks import require_pandas
+from keras_seqlab.data.panel_checks import series_freq
+from keras_seqlab.data.panel_checks import static_values
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -102,177 +110,6 @@ class Panel:
         )
 
 
-def _pandas(owner):
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ImportError(
-            f"{owner}: long tables need pandas: pip install "
-            '"keras-seqlab[pandas]".'
-        ) from None
-    return pd
-
-
-def _names(owner, role, value):
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    names = tuple(value)
-    if not all(isinstance(n, str) for n in names):
-        raise ValueError(
-            f"{owner}: `{role}` must be column names (str), got {value!r}."
-        )
-    return names
-
-
-def _check_columns(owner, frame, roles):
-    """Every named column exists, and none has two roles."""
-    have = [str(c) for c in frame.columns]
-    seen = {}
-    for role, names in roles:
-        for name in names:
-            if name not in have:
-                raise ValueError(
-                    f"{owner}: {role} {name!r} is not a column of the table; "
-                    f"its columns are {', '.join(map(repr, have))}."
-                )
-            if name in seen:
-                raise ValueError(
-                    f"{owner}: column {name!r} is given as {seen[name]} and "
-                    f"as {role}; a column has one role."
-                )
-            seen[name] = role
-
-
-def _ids(owner, pd, column, name):
-    """The id column as str, refusing a missing or empty id."""
-    missing = column.isna().to_numpy()
-    text = column.astype(str).str.strip()
-    empty = missing | (text == "").to_numpy()
-    if empty.any():
-        row = int(np.flatnonzero(empty)[0])
-        raise ValueError(
-            f"{owner}: id column {name!r} has {int(empty.sum())} empty or "
-            f"missing id(s), the first in data row {row + 1}; every row "
-            "needs its series id."
-        )
-    return text.to_numpy(dtype=object)
-
-
-def _parse_dates(owner, pd, column, name):
-    try:
-        dates = pd.to_datetime(column)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"{owner}: date column {name!r} does not parse as dates: "
-            f"{str(error).splitlines()[0]}"
-        ) from None
-    if dates.isna().any():
-        row = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise ValueError(
-            f"{owner}: date column {name!r} is empty in data row {row + 1}."
-        )
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
-    return dates.to_numpy(dtype="datetime64[ns]")
-
-
-def _numeric(owner, pd, frame, names, ids, dates, role):
-    """`(rows, len(names))` float32 of `names`; a non-numeric or missing
-    value names its series and date."""
-    out = np.empty((len(frame), len(names)), dtype="float32")
-    for k, name in enumerate(names):
-        column = pd.to_numeric(frame[name], errors="coerce")
-        values = column.to_numpy(dtype="float64", na_value=np.nan)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            where = f"series {str(ids[row])!r}"
-            if dates is not None:
-                where += f", date {_day(dates[row])}"
-            raise ValueError(
-                f"{owner}: {role} column {name!r} has {int(bad.sum())} "
-                f"missing or non-numeric value(s), the first at {where} "
-                f"({frame[name].iloc[row]!r}); clean or impute them first."
-            )
-        out[:, k] = values
-    return out
-
-
-def _day(value):
-    """A date as text: yyyy-mm-dd, with the time only if not midnight."""
-    text = str(np.datetime64(value, "s")).replace("T", " ")
-    return text.removesuffix(" 00:00:00")
-
-
-def _infer_freq(pd, index):
-    """`pandas.infer_freq` as an offset alias (str) on every pandas: later
-    versions return an offset object, and pandas 3 warns of it."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "A future version of pandas")
-        freq = pd.infer_freq(index)
-    return getattr(freq, "freqstr", freq)
-
-
-def _series_freq(owner, pd, dates, series_id):
-    """A series' frequency (an offset alias), or a gap named."""
-    if len(dates) < 2:
-        return None
-    steps = np.diff(dates)
-    if (steps == steps[0]).all():
-        step = pd.Timedelta(steps[0])
-        if step > pd.Timedelta(0) and step % pd.Timedelta(
-            days=1
-        ) == pd.Timedelta(0):
-            days = step.days
-            return "D" if days == 1 else f"{days}D"
-        return pd.tseries.frequencies.to_offset(step).freqstr
-    index = pd.DatetimeIndex(dates)
-    freq = _infer_freq(pd, index) if len(dates) >= 3 else None
-    if freq is not None:
-        return freq
-    # Name the first step that breaks the series' own rhythm: the most
-    # common step (or calendar frequency of its first dates) is the rule.
-    guess = _infer_freq(pd, index[:3]) if len(dates) >= 3 else None
-    if guess is not None:
-        expected = pd.date_range(index[0], periods=len(index), freq=guess)
-        k = int(np.flatnonzero(expected != index)[0])
-        rule = f"steps of {guess}"
-    else:
-        values, counts = np.unique(steps, return_counts=True)
-        common = values[np.argmax(counts)]
-        k = int(np.flatnonzero(steps != common)[0]) + 1
-        rule = f"steps of {pd.Timedelta(common)}"
-    raise ValueError(
-        f"{owner}: the dates of series {str(series_id)!r} are not on one "
-        f"frequency: {_day(index[k - 1])} is followed by "
-        f"{_day(index[k])} ({rule} elsewhere); fill or drop the gap "
-        "first (nothing is filled silently)."
-    )
-
-
-def _static(owner, frame, names, offsets, ids):
-    """`(S, C)` float32: each series' one value of each static column."""
-    if not names:
-        return None
-    pd = _pandas(owner)
-    values = _numeric(owner, pd, frame, names, ids, None, "static")
-    first = values[offsets[:-1]]
-    repeated = np.repeat(first, np.diff(offsets), axis=0)
-    varies = (values != repeated).any(axis=1)
-    if varies.any():
-        row = int(np.flatnonzero(varies)[0])
-        k = int(np.flatnonzero(values[row] != repeated[row])[0])
-        raise ValueError(
-            f"{owner}: static column {names[k]!r} varies within series "
-            f"{str(ids[row])!r} ({repeated[row, k]:g} "
-            f"and {values[row, k]:g}); a static input has one value per "
-            "series (use it as a past or future input instead)."
-        )
-    return first
-
-
 def panel_from_frame(
     frame,
     id_column,
@@ -312,7 +149,7 @@ def panel_from_frame(
             column that varies within a series, calendar features without
             a date column.
     """
-    pd = _pandas(owner)
+    pd = require_pandas(owner)
     if type(frame).__name__ != "DataFrame":
         raise TypeError(
             f"{owner}: expected a pandas DataFrame (a long table), got "
@@ -327,28 +164,28 @@ def panel_from_frame(
             f"{owner}: calendar features {list(calendar)} need a date "
             "column (`date_column`)."
         )
-    future = _names(owner, "future_columns", future_columns)
-    static = _names(owner, "static_columns", static_columns)
+    future = column_names(owner, "future_columns", future_columns)
+    static = column_names(owner, "static_columns", static_columns)
     keys = [id_column] + ([date_column] if date_column else [])
     roles = [("id_column", [id_column]), ("target", [target])]
     if date_column is not None:
         roles.append(("date_column", [date_column]))
     roles += [("future column", future), ("static column", static)]
-    _check_columns(owner, frame, roles)
+    check_columns(owner, frame, roles)
     taken = {id_column, target, date_column, *future, *static}
     if past_columns is None:
         past = tuple(str(c) for c in frame.columns if str(c) not in taken)
     else:
-        past = _names(owner, "past_columns", past_columns)
-        _check_columns(owner, frame, roles + [("past column", past)])
+        past = column_names(owner, "past_columns", past_columns)
+        check_columns(owner, frame, roles + [("past column", past)])
     if len(frame) == 0:
         raise ValueError(f"{owner}: the table has no rows.")
     frame = frame.copy(deep=False)
     frame.columns = [str(c) for c in frame.columns]
-    ids = _ids(owner, pd, frame[id_column], id_column)
+    ids = id_strings(owner, pd, frame[id_column], id_column)
     frame[id_column] = ids
     if date_column is not None:
-        frame[date_column] = _parse_dates(
+        frame[date_column] = parse_dates(
             owner, pd, frame[date_column], date_column
         )
     frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
@@ -360,7 +197,7 @@ def panel_from_frame(
             raise ValueError(
                 f"{owner}: {int(dup.sum())} duplicate (id, date) row(s), "
                 f"e.g. series {str(ids[row])!r} on "
-                f"{_day(frame[date_column].iloc[row])}; a series has "
+                f"{day_text(frame[date_column].iloc[row])}; a series has "
                 "one row per date."
             )
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
@@ -370,16 +207,18 @@ def panel_from_frame(
     if date_column is not None:
         dates = frame[date_column].to_numpy(dtype="datetime64[ns]")
         freqs = tuple(
-            _series_freq(owner, pd, dates[a:b], i)
+            series_freq(owner, pd, dates[a:b], i)
             for i, a, b in zip(series_ids, offsets[:-1], offsets[1:])
         )
-    values = _numeric(owner, pd, frame, (target, *past), ids, dates, "input")
+    values = numeric_columns(
+        owner, pd, frame, (target, *past), ids, dates, "input"
+    )
     known, known_columns = None, ()
     if future or calendar:
         parts = []
         if future:
             parts.append(
-                _numeric(owner, pd, frame, future, ids, dates, "future")
+                numeric_columns(owner, pd, frame, future, ids, dates, "future")
             )
         if calendar:
             parts.append(calendar_values(dates, calendar))
@@ -392,7 +231,7 @@ def panel_from_frame(
         columns=(target, *past),
         known=known,
         known_columns=known_columns,
-        static=_static(owner, frame, static, offsets, ids),
+        static=static_values(owner, frame, static, offsets, ids),
         static_columns=static,
         dates=dates,
         freqs=freqs,
@@ -405,7 +244,7 @@ def panel_from_frame(
 
 def read_table(owner, path, id_column):
     """A CSV file as a DataFrame, the id column read as text."""
-    pd = _pandas(owner)
+    pd = require_pandas(owner)
     try:
         return pd.read_csv(path, dtype={id_column: str}, keep_default_na=True)
     except FileNotFoundError:
@@ -456,7 +295,7 @@ def weather_cities():
     from keras_seqlab.data.datasets import WEATHER_LOCATIONS
     from keras_seqlab.data.datasets import load_weather
 
-    pd = _pandas("weather_cities")
+    pd = require_pandas("weather_cities")
     data = load_weather(features=list(WEATHER_CITY_FEATURES))
     parts = []
     for city in WEATHER_LOCATIONS:
