@@ -31,7 +31,6 @@ whatever its scale.
 """
 
 import dataclasses
-import time
 
 import keras
 import numpy as np
@@ -55,7 +54,7 @@ from keras_seqlab.layers.forecast import WindowStandardize
 from keras_seqlab.layers.forecast import window_statistics
 from keras_seqlab.layers.quantiles import QuantileHead
 from keras_seqlab.models import build
-from keras_seqlab.models.training import MONITOR
+from keras_seqlab.models.training import fit
 
 OWNER = "panel"
 # Windows predicted at once when scoring and forecasting.
@@ -298,27 +297,18 @@ def fit_panel(
     core, model = build_panel_forecaster(
         name, train, units=units, quantiles=quantiles, **options
     )
-    loss = "mse" if quantiles is None else PinballLoss(quantiles)
-    core.compile(optimizer=keras.optimizers.Adam(), loss=loss)
-    history, seconds = {}, 0.0
-    if core.trainable_weights:
-        stop = keras.callbacks.EarlyStopping(
-            monitor=MONITOR,
-            patience=patience,
-            restore_best_weights=bool(restore_best),
-        )
-        start = time.perf_counter()
-        fitted = core.fit(
-            ScaledWindows(train, batch_size, shuffle=True, seed=seed),
-            validation_data=ScaledWindows(val, PREDICT_BATCH),
-            epochs=epochs,
-            callbacks=[stop, *callbacks],
-            verbose=0,
-        )
-        seconds = time.perf_counter() - start
-        history = {
-            k: [float(v) for v in vs] for k, vs in fitted.history.items()
-        }
+    # The package's one training routine (Adam, early stopping on the
+    # validation loss); the batches are the datasets' own.
+    history, seconds = fit(
+        core,
+        (ScaledWindows(train, batch_size, shuffle=True, seed=seed),),
+        ScaledWindows(val, PREDICT_BATCH),
+        epochs,
+        patience=patience,
+        loss="mse" if quantiles is None else PinballLoss(quantiles),
+        callbacks=callbacks,
+        restore_best=restore_best,
+    )
     return PanelFit(model, history, seconds, *splits)
 
 

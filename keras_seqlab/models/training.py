@@ -27,7 +27,9 @@ def fit(
 
     Args:
         model: an uncompiled model (e.g. from `keras_seqlab.build`).
-        train, val: `(x, y)` arrays; `val` drives early stopping.
+        train, val: `(x, y)` arrays, or a `keras.utils.PyDataset` of
+            batches (`train` as a one-item tuple; `batch_size` is then
+            the dataset's own); `val` drives early stopping.
         epochs: the most epochs.
         batch_size, patience: of `fit` and of the early stopping.
         loss: the training loss (MSE, or a quantile model's pinball loss).
