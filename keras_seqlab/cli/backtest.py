@@ -31,6 +31,12 @@ def _load(args):
         if value is not None
     ]
     if args.model.endswith(".keras"):
+        if panel_flags or args.id_column:
+            given = panel_flags + (["--id-column"] if args.id_column else [])
+            raise Refused(
+                f"{', '.join(given)} apply to an architecture; a saved "
+                "model brings its own columns and roles."
+            )
         model = load_forecaster(args.model)
         spec = forecaster_spec(model)
         if spec.get("panel") is not None:
@@ -39,7 +45,7 @@ def _load(args):
             )
         columns, target = spec["columns"], spec["target"]
         date_column = args.date_column or spec["date_column"]
-    elif args.id_column is not None:
+    else:
         if args.model not in names():
             raise Refused(
                 f"{args.model!r} is neither a .keras forecaster nor an "
@@ -47,20 +53,13 @@ def _load(args):
             )
         if not args.target:
             raise Refused("an architecture needs --target COLUMN.")
-        return _load_panel(args, args.model, args.id_column, out, plot)
-    else:
-        if panel_flags or args.id_column:
+        if args.id_column is not None:
+            return _load_panel(args, args.model, args.id_column, out, plot)
+        if panel_flags:
             raise Refused(
                 f"{', '.join(panel_flags)} apply to a long table: pass "
                 "--id-column."
             )
-        if args.model not in names():
-            raise Refused(
-                f"{args.model!r} is neither a .keras forecaster nor an "
-                f"architecture ({', '.join(names())})."
-            )
-        if not args.target:
-            raise Refused("an architecture needs --target COLUMN.")
         model, target, date_column = args.model, args.target, args.date_column
         columns = args.columns.split(",") if args.columns else None
     if not pathlib.Path(args.csv).is_file():

@@ -13,6 +13,7 @@ import dataclasses
 import numbers
 
 from keras_seqlab.layers.quantiles import check_quantiles
+from keras_seqlab.utils.validation import check_non_negative
 
 DATASETS = ("synthetic", "weather", "weather-cities", "csv")
 DEFAULT_WINDOW = {
@@ -362,18 +363,15 @@ class Settings:
             if value is not None:
                 if name == "max_windows":
                     checked[name] = positive_int(name, value)
-                elif (
-                    isinstance(value, bool)
-                    or not isinstance(value, numbers.Integral)
-                    or value < 0
-                ):
+                    continue
+                try:
+                    checked[name] = check_non_negative("", name, value)
+                except ValueError:
                     raise SettingsError(
                         f"`{name}` must be a count of steps (an integer "
                         f">= 0), got {value!r}.",
                         name,
-                    )
-                else:
-                    checked[name] = int(value)
+                    ) from None
         for name in ("future_columns", "static_columns", "calendar"):
             value = getattr(self, name)
             if value is not None:
