@@ -329,3 +329,28 @@ def test_make_windows_refuses_one_series_arguments_with_an_id_column():
         make_windows(small_panel(), 12, targets=0, **roles())
     with pytest.raises(ValueError, match="pass `id_column`"):
         make_windows(np.arange(50.0), 12, calendar="month")
+
+
+def test_load_csv_with_an_id_column_reads_a_long_table(tmp_path):
+    from keras_seqlab.data.datasets import load_csv
+
+    frame = small_panel()
+    path = tmp_path / "panel.csv"
+    frame.to_csv(path, index=False)
+    loaded = load_csv(
+        path,
+        target="value",
+        columns=["noise"],
+        date_column="date",
+        id_column="series",
+        future_columns=["promo"],
+        static_columns=["region"],
+        calendar="month",
+    )
+    direct = _panel(frame)
+    for name in ("ids", "offsets", "values", "known", "static", "dates"):
+        np.testing.assert_array_equal(
+            getattr(loaded, name), getattr(direct, name)
+        )
+    with pytest.raises(ValueError, match="pass `id_column`"):
+        load_csv(path, target="value", calendar="month")

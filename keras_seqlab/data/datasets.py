@@ -203,9 +203,21 @@ def _series_data(owner, path, columns, target, date_column, dtype):
 
 
 def load_csv(
-    path, target=None, columns=None, date_column=None, dtype="float32"
+    path,
+    target=None,
+    columns=None,
+    date_column=None,
+    dtype="float32",
+    id_column=None,
+    **roles,
 ):
     """Reads a numeric CSV file (header row first) into a `SeriesData`.
+
+    With `id_column`, the file is a long table of many series (one row per
+    series and date), read by pandas into a `Panel`: see
+    `keras_seqlab.data.panel.load_panel`, which takes `roles`
+    (`future_columns`, `static_columns`, `calendar`; `columns` are the
+    past inputs).
 
     Only the `csv` module and numpy: no pandas. Quoted fields, CRLF line
     endings, a missing final newline and a UTF-8 byte-order mark are fine;
@@ -246,6 +258,18 @@ def load_csv(
     >>> data.values.shape, data.columns, data.targets  # doctest: +SKIP
     ((3650, 1), ('Temp',), 0)
     """
+    if id_column is not None:
+        # panel.py imports this module (the weather cities), so not at the top.
+        from keras_seqlab.data.panel import load_panel
+
+        return load_panel(
+            path, id_column, target, date_column, past_columns=columns, **roles
+        )
+    if roles:
+        raise ValueError(
+            f"load_csv: {sorted(roles)} apply to a long table; pass "
+            "`id_column`."
+        )
     return _series_data("load_csv", path, columns, target, date_column, dtype)
 
 

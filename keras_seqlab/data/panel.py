@@ -31,6 +31,8 @@ import numpy as np
 from keras_seqlab.data.calendar import calendar_columns
 from keras_seqlab.data.calendar import calendar_values
 from keras_seqlab.data.calendar import check_calendar
+from keras_seqlab.data.datasets import WEATHER_LOCATIONS
+from keras_seqlab.data.datasets import load_weather
 from keras_seqlab.data.panel_checks import check_columns
 from keras_seqlab.data.panel_checks import column_names
 from keras_seqlab.data.panel_checks import day_text
@@ -292,9 +294,6 @@ def weather_cities():
     Returns:
         A pandas DataFrame of 40,194 rows, sorted by city and date.
     """
-    from keras_seqlab.data.datasets import WEATHER_LOCATIONS
-    from keras_seqlab.data.datasets import load_weather
-
     pd = require_pandas("weather_cities")
     data = load_weather(features=list(WEATHER_CITY_FEATURES))
     parts = []
