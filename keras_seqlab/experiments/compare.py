@@ -203,7 +203,7 @@ def execute(plan, out=None, plots=True, progress=sys.stderr, verbose=False):
     global models (`panel_compare.execute_panel`; no plots yet).
     """
     if isinstance(plan, PanelPlan):
-        return execute_panel(plan, out=out, progress=progress)
+        return execute_panel(plan, out, progress, verbose, plots)
     if out is None:
         return _execute(plan, None, plots, progress, verbose)
     with files.folder_lock(COMMAND, out):

@@ -30,6 +30,7 @@ from keras_seqlab.experiments.settings import SettingsError
 from keras_seqlab.experiments.tasks import COMPARE_OPTIONS
 from keras_seqlab.experiments.tasks import choose_models
 from keras_seqlab.experiments.tasks import label
+from keras_seqlab.experiments.training import EpochProgress
 from keras_seqlab.forecasting.metrics import coverage
 from keras_seqlab.forecasting.metrics import interval_width
 from keras_seqlab.forecasting.metrics import pinball
@@ -196,7 +197,7 @@ def _scores(plan, fit, split):
     return result, scored["series"]
 
 
-def _train(plan, name, bar, progress, prefix):
+def _train(plan, name, bar, epoch_lines=None):
     s = plan.settings
     options = dict(COMPARE_OPTIONS.get(name, {}))
     shown = dict(options)
@@ -215,7 +216,11 @@ def _train(plan, name, bar, progress, prefix):
         quantiles=s.quantiles,
         max_windows=plan.max_windows,
         restore_best=s.restore_best,
-        callbacks=[interrupt.StopOnInterrupt(), bar.callback()],
+        callbacks=[
+            interrupt.StopOnInterrupt(),
+            bar.callback(),
+            *([epoch_lines] if epoch_lines is not None else []),
+        ],
         **options,
     )
     val, _ = _scores(plan, fit, "val")
@@ -238,33 +243,37 @@ def _train(plan, name, bar, progress, prefix):
     return result, series, fit
 
 
-def execute_panel(plan, out=None, progress=None):
+def execute_panel(plan, out=None, progress=None, verbose=False, plots=True):
     """Trains and scores every model of a `PanelPlan`; see `compare.run`.
 
     With `out`, the folder is held (`utils.files.folder_lock`) and gets
     `results.json`, `leaderboard.txt` and `models/panel/NAME.keras`.
+    `verbose` prints a line per epoch; no plots are drawn for a long table
+    yet (a note in the results says so when `plots` asks for them).
     """
     if out is None:
-        return _execute(plan, None, progress)
+        return _execute(plan, None, progress, verbose, plots)
     import pathlib
 
     with files.folder_lock(COMMAND, out):
-        return _execute(plan, pathlib.Path(out), progress)
+        return _execute(plan, pathlib.Path(out), progress, verbose, plots)
 
 
-def _execute(plan, out, progress):
+def _execute(plan, out, progress, verbose, plots):
     start = time.perf_counter()
     s = plan.settings
     total = len(plan.models)
     if progress is not None:
         print(
-            f"{COMMAND}: {total} global models on {plan.dataset} "
+            f"{COMMAND}: {total} global model{'' if total == 1 else 's'} on {plan.dataset} "
             f"({plan.panel.describe()}), at most {s.epochs} epochs; Keras "
             f"{keras.__version__} on {backend_choice.describe()}",
             file=progress,
             flush=True,
         )
-    bar = TaskProgress(progress, total, s.epochs)
+    bar = TaskProgress(
+        progress, total, s.epochs, bar=False if verbose else None
+    )
     entry = {
         "task": TASK,
         "head": "many_to_one" if plan.horizon == 1 else "seq_to_vector",
@@ -281,7 +290,10 @@ def _execute(plan, out, progress):
     with interrupt.sticky():
         for done, name in enumerate(plan.models, 1):
             line = f"[{done}/{total}] {TASK} {label(name)}"
-            result, series, fit = _train(plan, name, bar, progress, line)
+            lines = None
+            if verbose and progress is not None:
+                lines = EpochProgress(s.epochs, line + " ", stream=progress)
+            result, series, fit = _train(plan, name, bar, lines)
             entry["samples"] = {
                 split: len(getattr(fit, split))
                 for split in ("train", "val", "test")
@@ -305,6 +317,11 @@ def _execute(plan, out, progress):
         for rank, result in enumerate(entry["results"], 1):
             result["rank"] = rank
         results = _results(plan, entry)
+        if plots and out is not None:
+            results["notes"].append(
+                "No plots for a long table yet: seqlab forecast MODEL --csv "
+                "TABLE --plot FILE.png draws three of its series."
+            )
         results["total_seconds"] = round(time.perf_counter() - start, 1)
         if out is not None:
             _write(results, trained, out)
