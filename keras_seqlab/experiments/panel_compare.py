@@ -265,7 +265,8 @@ def _execute(plan, out, progress, verbose, plots):
     total = len(plan.models)
     if progress is not None:
         print(
-            f"{COMMAND}: {total} global model{'' if total == 1 else 's'} on {plan.dataset} "
+            f"{COMMAND}: {total} global model{'' if total == 1 else 's'} "
+            f"on {plan.dataset} "
             f"({plan.panel.describe()}), at most {s.epochs} epochs; Keras "
             f"{keras.__version__} on {backend_choice.describe()}",
             file=progress,
