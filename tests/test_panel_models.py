@@ -8,6 +8,7 @@ from panel_testing import roles
 from panel_testing import small_panel
 from seqlab_testing import to_numpy
 
+import keras_seqlab as ks
 from keras_seqlab.data.panel import panel_from_frame
 from keras_seqlab.data.panel_windows import panel_splits
 from keras_seqlab.forecasting import forecaster_spec
@@ -192,6 +193,9 @@ def test_forecast_panel_continues_every_series_seen_or_not():
     np.testing.assert_allclose(
         new.value.to_numpy()[:2], np.asarray(direct)[0], rtol=1e-5
     )
+    # `keras_seqlab.forecast` takes a panel model too.
+    again = ks.forecast(model, data, steps=4, future=future)
+    np.testing.assert_array_equal(again.value.to_numpy(), out.value.to_numpy())
     # NEW is S1 renamed: the same forecast.
     same = forecast_panel(
         model,

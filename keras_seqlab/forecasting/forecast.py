@@ -12,6 +12,7 @@ from keras import ops
 from keras_seqlab.data.series import pandas_kind
 from keras_seqlab.data.series import select
 from keras_seqlab.forecasting.forecaster import forecaster_spec
+from keras_seqlab.forecasting.panel_forecast import forecast_panel
 from keras_seqlab.streaming import stream
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_units
@@ -138,9 +139,17 @@ def forecast(model, data, steps=None, future=None, method="auto"):
     Returns:
         `(steps,)` forecasts, or `(steps, Q)` for a quantile model; a
         pandas DataFrame (indexed by date when the series has dates) when
-        `data` was one.
+        `data` was one. A panel model (`fit_panel`) forecasts every series
+        of a long table: `forecast_panel`'s long DataFrame.
     """
     spec = forecaster_spec(model)
+    if spec.get("panel") is not None:
+        if method != "auto":
+            raise ValueError(
+                f"{OWNER}: method={method!r} applies to a one-series model; "
+                "a panel model forecasts a horizon at a time."
+            )
+        return forecast_panel(model, data, steps=steps, future=future)
     horizon, window = spec["horizon"], spec["window"]
     if steps is None:
         steps = horizon
