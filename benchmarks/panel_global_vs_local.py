@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
+from keras_seqlab.data.datasets import weather_cities
 from keras_seqlab.data.panel import panel_from_frame
-from keras_seqlab.data.panel import weather_cities
 from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_scores
 from keras_seqlab.forecasting.panel import predict_windows

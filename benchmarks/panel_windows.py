@@ -15,8 +15,8 @@ shuffled, in batches of `--batch` (256):
 
 Memory is the `tracemalloc` peak above the values (numpy registers its
 buffers there), for building the windows and for the epoch, measured in
-a second pass; time is the epoch's wall time, untraced. Printed: the numbers and the ratios to the values and
-to the one-series epoch.
+a second pass; time is the epoch's wall time, untraced. Printed: the
+numbers and the ratios to the values and to the one-series epoch.
 
     KERAS_BACKEND=jax PYTHONPATH=. python benchmarks/panel_windows.py
     ... --series 1000 --steps 1000  # a quicker run

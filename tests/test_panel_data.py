@@ -14,9 +14,9 @@ from panel_testing import small_panel
 
 from keras_seqlab.data.calendar import CYCLES
 from keras_seqlab.data.calendar import calendar_values
+from keras_seqlab.data.datasets import weather_cities
 from keras_seqlab.data.panel import drop_last
 from keras_seqlab.data.panel import panel_from_frame
-from keras_seqlab.data.panel import weather_cities
 from keras_seqlab.data.panel_windows import panel_splits
 from keras_seqlab.data.panel_windows import panel_windows
 from keras_seqlab.data.panel_windows import shuffled

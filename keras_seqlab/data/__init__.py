@@ -9,10 +9,10 @@ table) imports pandas when a table is read.
 from keras_seqlab.data.datasets import SeriesData
 from keras_seqlab.data.datasets import load_csv
 from keras_seqlab.data.datasets import load_weather
+from keras_seqlab.data.datasets import weather_cities
 from keras_seqlab.data.panel import Panel
 from keras_seqlab.data.panel import load_panel
 from keras_seqlab.data.panel import panel_from_frame
-from keras_seqlab.data.panel import weather_cities
 from keras_seqlab.data.pydataset import WindowedSeries
 from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.data.splits import temporal_split

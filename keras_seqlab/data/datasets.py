@@ -8,11 +8,15 @@
   bundled with the package: daily observations for 11 European locations,
   2000-01-01 to 2010-01-01.
 - `load_csv`: a user's own file, read with the `csv` module and numpy
-  (`keras_seqlab.data.csvfile`), a chunk of rows at a time.
+  (`keras_seqlab.data.csvfile`), a chunk of rows at a time; with
+  `id_column`, a long table of many series, read by pandas into a `Panel`
+  (`keras_seqlab.data.panel`).
+- `weather_cities`: the weather data as a long table, one series a city
+  (a pandas DataFrame).
 
-The loaders return a `SeriesData`: a `(rows, columns)` numpy array, the
-column names, the dates (`datetime64[D]`) and the target column index(es),
-ready for `keras_seqlab.make_windows`.
+The one-series loaders return a `SeriesData`: a `(rows, columns)` numpy
+array, the column names, the dates (`datetime64[D]`) and the target column
+index(es), ready for `keras_seqlab.make_windows`.
 """
 
 import csv
@@ -25,6 +29,8 @@ import numpy as np
 from keras_seqlab.data.csvfile import Selection
 from keras_seqlab.data.csvfile import open_text
 from keras_seqlab.data.csvfile import read_columns
+from keras_seqlab.data.panel import load_panel
+from keras_seqlab.data.panel_checks import require_pandas
 
 # Re-exported: `keras_seqlab.datasets.synthetic_series` is public API.
 from keras_seqlab.data.synthetic import synthetic_series  # noqa: F401
@@ -259,9 +265,6 @@ def load_csv(
     ((3650, 1), ('Temp',), 0)
     """
     if id_column is not None:
-        # panel.py imports this module (the weather cities), so not at the top.
-        from keras_seqlab.data.panel import load_panel
-
         return load_panel(
             path, id_column, target, date_column, past_columns=columns, **roles
         )
@@ -387,3 +390,35 @@ def load_weather(
             owner, _weather_header(), locations, features
         )
     return _series_data(owner, weather_path(), columns, target, "DATE", dtype)
+
+
+# The columns every city of the bundled weather data has (MALMO lacks five
+# of the nine features, TOURS two, KASSEL, DRESDEN and SONNBLICK one).
+WEATHER_CITY_FEATURES = ("temp_mean", "temp_min", "temp_max", "precipitation")
+
+
+def weather_cities():
+    """The bundled weather data as a long table: one series per city.
+
+    11 cities (`WEATHER_LOCATIONS`) x 3654 days: columns `city`, `DATE`
+    and the features every city has (`WEATHER_CITY_FEATURES`: `temp_mean`,
+    `temp_min`, `temp_max`, `precipitation`). `seqlab compare --dataset
+    weather-cities` forecasts `temp_mean` from the others as past inputs
+    and the day of the year as a calendar input. Source and licence as
+    `load_weather` (Huber et al., CC-BY 4.0).
+
+    Returns:
+        A pandas DataFrame of 40,194 rows, sorted by city and date.
+    """
+    pd = require_pandas("weather_cities")
+    data = load_weather(features=list(WEATHER_CITY_FEATURES))
+    parts = []
+    for city in WEATHER_LOCATIONS:
+        columns = {
+            "city": np.full(len(data), city, dtype=object),
+            "DATE": data.dates.astype("datetime64[ns]"),
+        }
+        for feature in WEATHER_CITY_FEATURES:
+            columns[feature] = data.column(f"{city}_{feature}")
+        parts.append(pd.DataFrame(columns))
+    return pd.concat(parts, ignore_index=True)

@@ -31,8 +31,6 @@ import numpy as np
 from keras_seqlab.data.calendar import calendar_columns
 from keras_seqlab.data.calendar import calendar_values
 from keras_seqlab.data.calendar import check_calendar
-from keras_seqlab.data.datasets import WEATHER_LOCATIONS
-from keras_seqlab.data.datasets import load_weather
 from keras_seqlab.data.panel_checks import check_columns
 from keras_seqlab.data.panel_checks import column_names
 from keras_seqlab.data.panel_checks import day_text
@@ -274,38 +272,6 @@ def load_panel(path, id_column, target, date_column=None, **roles):
     return panel_from_frame(
         frame, id_column, target, date_column, owner="load_panel", **roles
     )
-
-
-# The columns every city of the bundled weather data has (MALMO lacks five
-# of the nine features, TOURS two, KASSEL, DRESDEN and SONNBLICK one).
-WEATHER_CITY_FEATURES = ("temp_mean", "temp_min", "temp_max", "precipitation")
-
-
-def weather_cities():
-    """The bundled weather data as a long table: one series per city.
-
-    11 cities (`WEATHER_LOCATIONS`) x 3654 days: columns `city`, `DATE`
-    and the features every city has (`WEATHER_CITY_FEATURES`: `temp_mean`,
-    `temp_min`, `temp_max`, `precipitation`). `seqlab compare --dataset
-    weather-cities` forecasts `temp_mean` from the others as past inputs
-    and the day of the year as a calendar input. Source and licence as
-    `load_weather` (Huber et al., CC-BY 4.0).
-
-    Returns:
-        A pandas DataFrame of 40,194 rows, sorted by city and date.
-    """
-    pd = require_pandas("weather_cities")
-    data = load_weather(features=list(WEATHER_CITY_FEATURES))
-    parts = []
-    for city in WEATHER_LOCATIONS:
-        columns = {
-            "city": np.full(len(data), city, dtype=object),
-            "DATE": data.dates.astype("datetime64[ns]"),
-        }
-        for feature in WEATHER_CITY_FEATURES:
-            columns[feature] = data.column(f"{city}_{feature}")
-        parts.append(pd.DataFrame(columns))
-    return pd.concat(parts, ignore_index=True)
 
 
 def drop_last(panel, steps):

@@ -16,9 +16,9 @@ import time
 import keras
 import numpy as np
 
+from keras_seqlab.data.datasets import weather_cities
 from keras_seqlab.data.panel import panel_from_frame
 from keras_seqlab.data.panel import read_table
-from keras_seqlab.data.panel import weather_cities
 from keras_seqlab.data.panel_windows import default_size
 from keras_seqlab.data.panel_windows import panel_splits
 from keras_seqlab.experiments import interrupt
