@@ -222,3 +222,28 @@ def test_forecast_panel_names_missing_future_rows_and_unknown_ids():
         forecast_panel(fit.forecaster, data, steps=2, future=extra)
     with pytest.raises(ValueError, match="pass `future`"):
         forecast_panel(fit.forecaster, data, steps=2)
+
+
+def test_a_quantile_panel_model_orders_its_quantiles_and_scores_the_median():
+    quantiles = (0.1, 0.5, 0.9)
+    panel = _target_only()
+    fit = fit_panel(
+        "gru", panel, 12, 2, 6, 6, units=4, epochs=1, quantiles=quantiles
+    )
+    predictions = predict_windows(fit.forecaster, fit.test)
+    assert predictions.shape == (len(fit.test), 2, 3)
+    assert (np.diff(predictions, axis=-1) >= 0).all()
+    scored = panel_scores(fit.test, predictions, quantiles)
+    median = panel_scores(fit.test, predictions[..., 1])
+    assert scored["pooled"] == median["pooled"]
+    frame = small_panel()[["series", "date", "value"]]
+    out = forecast_panel(fit.forecaster, frame, steps=2)
+    assert list(out.columns) == [
+        "series",
+        "date",
+        "value",
+        "value_q0.1",
+        "value_q0.5",
+        "value_q0.9",
+    ]
+    np.testing.assert_array_equal(out["value"], out["value_q0.5"])
