@@ -247,3 +247,41 @@ def test_a_quantile_panel_model_orders_its_quantiles_and_scores_the_median():
         "value_q0.9",
     ]
     np.testing.assert_array_equal(out["value"], out["value_q0.5"])
+
+
+def test_beyond_the_horizon_forecasts_are_fed_back_with_the_future_rows():
+    _, data, future = _history_and_future(4)
+    fit = fit_panel("gru", _panel(), 12, 2, 6, 6, units=4, epochs=1, seed=3)
+    model = fit.forecaster
+    out = forecast_panel(model, data, steps=4, future=future)
+    # By hand for one series: the first two steps from its last window,
+    # then that window moved on by the two forecasts, their future rows
+    # (promo, noise) and their calendar codes.
+    p = panel_from_frame(data, **roles())
+    i = p.index_of("S2")
+    end = p.offsets[i + 1]
+    past = np.concatenate(
+        [p.values[end - 12 : end], p.known[end - 12 : end]], 1
+    )
+    rows = future[future.series == "S2"]
+    dates = pd.to_datetime(rows.date)
+    angle = 2 * np.pi * (dates.dt.month.to_numpy() - 1) / 12
+    known = np.stack([rows.promo, np.sin(angle), np.cos(angle)], 1)
+    static = p.static[i : i + 1]
+
+    def step(window, ahead):
+        inputs = {
+            "past": window[None].astype("float32"),
+            "future": ahead[None].astype("float32"),
+            "static": static,
+        }
+        return np.asarray(model.predict_on_batch(inputs))[0]
+
+    first = step(past, known[:2])
+    fed = np.concatenate(
+        [first[:, None], rows.noise.to_numpy()[:2, None], known[:2]], axis=1
+    )
+    second = step(np.concatenate([past, fed])[-12:], known[2:4])
+    expected = np.concatenate([first, second])
+    got = out[out.series == "S2"].value.to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)

@@ -294,12 +294,14 @@ def _panel_of(model, data, target, columns, roles):
         )
     if target is None:
         raise ValueError(f"{OWNER}: a long table needs `target`.")
-    past = given.pop("id_column"), given.pop("date_column", None)
+    table = given.pop("id_column"), given.pop("date_column", None)
+    if columns is not None:  # as in compare: the target is not a past input
+        columns = [c for c in columns if c != target]
     return panel_from_frame(
         data,
-        past[0],
+        table[0],
         target,
-        past[1],
+        table[1],
         past_columns=columns,
         owner=OWNER,
         **given,
