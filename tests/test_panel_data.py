@@ -354,3 +354,16 @@ def test_load_csv_with_an_id_column_reads_a_long_table(tmp_path):
         )
     with pytest.raises(ValueError, match="pass `id_column`"):
         load_csv(path, target="value", calendar="month")
+
+
+def test_with_codes_maps_ids_to_a_vocabulary_and_unknown_to_zero():
+    from keras_seqlab.data.panel import with_codes
+
+    coded = with_codes(_panel(), ["S2", "S0", "S9"])
+    assert coded.codes.tolist() == [2, 0, 1, 0]  # S0, S1, S2, S3
+    assert coded.vocabulary == ("S2", "S0", "S9")
+    windows = panel_windows(coded, 12, 1)
+    inputs, _ = windows.batch(np.arange(len(windows)))
+    series = windows.series_ids()
+    expected = np.array([{"S0": 2, "S2": 1}.get(s, 0) for s in series])
+    np.testing.assert_array_equal(inputs["series"][:, 0], expected)

@@ -285,3 +285,45 @@ def test_beyond_the_horizon_forecasts_are_fed_back_with_the_future_rows():
     expected = np.concatenate([first, second])
     got = out[out.series == "S2"].value.to_numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_an_id_embedding_gives_known_series_their_vector_and_new_ones_zero():
+    from keras_seqlab.forecasting.panel import ScaledWindows
+
+    fit = fit_panel(
+        "linear", _panel(), 12, 2, 6, 6, epochs=1, id_embedding=3, seed=1
+    )
+    spec = forecaster_spec(fit.forecaster)
+    # S3 (10 rows) has no training window: it is not in the vocabulary.
+    assert spec["panel"]["ids"] == ["S0", "S1", "S2"]
+    assert spec["panel"]["id_embedding"] == 3
+    _, data, future = _history_and_future(2)
+    out = forecast_panel(fit.forecaster, data, steps=2, future=future)
+    # NEW is S1's history under an id the model never saw: code 0.
+    p = panel_from_frame(data, **roles())
+    i = p.index_of("NEW")
+    end = p.offsets[i + 1]
+    past = np.concatenate(
+        [p.values[end - 12 : end], p.known[end - 12 : end]], 1
+    )
+    rows = future[future.series == "NEW"]
+    angle = 2 * np.pi * (pd.to_datetime(rows.date).dt.month.to_numpy() - 1) / 12
+    known = np.stack([rows.promo, np.sin(angle), np.cos(angle)], 1)
+
+    def direct(code):
+        inputs = {
+            "past": past[None].astype("float32"),
+            "future": known[None].astype("float32"),
+            "static": p.static[i : i + 1],
+            "series": np.array([[code]], dtype="int32"),
+        }
+        return np.asarray(fit.forecaster.predict_on_batch(inputs))[0]
+
+    got = out[out.series == "NEW"].value.to_numpy()
+    np.testing.assert_allclose(got, direct(0), rtol=1e-5)
+    # S1's own vector (code 2) gives another forecast of the same window.
+    assert not np.allclose(direct(2), got)
+    # A tenth of the training windows are shown as of an unknown series.
+    shown = ScaledWindows(fit.train, 1000, unknown=0.1, seed=0)[0][0]["series"]
+    share = float(np.mean(shown == 0))
+    assert 0.03 < share < 0.2

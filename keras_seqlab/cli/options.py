@@ -98,6 +98,7 @@ def settings(args, **more):
         val_size=args.val_size,
         test_size=args.test_size,
         max_windows=args.max_windows,
+        id_embedding=args.id_embedding,
     )
     values.update(more)
     return Settings(**values)
@@ -177,6 +178,13 @@ def data_parser():
     )
     panel.add_argument(
         "--test-size", type=int, metavar="STEPS", help="test steps per series"
+    )
+    panel.add_argument(
+        "--id-embedding",
+        type=int,
+        metavar="DIM",
+        help="learn a DIM-wide vector per series id as an input (a series "
+        "the model never saw gets the vector of an unknown one)",
     )
     panel.add_argument(
         "--max-windows",

@@ -63,6 +63,10 @@ class Panel:
         id_column, date_column: the table's column names.
         future_columns: the table's known-future columns.
         calendar: the calendar features (`keras_seqlab.data.calendar`).
+        codes: `(S,)` int32, per series its index in `vocabulary`
+            (1-based; 0: a series not in it), for a model with an id
+            embedding (`with_codes`); None otherwise.
+        vocabulary: the ids that model learned a vector for, or None.
     """
 
     ids: np.ndarray
@@ -79,6 +83,8 @@ class Panel:
     date_column: str | None = None
     future_columns: tuple = ()
     calendar: tuple = ()
+    codes: np.ndarray | None = None
+    vocabulary: tuple | None = None
 
     @property
     def target(self):
@@ -274,6 +280,21 @@ def load_panel(path, id_column, target, date_column=None, **roles):
     )
 
 
+def with_codes(panel, vocabulary):
+    """`panel` with `codes`: each series' 1-based index in `vocabulary`
+    (the ids a model was trained on), 0 for an id not in it."""
+    vocabulary = np.asarray(vocabulary, dtype=str)
+    if not len(vocabulary):
+        raise ValueError("with_codes: the vocabulary names no series.")
+    order = np.argsort(vocabulary)
+    position = np.searchsorted(vocabulary, panel.ids, sorter=order)
+    position = np.minimum(position, len(vocabulary) - 1)
+    found = vocabulary[order[position]] == panel.ids
+    codes = np.where(found, order[position] + 1, 0).astype("int32")
+    words = tuple(str(v) for v in vocabulary)
+    return dataclasses.replace(panel, codes=codes, vocabulary=words)
+
+
 def drop_last(panel, steps):
     """`panel` without the last `steps` rows of every series (a copy);
     series left empty are dropped."""
@@ -297,6 +318,7 @@ def drop_last(panel, steps):
         values=panel.values[rows],
         known=cut(panel.known),
         static=None if panel.static is None else panel.static[keep],
+        codes=None if panel.codes is None else panel.codes[keep],
         dates=cut(panel.dates),
         freqs=None
         if panel.freqs is None

@@ -72,14 +72,6 @@ class PanelWindows:
         """The number of series without a window in this split."""
         return int((self.counts == 0).sum())
 
-    @property
-    def has_known(self):
-        return self.panel.known is not None
-
-    @property
-    def has_static(self):
-        return self.panel.static is not None
-
     def locate(self, index):
         """`(series, first target row in the panel's arrays)` of windows
         `index` (an int array)."""
@@ -102,7 +94,8 @@ class PanelWindows:
         the known-future inputs at the window's own steps; `y` is
         `(B, horizon)`. With known-future or static inputs the first item
         is a dict: `"past"` (that `x`), `"future"` `(B, horizon, F)` (the
-        known inputs at the target steps) and `"static"` `(B, C)`.
+        known inputs at the target steps), `"static"` `(B, C)` and, for
+        a panel with `codes` (a model's id vocabulary), `"series"` `(B, 1)`.
         """
         series, origin = self.locate(index)
         p = self.panel
@@ -115,13 +108,15 @@ class PanelWindows:
         if p.known is not None:
             x = np.concatenate([x, views["known past"][starts]], axis=-1)
         y = views["target"][origin]
-        if p.known is None and p.static is None:
+        if p.known is None and p.static is None and p.codes is None:
             return x, y
         inputs = {"past": x}
         if p.known is not None:
             inputs["future"] = views["known future"][origin]
         if p.static is not None:
             inputs["static"] = p.static[series]
+        if p.codes is not None:
+            inputs["series"] = p.codes[series][:, None]
         return inputs, y
 
     def __getstate__(self):

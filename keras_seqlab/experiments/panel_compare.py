@@ -164,6 +164,8 @@ def prepare_panel(settings, models=None):
     past = ", ".join(panel.columns[1:]) or "none"
     known = ", ".join(panel.known_columns) or "none"
     static = ", ".join(panel.static_columns) or "none"
+    if s.id_embedding:
+        static += f"; a {s.id_embedding}-wide embedding of the series id"
     description = (
         f"{s.dataset}: {panel.target} of {panel.describe()}"
         + (f" ({skipped} too short to train on)" if skipped else "")
@@ -216,6 +218,7 @@ def _train(plan, name, bar, epoch_lines=None):
         quantiles=s.quantiles,
         max_windows=plan.max_windows,
         restore_best=s.restore_best,
+        id_embedding=s.id_embedding or 0,
         callbacks=[
             interrupt.StopOnInterrupt(),
             bar.callback(),
@@ -350,6 +353,7 @@ def _results(plan, entry):
             "val_size": plan.val_size,
             "test_size": plan.test_size,
             "max_windows": plan.max_windows,
+            "id_embedding": s.id_embedding,
         },
         "settings": {
             "window": s.window,

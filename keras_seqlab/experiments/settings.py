@@ -24,6 +24,7 @@ DEFAULT_WINDOW = {
 }
 # The long-table settings: they need `id_column` (or weather-cities).
 PANEL_FIELDS = (
+    "id_embedding",
     "future_columns",
     "static_columns",
     "calendar",
@@ -153,6 +154,8 @@ class Settings:
         max_windows: at most this many training and validation windows
             per series (the most recent; the test windows are never
             capped).
+        id_embedding: the width of a learned embedding of a long table's
+            series ids, an input of every model (None: none).
     """
 
     dataset: str | None = None
@@ -182,6 +185,7 @@ class Settings:
     val_size: int | None = None
     test_size: int | None = None
     max_windows: int | None = None
+    id_embedding: int | None = None
 
     @property
     def panel(self):
@@ -358,10 +362,10 @@ class Settings:
                 "date_column",
             )
         checked = {}
-        for name in ("val_size", "test_size", "max_windows"):
+        for name in ("val_size", "test_size", "max_windows", "id_embedding"):
             value = getattr(self, name)
             if value is not None:
-                if name == "max_windows":
+                if name in ("max_windows", "id_embedding"):
                     checked[name] = positive_int(name, value)
                     continue
                 try:

@@ -27,6 +27,7 @@ from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.forecasting.panel_backtest import backtest_panel
 from keras_seqlab.forecasting.panel_backtest import format_panel_backtest
+from keras_seqlab.forecasting.panel_forecast import panel_for
 from keras_seqlab.models import build
 from keras_seqlab.models import names as architectures
 from keras_seqlab.models.training import fit
@@ -266,20 +267,10 @@ def _panel_of(model, data, target, columns, roles):
     """The `Panel` a backtest runs on, or None for one series."""
     given = {k: v for k, v in roles.items() if v is not None}
     spec = None if isinstance(model, str) else forecaster_spec(model)
+    if spec is not None and spec.get("panel") is not None:
+        return panel_for(data, spec, OWNER)
     if isinstance(data, Panel):
         return data
-    if spec is not None and spec.get("panel") is not None:
-        return panel_from_frame(
-            data,
-            spec["panel"]["id_column"],
-            spec["target"],
-            spec["date_column"],
-            past_columns=spec["panel"]["past_columns"],
-            future_columns=spec["panel"]["future_columns"],
-            static_columns=spec["panel"]["static_columns"],
-            calendar=spec["panel"]["calendar"],
-            owner=OWNER,
-        )
     if roles["id_column"] is None:
         extra = sorted(set(given) - {"date_column"})
         if extra:

@@ -37,6 +37,7 @@ import numpy as np
 from keras import layers
 from keras import ops
 
+from keras_seqlab.data.panel import with_codes
 from keras_seqlab.data.panel_windows import panel_splits
 from keras_seqlab.data.panel_windows import shuffled
 from keras_seqlab.data.panel_windows import training_rows
@@ -57,6 +58,9 @@ from keras_seqlab.models import build
 from keras_seqlab.models.training import fit
 
 OWNER = "panel"
+# The share of training windows shown as of a series never seen, with an
+# id embedding (its row 0 is what a new series gets).
+UNKNOWN_SHARE = 0.1
 # Windows predicted at once when scoring and forecasting.
 PREDICT_BATCH = 1024
 
@@ -91,8 +95,19 @@ def _scalings(train):
     return (scale, offset), future, static
 
 
-def panel_spec(panel, window, horizon, quantiles):
+def panel_spec(panel, window, horizon, quantiles, id_embedding=0):
     """The `ForecastSpec` config of a panel forecaster of `panel`."""
+    roles = {
+        "id_column": panel.id_column,
+        "past_columns": list(panel.columns[1:]),
+        "future_columns": list(panel.future_columns),
+        "calendar": list(panel.calendar),
+        "static_columns": list(panel.static_columns),
+    }
+    if id_embedding:
+        # The vocabulary of the embedding, in the order of its rows 1...
+        roles["ids"] = list(panel.vocabulary)
+        roles["id_embedding"] = int(id_embedding)
     return dict(
         columns=list(panel.columns) + list(panel.known_columns),
         target=panel.target,
@@ -101,13 +116,7 @@ def panel_spec(panel, window, horizon, quantiles):
         head="many_to_one" if horizon == 1 else "seq_to_vector",
         date_column=panel.date_column,
         quantiles=None if quantiles is None else list(quantiles),
-        panel={
-            "id_column": panel.id_column,
-            "past_columns": list(panel.columns[1:]),
-            "future_columns": list(panel.future_columns),
-            "calendar": list(panel.calendar),
-            "static_columns": list(panel.static_columns),
-        },
+        panel=roles,
     )
 
 
@@ -130,7 +139,9 @@ def _decoder(name, context, future, static, horizon, units, quantiles):
     return QuantileHead(quantiles, name="quantiles")(z)
 
 
-def build_panel_forecaster(name, train, units=32, quantiles=None, **options):
+def build_panel_forecaster(
+    name, train, units=32, quantiles=None, id_embedding=0, **options
+):
     """`(core, forecaster)` networks of architecture `name` for a panel.
 
     Args:
@@ -138,6 +149,10 @@ def build_panel_forecaster(name, train, units=32, quantiles=None, **options):
         train: the training `PanelWindows` (its panel gives the inputs,
             its rows the pooled scaling).
         units, quantiles, **options: the builder's.
+        id_embedding: the width of a learned embedding of the series id,
+            joined to the statics (0: none). The ids are the training
+            panel's (`with_codes`); row 0 stands for a series the model
+            never saw (trained on `ScaledWindows`' `unknown` share).
 
     Returns:
         `core` maps the raw inputs to window-standardized forecasts (what
@@ -149,7 +164,7 @@ def build_panel_forecaster(name, train, units=32, quantiles=None, **options):
     k = len(past_scaling[0])
     past = keras.Input((window, k), name="past")
     inputs = {"past": past}
-    spec = panel_spec(p, window, horizon, quantiles)
+    spec = panel_spec(p, window, horizon, quantiles, id_embedding)
     x = ForecastSpec(**spec, name=SPEC_LAYER)(past)
     x = Rescale(*past_scaling, name="scale_past")(x)
     x, center, scale = WindowStandardize(0, name="window_scaling")(x)
@@ -162,6 +177,22 @@ def build_panel_forecaster(name, train, units=32, quantiles=None, **options):
     if static_scaling is not None:
         inputs["static"] = keras.Input((len(static_scaling[0]),), name="static")
         static = Rescale(*static_scaling, name="scale_static")(inputs["static"])
+    if id_embedding:
+        if p.codes is None:
+            raise ValueError(
+                f"{OWNER}: an id embedding needs the panel's codes "
+                "(keras_seqlab.data.panel.with_codes)."
+            )
+        inputs["series"] = keras.Input((1,), dtype="int32", name="series")
+        ids = layers.Embedding(
+            len(p.vocabulary) + 1, int(id_embedding), name="id_embedding"
+        )(inputs["series"])
+        ids = layers.Reshape((int(id_embedding),), name="id_vector")(ids)
+        static = (
+            ids
+            if static is None
+            else layers.Concatenate(name="static_and_id")([static, ids])
+        )
     head = "many_to_one" if horizon == 1 else "seq_to_vector"
     if name == "persistence":
         options.setdefault("target_index", 0)
@@ -203,12 +234,15 @@ class ScaledWindows(keras.utils.PyDataset):
     epoch (every window of every series uniformly) when `shuffle`.
     """
 
-    def __init__(self, windows, batch_size=32, shuffle=False, seed=0):
+    def __init__(
+        self, windows, batch_size=32, shuffle=False, seed=0, unknown=0.0
+    ):
         super().__init__()
         self.windows = windows
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
+        self.unknown = unknown
         self.epoch = 0
 
     def __len__(self):
@@ -224,6 +258,12 @@ class ScaledWindows(keras.utils.PyDataset):
         center, scale = window_statistics(past)
         center = ops.convert_to_numpy(center)
         scale = ops.convert_to_numpy(scale)
+        if self.unknown and isinstance(inputs, dict) and "series" in inputs:
+            # A share of the windows as if of a series never seen (code
+            # 0), so that the embedding's row for new series is trained.
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            hidden = rng.random(len(rows)) < self.unknown
+            inputs["series"] = np.where(hidden[:, None], 0, inputs["series"])
         return inputs, ((y - center) / scale).astype("float32")
 
     def on_epoch_end(self):
@@ -258,6 +298,7 @@ def fit_panel(
     max_windows=None,
     restore_best=True,
     callbacks=(),
+    id_embedding=0,
     **options,
 ):
     """Trains one global model of architecture `name` on every series.
@@ -265,6 +306,9 @@ def fit_panel(
     The splits are in steps per series (`panel_splits`): training windows
     sampled uniformly over every series (at most `max_windows` of each),
     early stopping on the validation windows (best weights restored).
+    With `id_embedding` (a width), the model also learns a vector per
+    series id; 10% of the training windows (`UNKNOWN_SHARE`) are shown as
+    of an unknown series, whose vector new series get.
 
     Returns:
         A `PanelFit`: the forecaster (original units), the history, the
@@ -283,6 +327,12 @@ def fit_panel(
         max_windows=max_windows,
         owner=OWNER,
     )
+    if id_embedding:
+        # A vector for each series with training windows; the others
+        # (too short) are unknown to the model, as a new series is.
+        trained = panel.ids[splits[0].counts > 0]
+        panel = with_codes(panel, trained if len(trained) else panel.ids)
+        splits = tuple(dataclasses.replace(w, panel=panel) for w in splits)
     train, val, test = splits
     for part in (train, val):
         if not len(part):
@@ -295,13 +345,26 @@ def fit_panel(
             )
     keras.utils.set_random_seed(seed)
     core, model = build_panel_forecaster(
-        name, train, units=units, quantiles=quantiles, **options
+        name,
+        train,
+        units=units,
+        quantiles=quantiles,
+        id_embedding=id_embedding,
+        **options,
     )
     # The package's one training routine (Adam, early stopping on the
     # validation loss); the batches are the datasets' own.
     history, seconds = fit(
         core,
-        (ScaledWindows(train, batch_size, shuffle=True, seed=seed),),
+        (
+            ScaledWindows(
+                train,
+                batch_size,
+                shuffle=True,
+                seed=seed,
+                unknown=UNKNOWN_SHARE if id_embedding else 0.0,
+            ),
+        ),
         ScaledWindows(val, PREDICT_BATCH),
         epochs,
         patience=patience,

@@ -15,6 +15,7 @@ import numpy as np
 from keras_seqlab.data.calendar import calendar_values
 from keras_seqlab.data.panel import Panel
 from keras_seqlab.data.panel import panel_from_frame
+from keras_seqlab.data.panel import with_codes
 from keras_seqlab.forecasting.forecaster import forecaster_spec
 from keras_seqlab.forecasting.panel import predict_inputs
 from keras_seqlab.utils.validation import check_units
@@ -22,10 +23,20 @@ from keras_seqlab.utils.validation import check_units
 OWNER = "forecast_panel"
 
 
-def _panel(data, spec, owner):
+def panel_for(data, spec, owner):
+    """`data` (a long DataFrame or a `Panel`) as the `Panel` a panel
+    forecaster of `spec` reads: its roles, and its id codes if it has an
+    id embedding."""
     roles = spec["panel"]
-    if isinstance(data, Panel):
-        return data
+    if not isinstance(data, Panel):
+        data = _read(data, spec, owner)
+    if roles.get("ids") is not None:
+        data = with_codes(data, roles["ids"])
+    return data
+
+
+def _read(data, spec, owner):
+    roles = spec["panel"]
     return panel_from_frame(
         data,
         roles["id_column"],
@@ -148,7 +159,7 @@ def forecast_panel(model, data, steps=None, future=None):
         )
     window, horizon = spec["window"], spec["horizon"]
     steps = check_units(OWNER, horizon if steps is None else steps, "steps")
-    panel = _panel(data, spec, OWNER)
+    panel = panel_for(data, spec, OWNER)
     roles = spec["panel"]
     long_enough = panel.lengths >= window
     chosen = np.flatnonzero(long_enough)
@@ -199,6 +210,8 @@ def forecast_panel(model, data, steps=None, future=None):
             inputs["future"] = known[:, ahead].astype("float32")
         if panel.static is not None:
             inputs["static"] = panel.static[chosen]
+        if panel.codes is not None:
+            inputs["series"] = panel.codes[chosen][:, None]
         if len(inputs) == 1:
             inputs = history
         y = predict_inputs(model, inputs, len(ids))
