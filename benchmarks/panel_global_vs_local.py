@@ -5,8 +5,10 @@ Both are `keras_seqlab.forecasting.panel.fit_panel` with the same settings
 model is trained once on the 11 cities' windows, each local model on its
 own city's windows only. Both are scored on the same test days (the last
 `--test-size` days of every city; the `--val-size` days before them stop
-the training early). Prints test RMSE (deg C) and MASE per city and
-pooled (MASE: the mean over cities), and the training seconds.
+the training early); with `--id-embedding DIM`, a third arm: the global
+model with a DIM-wide embedding of the city. Prints test RMSE (deg C) and
+MASE per city and pooled (MASE: the mean over cities), and the training
+seconds.
 
     python benchmarks/panel_global_vs_local.py --models linear,gru --epochs 10
 """
@@ -24,7 +26,7 @@ from keras_seqlab.forecasting.panel import panel_scores
 from keras_seqlab.forecasting.panel import predict_windows
 
 
-def _fit(name, panel, args):
+def _fit(name, panel, args, id_embedding=0):
     start = time.perf_counter()
     fit = fit_panel(
         name,
@@ -38,6 +40,7 @@ def _fit(name, panel, args):
         patience=args.patience,
         batch_size=args.batch_size,
         seed=args.seed,
+        id_embedding=id_embedding,
     )
     scores = panel_scores(fit.test, predict_windows(fit.forecaster, fit.test))
     return scores, time.perf_counter() - start
@@ -85,27 +88,32 @@ def main():
             ),
             "mase": float(np.mean(mases)),
         }
-        table[name] = {
+        entry = {
             "global": scores,
             "local": {"series": local, "pooled": pooled_local},
             "seconds": {"global": seconds, "local": local_seconds},
         }
+        arms = [("global", scores), ("local", entry["local"])]
+        if args.id_embedding and name != "persistence":
+            with_id, spent = _fit(name, panel, args, args.id_embedding)
+            entry["global_id"] = with_id
+            entry["seconds"]["global_id"] = spent
+            arms.append(("global+id", with_id))
+        table[name] = entry
         print(f"\n{name}: test RMSE (deg C) / MASE per city")
-        print(f"{'city':<11} {'global':>14} {'local':>14}")
-        for city in panel.ids:
-            g, lo = scores["series"][str(city)], local[str(city)]
+        print(f"{'city':<11}" + "".join(f"{arm:>15}" for arm, _ in arms))
+        for city in [*map(str, panel.ids), "pooled"]:
+            cells = [
+                part["pooled"] if city == "pooled" else part["series"][city]
+                for _, part in arms
+            ]
             print(
-                f"{city:<11} {g['rmse']:>7.3f} {g['mase']:>6.3f} "
-                f"{lo['rmse']:>7.3f} {lo['mase']:>6.3f}"
+                f"{city:<11}"
+                + "".join(f"{c['rmse']:>8.3f} {c['mase']:>6.3f}" for c in cells)
             )
-        g = scores["pooled"]
         print(
-            f"{'pooled':<11} {g['rmse']:>7.3f} {g['mase']:>6.3f} "
-            f"{pooled_local['rmse']:>7.3f} {pooled_local['mase']:>6.3f}"
-        )
-        print(
-            f"training: global {seconds:.0f} s, 11 local models "
-            f"{local_seconds:.0f} s"
+            "training seconds: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in entry["seconds"].items())
         )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
