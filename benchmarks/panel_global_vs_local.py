@@ -59,6 +59,12 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--calendar", default="dayofyear")
+    parser.add_argument(
+        "--id-embedding",
+        type=int,
+        default=0,
+        help="also a global model with an id embedding this wide",
+    )
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args()
     frame = weather_cities()
