@@ -14,6 +14,10 @@ import keras_tuner
 from keras_seqlab.experiments.tasks import plan_forecaster
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import predict_scores
+from keras_seqlab.forecasting.panel import fit_panel
+from keras_seqlab.forecasting.panel import panel_forecaster
+from keras_seqlab.forecasting.panel import panel_scores
+from keras_seqlab.forecasting.panel import predict_windows
 from keras_seqlab.tuning.tuners import trial_values
 from keras_seqlab.utils import files
 
@@ -32,8 +36,35 @@ def _trial_row(trial):
     }
 
 
+def _is_panel(setup):
+    return getattr(setup.task, "panel", False)
+
+
+def _panel_scores(setup, forecaster):
+    """Pooled scores of a panel forecaster on the search's val and test
+    windows (`keras_seqlab.forecasting.panel.panel_scores`)."""
+    scores = {}
+    quantiles = setup.plan.settings.quantiles
+    for split, windows in zip(("val", "test"), setup.task.windows[1:]):
+        predictions = predict_windows(forecaster, windows)
+        pooled = panel_scores(windows, predictions, quantiles)["pooled"]
+        scores.update({f"{split}_{k}": v for k, v in pooled.items()})
+    return scores
+
+
 def _predict_scores(setup, model):
+    if _is_panel(setup):
+        return _panel_scores(setup, panel_forecaster(model))
     return predict_scores(setup.plan, setup.task, model)[0]
+
+
+def _samples(setup):
+    if _is_panel(setup):
+        return dict(zip(("train", "val", "test"), map(len, setup.task.windows)))
+    return {
+        split: len(getattr(setup.task, split)[0])
+        for split in ("train", "val", "test")
+    }
 
 
 def best_model(tuner, say):
@@ -74,11 +105,37 @@ def _train_default(setup, say):
     """The untuned builder (its defaults, no options) trained like a trial."""
     name = setup.settings["architecture"]
     say(f"seqlab tune: training the untuned {name} builder")
+    if _is_panel(setup):
+        return _train_panel_default(setup, name)
     result, _, _ = fit_and_score(setup.plan, setup.task, name, options={})
     keys = ("params", "epochs", "train_seconds")
     return {
         **{key: result[key] for key in keys},
         **{k: v for k, v in result.items() if k.startswith(("val_", "test_"))},
+    }
+
+
+def _train_panel_default(setup, name):
+    plan, s = setup.plan, setup.plan.settings
+    fit = fit_panel(
+        name,
+        plan.panel,
+        s.window,
+        plan.horizon,
+        val_size=plan.val_size,
+        test_size=plan.test_size,
+        epochs=s.epochs,
+        patience=s.patience,
+        seed=s.seed,
+        quantiles=s.quantiles,
+        max_windows=plan.max_windows,
+        id_embedding=s.id_embedding or 0,
+    )
+    return {
+        "params": int(fit.forecaster.count_params()),
+        "epochs": len(fit.history.get("loss", [])),
+        "train_seconds": round(fit.seconds, 3),
+        **_panel_scores(setup, fit.forecaster),
     }
 
 
@@ -102,10 +159,7 @@ def summarize(setup, tuner, seconds, description, say=None):
         "settings": setup.settings,
         "metric": metric,
         "unit": setup.plan.unit,
-        "samples": {
-            split: len(getattr(setup.task, split)[0])
-            for split in ("train", "val", "test")
-        },
+        "samples": _samples(setup),
         "search_seconds": round(seconds, 1),
         "completed": sum(t.status == "COMPLETED" for t in trials),
         "trials": [_trial_row(t) for t in trials],
@@ -125,12 +179,11 @@ def write(setup, results, model):
     original units out) and `summary.json`, each file atomically."""
     folder = setup.project
     folder.mkdir(parents=True, exist_ok=True)
-    best = plan_forecaster(
-        setup.plan,
-        setup.task,
-        model,
-        name=f"{setup.settings['architecture']}_tuned",
-    )
+    name = f"{setup.settings['architecture']}_tuned"
+    if _is_panel(setup):
+        best = panel_forecaster(model, name=name)
+    else:
+        best = plan_forecaster(setup.plan, setup.task, model, name=name)
     files.save_model(best, folder / BEST_MODEL_FILE)
     results["files"] = [
         str(folder / BEST_MODEL_FILE),

@@ -40,9 +40,15 @@ def run(args):
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
         )
-        setup = search.prepare(
+        chosen = settings(args)
+        prepare = search.prepare
+        if chosen.validated().panel:
+            from keras_seqlab.tuning import panel_tune
+
+            prepare = panel_tune.prepare
+        setup = prepare(
             args.architecture,
-            settings(args),
+            chosen,
             head=args.head,
             tuner=args.tuner,
             max_trials=args.max_trials,

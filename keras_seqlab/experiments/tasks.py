@@ -294,8 +294,9 @@ def prepare(settings, models=None):
     if settings.panel:
         raise SettingsError(
             "a long table of many series (`id_column`, `dataset` "
-            "weather-cities) is not searched yet; compare its global "
-            "models with seqlab compare. This command takes one series.",
+            "weather-cities) has a plan of its own "
+            "(keras_seqlab.experiments.panel_compare.prepare_panel, which "
+            "seqlab compare and seqlab tune use); this one takes one series.",
             "id_column",
             "dataset",
         )

@@ -222,8 +222,17 @@ def build_panel_forecaster(
     if len(inputs) == 1:
         inputs = past  # one array in, as `PanelWindows.batch` gives it
     core = keras.Model(inputs, y, name=f"{name}_panel")
-    out = Unstandardize(name="unscale")([y, center, scale])
-    return core, keras.Model(inputs, out, name=f"{name}_panel_forecaster")
+    return core, panel_forecaster(core)
+
+
+def panel_forecaster(core, name=None):
+    """The forecaster of a core network (`build_panel_forecaster`'s first
+    model, e.g. one a keras-tuner search restored): the core's forecast
+    mapped back by its own window statistics; the layers are shared."""
+    center, scale = core.get_layer("window_scaling").output[1:]
+    out = Unstandardize(name="unscale")([core.output, center, scale])
+    name = name or core.name.removesuffix("_panel") + "_panel_forecaster"
+    return keras.Model(core.input, out, name=name)
 
 
 class ScaledWindows(keras.utils.PyDataset):
@@ -282,6 +291,29 @@ class PanelFit:
     test: object
 
 
+def coded_splits(
+    panel, window, horizon, val_size, test_size, max_windows, id_embedding=0
+):
+    """`panel_splits` of `panel`; with `id_embedding`, of the panel coded
+    by the ids of the series with training windows (`with_codes`): the
+    others (too short to train on) are unknown to the model, as a new
+    series is."""
+    splits = panel_splits(
+        panel,
+        window,
+        horizon,
+        val_size,
+        test_size,
+        max_windows=max_windows,
+        owner=OWNER,
+    )
+    if not id_embedding:
+        return splits
+    trained = panel.ids[splits[0].counts > 0]
+    panel = with_codes(panel, trained if len(trained) else panel.ids)
+    return tuple(dataclasses.replace(w, panel=panel) for w in splits)
+
+
 def fit_panel(
     name,
     panel,
@@ -318,21 +350,9 @@ def fit_panel(
         ValueError: naming `panel`, when no series has a training or a
             validation window.
     """
-    splits = panel_splits(
-        panel,
-        window,
-        horizon,
-        val_size,
-        test_size,
-        max_windows=max_windows,
-        owner=OWNER,
+    splits = coded_splits(
+        panel, window, horizon, val_size, test_size, max_windows, id_embedding
     )
-    if id_embedding:
-        # A vector for each series with training windows; the others
-        # (too short) are unknown to the model, as a new series is.
-        trained = panel.ids[splits[0].counts > 0]
-        panel = with_codes(panel, trained if len(trained) else panel.ids)
-        splits = tuple(dataclasses.replace(w, panel=panel) for w in splits)
     train, val, test = splits
     for part in (train, val):
         if not len(part):
