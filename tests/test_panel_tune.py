@@ -98,3 +98,22 @@ def test_tune_of_a_long_table_refuses_folds_in_one_line(tmp_path):
     line = stderr.strip().splitlines()
     assert len(line) == 1
     assert "--folds takes one series for now" in line[0]
+
+
+def test_tune_of_a_long_table_refuses_a_distributed_search(tmp_path):
+    path = tmp_path / "panel.csv"
+    small_panel().to_csv(path, index=False)
+    status, _, stderr = run_main(
+        [
+            "tune",
+            "gru",
+            "--csv",
+            str(path),
+            *FLAGS,
+            "--chief",
+            "--oracle",
+            "127.0.0.1:1",
+        ]
+    )
+    assert status == 2
+    assert "--chief and --worker (a distributed search) take one" in stderr

@@ -128,13 +128,19 @@ def prepare(
             f"unknown or untunable architecture {architecture!r}; the "
             f"architectures are {', '.join(known)}."
         )
-    for name, value in (("folds", folds), ("distributed", distributed)):
-        if value is not None:
-            raise TuneError(
-                f"`{name}` takes one series for now; a long table is "
-                "searched in one process on its validation steps.",
-                name,
-            )
+    if folds is not None:
+        raise TuneError(
+            "`folds` takes one series for now; a long table is searched "
+            "on its validation steps.",
+            "folds",
+        )
+    if distributed is not None:
+        raise TuneError(
+            "`chief` and `worker` (a distributed search) take one series "
+            "for now; a long table is searched in one process.",
+            "chief",
+            "worker",
+        )
     if tuner not in TUNER_KINDS:
         raise TuneError(f"unknown tuner {tuner!r}.", "tuner")
     if tuner == "hyperband" and max_trials is not None:
