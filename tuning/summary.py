@@ -11,10 +11,10 @@ import warnings
 import keras
 import keras_tuner
 
+from keras_seqlab.experiments.panel_compare import fit_plan
 from keras_seqlab.experiments.tasks import plan_forecaster
 from keras_seqlab.experiments.training import fit_and_score
 from keras_seqlab.experiments.training import predict_scores
-from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_forecaster
 from keras_seqlab.forecasting.panel import panel_scores
 from keras_seqlab.forecasting.panel import predict_windows
@@ -116,21 +116,7 @@ def _train_default(setup, say):
 
 
 def _train_panel_default(setup, name):
-    plan, s = setup.plan, setup.plan.settings
-    fit = fit_panel(
-        name,
-        plan.panel,
-        s.window,
-        plan.horizon,
-        val_size=plan.val_size,
-        test_size=plan.test_size,
-        epochs=s.epochs,
-        patience=s.patience,
-        seed=s.seed,
-        quantiles=s.quantiles,
-        max_windows=plan.max_windows,
-        id_embedding=s.id_embedding or 0,
-    )
+    fit = fit_plan(setup.plan, name)
     return {
         "params": int(fit.forecaster.count_params()),
         "epochs": len(fit.history.get("loss", [])),

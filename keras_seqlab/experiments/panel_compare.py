@@ -199,18 +199,19 @@ def _scores(plan, fit, split):
     return result, scored["series"]
 
 
-def _train(plan, name, bar, epoch_lines=None):
+def fit_plan(plan, name, units=32, callbacks=(), **options):
+    """`fit_panel` of architecture `name` on a `PanelPlan`: its panel,
+    splits and training settings (what compare and the untuned baseline
+    of a tune both train)."""
     s = plan.settings
-    options = dict(COMPARE_OPTIONS.get(name, {}))
-    shown = dict(options)
-    fit = fit_panel(
+    return fit_panel(
         name,
         plan.panel,
         s.window,
         plan.horizon,
         val_size=plan.val_size,
         test_size=plan.test_size,
-        units=s.units_for(name),
+        units=units,
         epochs=s.epochs,
         batch_size=s.batch_size,
         patience=s.patience,
@@ -219,6 +220,18 @@ def _train(plan, name, bar, epoch_lines=None):
         max_windows=plan.max_windows,
         restore_best=s.restore_best,
         id_embedding=s.id_embedding or 0,
+        callbacks=callbacks,
+        **options,
+    )
+
+
+def _train(plan, name, bar, epoch_lines=None):
+    options = dict(COMPARE_OPTIONS.get(name, {}))
+    shown = dict(options)
+    fit = fit_plan(
+        plan,
+        name,
+        units=plan.settings.units_for(name),
         callbacks=[
             interrupt.StopOnInterrupt(),
             bar.callback(),
