@@ -228,7 +228,10 @@ def _add_compare(commands, data):
             "epochs: a few minutes), next value and next 10 values; --full "
             "for the complete sweep. --dataset weather: "
             "next-day BASEL sunshine from the BASEL columns, 30-day "
-            "windows, 80/10/10 temporal split, RMSE in hours. The plots "
+            "windows, 80/10/10 temporal split, RMSE in hours. Many series "
+            "in one long table (--csv with --id-column, or --dataset "
+            "weather-cities): one global model per architecture, scored "
+            "on the last steps of every series. The plots "
             'need matplotlib: pip install "keras-seqlab[plots]".'
         ),
     )

@@ -177,7 +177,10 @@ def data_parser():
         "tenth of the median series length if longer)",
     )
     panel.add_argument(
-        "--test-size", type=int, metavar="STEPS", help="test steps per series"
+        "--test-size",
+        type=int,
+        metavar="STEPS",
+        help="test steps per series (default as --val-size)",
     )
     panel.add_argument(
         "--id-embedding",
