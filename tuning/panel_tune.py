@@ -22,10 +22,10 @@ from keras_seqlab.experiments.panel_compare import prepare_panel
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.settings import positive_int
 from keras_seqlab.forecasting.metrics import PinballLoss
-from keras_seqlab.forecasting.panel import PREDICT_BATCH
 from keras_seqlab.forecasting.panel import ScaledWindows
 from keras_seqlab.forecasting.panel import build_panel_forecaster
 from keras_seqlab.forecasting.panel import coded_splits
+from keras_seqlab.models.training import PREDICT_BATCH
 from keras_seqlab.tuning import hypermodels
 from keras_seqlab.tuning.search import DEFAULT_EPOCHS
 from keras_seqlab.tuning.search import DEFAULT_MAX_TRIALS

@@ -202,15 +202,14 @@ def execute(plan, out=None, plots=True, progress=sys.stderr, verbose=False):
     trained (`utils.files.folder_lock`). A long table's plan runs its
     global models (`panel_compare.execute_panel`; no plots yet).
     """
-    if isinstance(plan, PanelPlan):
-        return execute_panel(plan, out, progress, verbose, plots)
+    run = execute_panel if isinstance(plan, PanelPlan) else _execute
     if out is None:
-        return _execute(plan, None, plots, progress, verbose)
+        return run(plan, None, progress, verbose, plots)
     with files.folder_lock(COMMAND, out):
-        return _execute(plan, pathlib.Path(out), plots, progress, verbose)
+        return run(plan, pathlib.Path(out), progress, verbose, plots)
 
 
-def _execute(plan, out, plots, progress, verbose):
+def _execute(plan, out, progress, verbose, plots):
     start = time.perf_counter()
     s = plan.settings
     total = sum(

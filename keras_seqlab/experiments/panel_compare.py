@@ -259,23 +259,16 @@ def _train(plan, name, bar, epoch_lines=None):
     return result, series, fit
 
 
-def execute_panel(plan, out=None, progress=None, verbose=False, plots=True):
-    """Trains and scores every model of a `PanelPlan`; see `compare.run`.
+def execute_panel(plan, out, progress, verbose, plots):
+    """Trains and scores every model of a `PanelPlan`; see `compare.run`,
+    which holds the folder `out` (a `pathlib.Path`, or None: nothing
+    written) while this runs.
 
-    With `out`, the folder is held (`utils.files.folder_lock`) and gets
-    `results.json`, `leaderboard.txt` and `models/panel/NAME.keras`.
-    `verbose` prints a line per epoch; no plots are drawn for a long table
-    yet (a note in the results says so when `plots` asks for them).
+    `out` gets `results.json`, `leaderboard.txt` and
+    `models/panel/NAME.keras`. `verbose` prints a line per epoch; no plots
+    are drawn for a long table yet (a note in the results says so when
+    `plots` asks for them).
     """
-    if out is None:
-        return _execute(plan, None, progress, verbose, plots)
-    import pathlib
-
-    with files.folder_lock(COMMAND, out):
-        return _execute(plan, pathlib.Path(out), progress, verbose, plots)
-
-
-def _execute(plan, out, progress, verbose, plots):
     start = time.perf_counter()
     s = plan.settings
     total = len(plan.models)

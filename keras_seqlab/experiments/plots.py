@@ -7,8 +7,8 @@ interactive session's global backend stays as it is.
 import numpy as np
 
 from keras_seqlab.experiments.training import last_step
-from keras_seqlab.experiments.training import median_index
 from keras_seqlab.experiments.training import original
+from keras_seqlab.layers.quantiles import median_index
 from keras_seqlab.utils import files
 
 

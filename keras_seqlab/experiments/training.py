@@ -26,9 +26,11 @@ from keras_seqlab.forecasting.metrics import pinball
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.layers.quantiles import ConformalInterval
+from keras_seqlab.layers.quantiles import median_index
 from keras_seqlab.models import build
 from keras_seqlab.models.training import MONITOR
 from keras_seqlab.models.training import fit
+from keras_seqlab.models.training import predict
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -116,11 +118,6 @@ def naive_error(plan, task):
     return float(np.mean(np.abs(np.diff(x, axis=1))))
 
 
-def median_index(quantiles):
-    """The quantile closest to 0.5: the point forecast of a quantile model."""
-    return int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
-
-
 def scores(plan, task, y, predictions):
     """The scores of the forecasts after the window (the last step's for
     seq-to-seq): `mse` (the units the model was trained in: the ranking),
@@ -146,24 +143,6 @@ def scores(plan, task, y, predictions):
         result["coverage"] = coverage(truth, bands[..., 0], bands[..., -1])
         result["width"] = interval_width(bands[..., 0], bands[..., -1])
     return result
-
-
-# Windows predicted at once. Every batch has this size (or all windows, if
-# fewer): the last one is padded, so that JAX and TensorFlow compile the
-# predict step once instead of again for a smaller last batch (a second
-# compile of ~0.5 s per model on JAX: ~20 s of the quick tour).
-PREDICT_BATCH = 1024
-
-
-def predict(model, x):
-    """`model.predict(x)` in equal batches (see `PREDICT_BATCH`); the
-    padding (copies of the last window) is dropped from the result."""
-    n = len(x)
-    batch = max(1, min(n, PREDICT_BATCH))
-    pad = -n % batch
-    if pad:
-        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
-    return np.asarray(model.predict(x, batch_size=batch, verbose=0))[:n]
 
 
 def predict_scores(plan, task, model):

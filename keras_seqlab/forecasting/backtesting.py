@@ -28,6 +28,7 @@ from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.forecasting.panel_backtest import backtest_panel
 from keras_seqlab.forecasting.panel_backtest import format_panel_backtest
 from keras_seqlab.forecasting.panel_forecast import panel_for
+from keras_seqlab.layers.quantiles import point_forecast
 from keras_seqlab.models import build
 from keras_seqlab.models import names as architectures
 from keras_seqlab.models.training import fit
@@ -238,9 +239,8 @@ def backtest(
             used = model
         future = values[origin : origin + horizon]
         guess = np.asarray(forecast(used, rows, steps=horizon, future=future))
-        if guess.ndim == 2:  # quantiles: score the median
-            quantiles = np.asarray(forecaster_spec(used)["quantiles"])
-            guess = guess[:, int(np.argmin(np.abs(quantiles - 0.5)))]
+        # A quantile model is scored on its median.
+        guess = point_forecast(guess, forecaster_spec(used)["quantiles"])
         truth = future[:, index]
         results.append(
             {

@@ -13,6 +13,7 @@ from keras_seqlab.data.series import pandas_kind
 from keras_seqlab.data.series import select
 from keras_seqlab.forecasting.forecaster import forecaster_spec
 from keras_seqlab.forecasting.panel_forecast import forecast_panel
+from keras_seqlab.layers.quantiles import point_forecast
 from keras_seqlab.streaming import stream
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_units
@@ -87,14 +88,6 @@ def _method(model, spec, method, steps):
                 f"{OWNER}: method='stream' needs a causal model: {error}"
             ) from None
         return None
-
-
-def _point(forecasts, spec):
-    """The value fed back: the point forecast, or the median quantile."""
-    if spec["quantiles"] is None:
-        return forecasts
-    quantiles = np.asarray(spec["quantiles"])
-    return forecasts[:, int(np.argmin(np.abs(quantiles - 0.5)))]
 
 
 def future_dates(dates, steps, freq=None):
@@ -197,7 +190,7 @@ def forecast(model, data, steps=None, future=None, method="auto"):
         new = np.zeros((horizon, history.shape[1]), "float32")
         if rows is not None:
             new[:] = rows[done - horizon : done]
-        new[:, target] = _point(step, spec)
+        new[:, target] = point_forecast(step, spec["quantiles"])
         source.add(new)
     result = np.concatenate(parts)[:steps]
     if pandas_kind(data) == "DataFrame":

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_seqlab.layers.quantiles import median_index
 from keras_seqlab.utils import files
 
 
@@ -62,7 +63,7 @@ def plot(path, history, forecasts, spec, dates=None, future=None):
         axes.plot(ahead, values[:, 0], "o-", color="C0", label="forecast")
     else:
         quantiles = spec["quantiles"]
-        middle = int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
+        middle = median_index(quantiles)
         axes.fill_between(
             ahead,
             values[:, 0],

@@ -54,15 +54,16 @@ from keras_seqlab.layers.forecast import Unstandardize
 from keras_seqlab.layers.forecast import WindowStandardize
 from keras_seqlab.layers.forecast import window_statistics
 from keras_seqlab.layers.quantiles import QuantileHead
+from keras_seqlab.layers.quantiles import point_forecast
 from keras_seqlab.models import build
+from keras_seqlab.models.training import PREDICT_BATCH
 from keras_seqlab.models.training import fit
+from keras_seqlab.models.training import predict
 
 OWNER = "panel"
 # The share of training windows shown as of a series never seen, with an
 # id embedding (its row 0 is what a new series gets).
 UNKNOWN_SHARE = 0.1
-# Windows predicted at once when scoring and forecasting.
-PREDICT_BATCH = 1024
 
 
 def _pooled(values):
@@ -395,21 +396,6 @@ def fit_panel(
     return PanelFit(model, history, seconds, *splits)
 
 
-def predict_inputs(model, inputs, n):
-    """`model` on `n` windows of `inputs` (an array or a dict of them),
-    `PREDICT_BATCH` at a time, every batch one size (the last padded with
-    copies of its last window): one compiled predict step on JAX and
-    TensorFlow."""
-    batch = max(1, min(n, PREDICT_BATCH))
-    parts = []
-    for start in range(0, n, batch):
-        rows = np.arange(start, start + batch).clip(max=n - 1)
-        part = keras.tree.map_structure(lambda a, r=rows: a[r], inputs)
-        out = np.asarray(model.predict_on_batch(part))
-        parts.append(out[: min(batch, n - start)])
-    return np.concatenate(parts)
-
-
 def predict_windows(model, windows):
     """The forecaster's forecasts of every window of `windows`
     (`PanelWindows`), `(N, H)` or `(N, H, Q)`, in original units."""
@@ -417,15 +403,8 @@ def predict_windows(model, windows):
     for start in range(0, len(windows), 16 * PREDICT_BATCH):
         rows = np.arange(start, min(start + 16 * PREDICT_BATCH, len(windows)))
         inputs, _ = windows.batch(rows)
-        parts.append(predict_inputs(model, inputs, len(rows)))
+        parts.append(predict(model, inputs))
     return np.concatenate(parts)
-
-
-def _point(predictions, quantiles):
-    if quantiles is None:
-        return predictions
-    middle = int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
-    return predictions[..., middle]
 
 
 def _mase(y, f, insample):
@@ -452,7 +431,7 @@ def panel_scores(windows, predictions, quantiles=None):
     """
     p = windows.panel
     y = windows.targets().astype("float64")
-    f = _point(np.asarray(predictions, dtype="float64"), quantiles)
+    f = point_forecast(np.asarray(predictions, dtype="float64"), quantiles)
     series = windows.locate(np.arange(len(windows)))[0]
     ends = windows.insample_end()
     per = {}

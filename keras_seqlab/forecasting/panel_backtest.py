@@ -23,6 +23,7 @@ from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import predict_windows
+from keras_seqlab.layers.quantiles import point_forecast
 from keras_seqlab.utils.validation import check_units
 
 OWNER = "backtest"
@@ -51,13 +52,6 @@ def _score(y, f, naive):
         "mase": float(scaled.mean()) if scaled.size else float("nan"),
         "smape": smape(y, f),
     }
-
-
-def _point(predictions, quantiles):
-    if quantiles is None:
-        return predictions
-    middle = int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
-    return predictions[..., middle]
 
 
 def _fold_windows(panel, window, horizon, folds):
@@ -145,7 +139,9 @@ def backtest_panel(
                 test_size=horizon,
                 **training,
             )
-            guess = _point(predict_windows(fit.forecaster, fit.test), quantiles)
+            guess = point_forecast(
+                predict_windows(fit.forecaster, fit.test), quantiles
+            )
             # fit.test holds each long-enough series' one window at its
             # fold-k origin; match them by id.
             index = {sid: j for j, sid in enumerate(fit.test.series_ids())}
@@ -154,7 +150,8 @@ def backtest_panel(
                 if sid in index:
                     f[j] = guess[index[sid]]
     else:
-        f = _point(predict_windows(model, windows), quantiles).astype("float64")
+        f = point_forecast(predict_windows(model, windows), quantiles)
+        f = f.astype("float64")
     done = np.isfinite(f).all(axis=1)
     naive = _naive(panel, series, origin)
     result = {

@@ -17,7 +17,8 @@ from keras_seqlab.data.panel import Panel
 from keras_seqlab.data.panel import panel_from_frame
 from keras_seqlab.data.panel import with_codes
 from keras_seqlab.forecasting.forecaster import forecaster_spec
-from keras_seqlab.forecasting.panel import predict_inputs
+from keras_seqlab.layers.quantiles import point_forecast
+from keras_seqlab.models.training import predict
 from keras_seqlab.utils.validation import check_units
 
 OWNER = "forecast_panel"
@@ -214,12 +215,12 @@ def forecast_panel(model, data, steps=None, future=None):
             inputs["series"] = panel.codes[chosen][:, None]
         if len(inputs) == 1:
             inputs = history
-        y = predict_inputs(model, inputs, len(ids))
+        y = predict(model, inputs)
         outputs.append(y)
         if c + 1 == chunks:
             break
         new = np.zeros((len(ids), horizon, history.shape[-1]), "float32")
-        new[..., 0] = _point(y, spec["quantiles"])
+        new[..., 0] = point_forecast(y, spec["quantiles"])
         if fed_back is not None:
             new[..., 1 : 1 + len(past_columns)] = fed_back[:, ahead]
         if known is not None:
@@ -227,12 +228,6 @@ def forecast_panel(model, data, steps=None, future=None):
         history = np.concatenate([history, new], axis=1)[:, -window:]
     result = np.concatenate(outputs, axis=1)[:, :steps]
     return _frame(result, spec, ids, dates, steps, skipped)
-
-
-def _point(y, quantiles):
-    if quantiles is None:
-        return y
-    return y[..., int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))]
 
 
 def _frame(result, spec, ids, dates, steps, skipped):
@@ -246,7 +241,7 @@ def _frame(result, spec, ids, dates, steps, skipped):
     else:
         columns["step"] = np.tile(np.arange(1, steps + 1), len(ids))
     quantiles = spec["quantiles"]
-    columns[target] = _point(result, quantiles).reshape(-1)
+    columns[target] = point_forecast(result, quantiles).reshape(-1)
     for k, q in enumerate(quantiles or ()):
         columns[f"{target}_q{q:g}"] = result[..., k].reshape(-1)
     frame = pd.DataFrame(columns)

@@ -11,6 +11,7 @@ with `safe_mode=True`.
 
 import numbers
 
+import numpy as np
 from keras import layers
 from keras import ops
 
@@ -233,6 +234,20 @@ class ConformalInterval(layers.Layer):
     def get_config(self):
         config = {"margin": self.margin, "coverage": self.coverage}
         return {**super().get_config(), **config}
+
+
+def median_index(quantiles):
+    """The index of the level closest to 0.5: a quantile model's point
+    forecast."""
+    return int(np.argmin(np.abs(np.asarray(quantiles) - 0.5)))
+
+
+def point_forecast(values, quantiles):
+    """`values` (quantiles on the last axis) at the median level; a point
+    model's values (`quantiles` None) as they are."""
+    if quantiles is None:
+        return values
+    return values[..., median_index(quantiles)]
 
 
 def model_quantiles(model):

@@ -8,8 +8,14 @@ best weights restored: what `seqlab compare`, the untuned baseline of
 import time
 
 import keras
+import numpy as np
 
 MONITOR = "val_loss"
+# Windows predicted at once. Every batch has this size (or all windows, if
+# fewer): the last one is padded, so that JAX and TensorFlow compile the
+# predict step once instead of again for a smaller last batch (measured:
+# benchmarks/README.md, "Measured figures behind library constants").
+PREDICT_BATCH = 1024
 
 
 def fit(
@@ -61,3 +67,18 @@ def fit(
     )
     history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
     return history, time.perf_counter() - start
+
+
+def predict(model, inputs):
+    """`model.predict(inputs)` in equal batches (see `PREDICT_BATCH`).
+
+    `inputs` is an array of windows or a dict of them (a panel model's);
+    the padding (copies of the last window) is dropped from the result.
+    """
+    n = len(keras.tree.flatten(inputs)[0])
+    batch = max(1, min(n, PREDICT_BATCH))
+    pad = -n % batch
+    if pad:
+        rows = np.r_[np.arange(n), np.full(pad, n - 1)]
+        inputs = keras.tree.map_structure(lambda a: a[rows], inputs)
+    return np.asarray(model.predict(inputs, batch_size=batch, verbose=0))[:n]
