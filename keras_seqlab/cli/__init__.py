@@ -143,8 +143,8 @@ def _check_cache(args):
 # (its models are those of seq-to-vector); --full trains every task on
 # every window to convergence. QUICK_LIMIT is a multiple of the batch
 # size (32): a smaller last batch would compile the training and
-# validation steps a second time per model, and on JAX the quick tour
-# took longer with 500 windows (218 s) than with 800 (171 s).
+# validation steps a second time per model (measured:
+# benchmarks/README.md, "Measured figures behind library constants").
 QUICK_LIMIT = 512
 QUICK_EPOCHS = 10
 QUICK_HEADS = ("many_to_one", "seq_to_vector")
