@@ -6,6 +6,7 @@ import sys
 
 from keras_seqlab.cli.forecast import Refused
 from keras_seqlab.cli.forecast import writable
+from keras_seqlab.cli.options import name_list
 
 PROG = "seqlab backtest"
 
@@ -94,17 +95,13 @@ def _panel_roles(args):
     """The long-table keywords of `backtest` for an architecture."""
     if args.id_column is None:
         return {}
-
-    def names(text):
-        return None if text is None else [n.strip() for n in text.split(",")]
-
     return dict(
         id_column=args.id_column,
         date_column=args.date_column,
         target=args.target,
-        columns=names(args.columns),
-        future_columns=names(args.future_columns),
-        static_columns=names(args.static_columns),
+        columns=name_list(args.columns),
+        future_columns=name_list(args.future_columns),
+        static_columns=name_list(args.static_columns),
         calendar=args.calendar,
     )
 

@@ -67,7 +67,7 @@ def widths(text, default):
     return units, named or None
 
 
-def _names(text):
+def name_list(text):
     """`a,b` as a tuple of names; None stays None."""
     if text is None:
         return None
@@ -92,9 +92,9 @@ def settings(args, **more):
         epochs=args.epochs,
         patience=args.patience,
         id_column=args.id_column,
-        future_columns=_names(args.future_columns),
-        static_columns=_names(args.static_columns),
-        calendar=_names(args.calendar),
+        future_columns=name_list(args.future_columns),
+        static_columns=name_list(args.static_columns),
+        calendar=name_list(args.calendar),
         val_size=args.val_size,
         test_size=args.test_size,
         max_windows=args.max_windows,
