@@ -21,6 +21,8 @@ import keras
 from keras_seqlab.experiments import interrupt
 from keras_seqlab.experiments import plots as plotting
 from keras_seqlab.experiments import tasks
+from keras_seqlab.experiments.baseline_rows import baseline_runner
+from keras_seqlab.experiments.baseline_rows import table_baselines
 from keras_seqlab.experiments.panel_compare import PanelPlan
 from keras_seqlab.experiments.panel_compare import execute_panel
 from keras_seqlab.experiments.panel_compare import prepare_panel
@@ -110,7 +112,7 @@ def _sort_key(score):
     return math.inf if math.isnan(score) else score
 
 
-def _run_task(plan, task, counter, progress, verbose=False):
+def _run_task(plan, task, counter, progress, verbose=False, runner=None):
     """Trains and scores every model on one task, ranked by val metric.
 
     Returns the task's results entry, its test forecasts and forecasters
@@ -176,6 +178,8 @@ def _run_task(plan, task, counter, progress, verbose=False):
             result["epochs"], _model_line(line, result, metric, epochs)
         )
     bar.close()
+    if runner is not None:
+        table_baselines(plan, task, entry, runner, forecasts)
     entry["results"].sort(key=lambda r: _sort_key(r["val_" + metric]))
     for rank, result in enumerate(entry["results"], 1):
         result["rank"] = rank
@@ -244,6 +248,8 @@ def _execute(plan, out, progress, verbose, plots):
             "calibrate": s.calibrate,
             "heads": None if s.heads is None else list(s.heads),
             "models": list(plan.models),
+            "season": plan.season,
+            "baselines": list(s.baselines),
         },
         "tasks": [],
         "plots": [],
@@ -261,10 +267,11 @@ def _execute(plan, out, progress, verbose, plots):
         )
     forecasts, trained = {}, {}
     done = 0
+    runner = baseline_runner(s)
     with interrupt.sticky():
         for task in plan.tasks:
             entry, forecasts[task.name], trained[task.name], done = _run_task(
-                plan, task, (done, total), progress, verbose
+                plan, task, (done, total), progress, verbose, runner
             )
             results["tasks"].append(entry)
         results["total_seconds"] = round(time.perf_counter() - start, 1)

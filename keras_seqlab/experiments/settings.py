@@ -12,6 +12,8 @@ line can print its own flag for each (`keras_seqlab.cli`).
 import dataclasses
 import numbers
 
+from keras_seqlab.forecasting.baselines import choose_baselines
+from keras_seqlab.forecasting.baselines import statsforecast_models
 from keras_seqlab.layers.quantiles import check_quantiles
 from keras_seqlab.utils.validation import check_non_negative
 
@@ -97,6 +99,19 @@ def _heads(heads):
     return heads
 
 
+def _baselines(value):
+    """The baseline names, checked, and statsforecast found; () for none."""
+    try:
+        names = choose_baselines("", value)
+        if names:
+            statsforecast_models("")
+    except (ValueError, ImportError) as error:
+        raise SettingsError(
+            str(error).removeprefix(": "), "baselines"
+        ) from None
+    return names
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The data and training settings of one experiment.
@@ -156,6 +171,12 @@ class Settings:
             capped).
         id_embedding: the width of a learned embedding of a long table's
             series ids, an input of every model (None: none).
+        baselines: classical baselines (statsforecast) scored on the same
+            test targets: `"all"`, or names from
+            `keras_seqlab.forecasting.baselines.BASELINES`; None: none.
+        season: the seasonal period of MASE's scale and the baselines
+            (None: from the dates' step, hourly 24, daily 7, weekly 52,
+            monthly 12, quarterly 4; 1 without dates).
     """
 
     dataset: str | None = None
@@ -186,6 +207,8 @@ class Settings:
     test_size: int | None = None
     max_windows: int | None = None
     id_embedding: int | None = None
+    baselines: tuple | str | None = None
+    season: int | None = None
 
     @property
     def panel(self):
@@ -268,6 +291,7 @@ class Settings:
             for name, value in (
                 ("horizon", self.horizon),
                 ("limit", self.limit),
+                ("season", self.season),
             )
         }
         if isinstance(self.seed, bool) or not isinstance(
@@ -313,6 +337,7 @@ class Settings:
             quantiles=quantiles,
             calibrate=bool(self.calibrate),
             heads=_heads(self.heads),
+            baselines=_baselines(self.baselines),
             model_units=_model_units(self.model_units),
             **optional,
             **panel,

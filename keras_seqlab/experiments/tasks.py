@@ -24,6 +24,7 @@ import re
 import numpy as np
 
 from keras_seqlab.data import datasets
+from keras_seqlab.data.calendar import season_of
 from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.data.splits import temporal_split
 from keras_seqlab.data.windows import make_windows
@@ -58,6 +59,8 @@ class Task:
     val: tuple
     test: tuple
     test_dates: np.ndarray | None = None
+    # Of a table: the row of each test window's first target.
+    test_origins: np.ndarray | None = None
 
     @property
     def name(self):
@@ -83,6 +86,12 @@ class Plan:
     settings: Settings
     date_column: str | None = None
     freq: float | None = None
+    # Of a table: the target over every row and over the training rows
+    # (original units), for the baselines and MASE's scale.
+    series: np.ndarray | None = None
+    insample: np.ndarray | None = None
+    # The seasonal period of MASE and the baselines.
+    season: int = 1
 
     @property
     def features(self):
@@ -238,15 +247,12 @@ def _table_tasks(data, settings):
                 _windows(scaled(rows), window, h, target, head)
                 for rows in (train, val, test)
             ]
-        dates = None
-        if data.dates is not None:
-            count = len(splits[2][0])
-            # The test windows are the last ones; window k's forecast is
-            # for row k + window + h - 1; its date that of the first step.
-            first = len(data.values) - h + 1 - count
-            dates = data.dates[first : first + count]
-            if limit is not None:
-                dates = dates[:limit]
+        count = len(splits[2][0])
+        # The test windows are the last ones; window k's forecast is
+        # for row k + window + h - 1 on, its date that of the first step.
+        first = len(data.values) - h + 1 - count
+        origins = np.arange(first, first + count)[:limit]
+        dates = None if data.dates is None else data.dates[origins]
         tasks.append(
             Task(
                 head,
@@ -255,6 +261,7 @@ def _table_tasks(data, settings):
                 cap(splits[1], limit),
                 cap(splits[2], limit),
                 dates,
+                origins,
             )
         )
     if settings.split == "windows":
@@ -262,7 +269,7 @@ def _table_tasks(data, settings):
         rows = f"{sizes} windows, split after windowing"
     else:
         rows = f"{len(train)}/{len(val)}/{len(test)} rows"
-    return tasks, scaler, rows
+    return tasks, scaler, rows, len(train)
 
 
 def _only(tasks, heads):
@@ -319,6 +326,7 @@ def prepare(settings, models=None):
             None,
             None,
             s,
+            season=s.season or 1,
         )
     try:
         data = _load_table(
@@ -330,7 +338,7 @@ def prepare(settings, models=None):
         )
     except (ValueError, FileNotFoundError) as error:
         raise SettingsError(str(error)) from None
-    tasks, scaler, rows = _table_tasks(data, s)
+    tasks, scaler, rows, trained = _table_tasks(data, s)
     tasks = _only(tasks, s.heads)
     target_name = data.columns[data.targets]
     unit = "h" if s.dataset == "weather" and "sunshine" in target_name else None
@@ -356,6 +364,9 @@ def prepare(settings, models=None):
         s,
         date_column="DATE" if s.dataset == "weather" else s.date_column,
         freq=_freq(data.dates),
+        series=data.values[:, data.targets].astype("float64"),
+        insample=data.values[:trained, data.targets].astype("float64"),
+        season=s.season or season_of(data.dates),
     )
 
 

@@ -22,6 +22,7 @@ from keras_seqlab.forecasting.metrics import PinballLoss
 from keras_seqlab.forecasting.metrics import coverage
 from keras_seqlab.forecasting.metrics import interval_width
 from keras_seqlab.forecasting.metrics import mae
+from keras_seqlab.forecasting.metrics import naive_scale
 from keras_seqlab.forecasting.metrics import pinball
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
@@ -111,11 +112,15 @@ def original(plan, values):
 
 
 def naive_error(plan, task):
-    """The in-sample one-step naive MAE (original units): the mean
-    |x_t - x_{t-1}| of the target over the training windows (each window
-    its own series, so no step crosses from one series to another)."""
+    """MASE's scale (original units): the in-sample seasonal naive MAE,
+    mean |x_t - x_{t-m}| (m = `plan.season`), of a table's training rows,
+    or pooled over the synthetic training windows (each window its own
+    series, so no step crosses from one series to another). NaN where it
+    is undefined (a constant series: MASE is NaN, never inf)."""
+    if plan.insample is not None:
+        return naive_scale(plan.insample, plan.season)
     x = original(plan, task.train[0][..., plan.target_index])
-    return float(np.mean(np.abs(np.diff(x, axis=1))))
+    return naive_scale(x.T, plan.season, pooled=True)
 
 
 def scores(plan, task, y, predictions):
@@ -131,17 +136,27 @@ def scores(plan, task, y, predictions):
     if quantiles is not None:
         point = predictions[..., median_index(quantiles)]
     result = {"mse": float(np.mean((point - y) ** 2))}
-    truth, guess = original(plan, y), original(plan, point)
+    result.update(
+        original_scores(plan, task, original(plan, y), original(plan, point))
+    )
+    if quantiles is not None:
+        truth = original(plan, y)
+        bands = original(plan, predictions)
+        result["pinball"] = pinball(truth, bands, quantiles)
+        result["coverage"] = coverage(truth, bands[..., 0], bands[..., -1])
+        result["width"] = interval_width(bands[..., 0], bands[..., -1])
+    return result
+
+
+def original_scores(plan, task, truth, guess):
+    """`rmse` (tables), `mae`, `mase` and `smape` of point forecasts in
+    original units."""
+    result = {}
     if plan.metric == "rmse":
         result["rmse"] = rmse(truth, guess)
     result["mae"] = mae(truth, guess)
     result["mase"] = result["mae"] / naive_error(plan, task)
     result["smape"] = smape(truth, guess)
-    if quantiles is not None:
-        bands = original(plan, predictions)
-        result["pinball"] = pinball(truth, bands, quantiles)
-        result["coverage"] = coverage(truth, bands[..., 0], bands[..., -1])
-        result["width"] = interval_width(bands[..., 0], bands[..., -1])
     return result
 
 

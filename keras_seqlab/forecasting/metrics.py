@@ -1,7 +1,8 @@
 """Forecast scores in original units, and the pinball loss for training.
 
 numpy functions (arrays of any shape, `y_true` and `y_pred` the same
-shape; each returns a Python float): `mae`, `rmse`, `mase`, `smape`,
+shape; each returns a Python float): `mae`, `rmse`, `mase` (and its
+scale, `naive_scale`), `smape`,
 `coverage`, `interval_width`, `pinball`, `last_time_step_mse`. Keras
 versions for `compile`: `PinballLoss(quantiles)` (the quantile heads'
 loss) and the `LastTimeStepMSE` metric.
@@ -54,6 +55,31 @@ def rmse(y_true, y_pred):
     return float(np.sqrt(np.mean((y - f) ** 2)))
 
 
+def naive_scale(insample, m=1, pooled=False):
+    """MASE's scale: the in-sample MAE of the seasonal naive forecast,
+    mean |x_t - x_{t-m}| over the training steps.
+
+    Args:
+        insample: `(time,)` one series, or `(time, n)` n series (columns).
+        m: the seasonal period.
+        pooled: one scale over the steps of every column (series of one
+            kind side by side, e.g. windows) instead of one per column.
+
+    Returns:
+        A float, or `(n,)` per column; NaN (never 0 or inf) where the
+        scale is undefined: m or fewer steps, a constant series (no
+        error to scale by), or values that are not finite.
+    """
+    x = np.asarray(insample, dtype="float64")
+    per_column = x.ndim == 2 and not pooled
+    if x.ndim not in (1, 2) or len(x) <= m:
+        return np.full(x.shape[1], np.nan) if per_column else np.nan
+    errors = np.abs(x[m:] - x[:-m])
+    scale = np.mean(errors, axis=0) if per_column else np.mean(errors)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)
+    return scale if per_column else float(scale)
+
+
 def mase(y_true, y_pred, insample, m=1):
     """Mean absolute scaled error (Hyndman & Koehler 2006).
 
@@ -68,6 +94,10 @@ def mase(y_true, y_pred, insample, m=1):
             target columns (then the last axis of `y_true` is those n
             columns, each scaled by its own naive error).
         m: the seasonal period (1: the one-step naive forecast).
+
+    Raises:
+        ValueError: where the scale is undefined (`naive_scale` NaN: a
+            series of m or fewer steps, or constant over lag m).
     """
     owner = "mase"
     y, f = _pair(owner, ("y_true", "y_pred"), y_true, y_pred)
@@ -78,16 +108,17 @@ def mase(y_true, y_pred, insample, m=1):
             f"{owner}: `insample` must be a series (time,) or (time, n) "
             f"longer than m={m}, got shape {x.shape}."
         )
-    scale = np.mean(np.abs(x[m:] - x[:-m]), axis=0)
+    scale = naive_scale(x, m)
     if x.ndim == 2 and (y.ndim == 0 or y.shape[-1] != x.shape[1]):
         raise ValueError(
             f"{owner}: `insample` has {x.shape[1]} columns, so the last "
             f"axis of y_true must have {x.shape[1]}; got shape {y.shape}."
         )
-    if np.any(scale == 0) or not np.all(np.isfinite(scale)):
+    if not np.all(np.isfinite(scale)):
         raise ValueError(
-            f"{owner}: the in-sample naive error (m={m}) is {scale}; MASE "
-            "needs a series that is not constant over each lag."
+            f"{owner}: the in-sample naive error (m={m}) is "
+            f"{np.mean(np.abs(x[m:] - x[:-m]), axis=0)}; MASE needs a "
+            "series that is not constant over each lag."
         )
     return float(np.mean(np.abs(y - f) / scale))
 
