@@ -44,6 +44,7 @@ from keras_seqlab.cli import backtest
 from keras_seqlab.cli import forecast
 from keras_seqlab.cli import reproduce
 from keras_seqlab.cli import tune
+from keras_seqlab.cli.options import BASELINES_HELP
 from keras_seqlab.cli.options import data_parser
 from keras_seqlab.cli.options import floats
 from keras_seqlab.cli.options import message
@@ -182,6 +183,7 @@ def _compare(args):
             split=args.split,
             quantiles=args.quantiles,
             calibrate=args.calibrate,
+            baselines=args.baselines,
             **_budget(args),
         )
         plan = compare.prepare(chosen, args.models)
@@ -324,6 +326,13 @@ def _add_compare(commands, data):
         action="store_true",
         help="calibrate that interval on the validation split (split "
         "conformal) so its coverage holds on test",
+    )
+    parser.add_argument(
+        "--baselines",
+        nargs="?",
+        const="all",
+        metavar="A,B",
+        help=BASELINES_HELP,
     )
     parser.set_defaults(run=_compare)
 

@@ -6,6 +6,8 @@ import sys
 
 from keras_seqlab.cli.forecast import Refused
 from keras_seqlab.cli.forecast import writable
+from keras_seqlab.cli.options import BASELINES_HELP
+from keras_seqlab.cli.options import SEASON_HELP
 from keras_seqlab.cli.options import name_list
 
 PROG = "seqlab backtest"
@@ -15,12 +17,23 @@ def _load(args):
     from keras_seqlab.data.datasets import load_csv
     from keras_seqlab.forecasting import forecaster_spec
     from keras_seqlab.forecasting import load_forecaster
+    from keras_seqlab.forecasting.baselines import choose_baselines
+    from keras_seqlab.forecasting.baselines import statsforecast_models
     from keras_seqlab.models import names
 
-    for flag, value in (("--folds", args.folds), ("--horizon", args.horizon)):
+    for flag, value in (
+        ("--folds", args.folds),
+        ("--horizon", args.horizon),
+        ("--season", args.season),
+    ):
         if value is not None and value <= 0:
             raise Refused(f"{flag} must be a positive integer, got {value}.")
-    out = writable("--out", args.out, ".json")
+    try:
+        if choose_baselines("--baselines", args.baselines):
+            statsforecast_models("--baselines")
+    except (ValueError, ImportError) as error:
+        raise Refused(str(error).replace("`baselines`", "it")) from None
+    out = writable("--out", args.out, (".csv", ".json"))
     plot = writable("--plot", args.plot, ".png")
     panel_flags = [
         flag
@@ -66,8 +79,14 @@ def _load(args):
     if not pathlib.Path(args.csv).is_file():
         raise Refused(f"--csv: no file at {args.csv!r}.")
     try:
+        # float64: the baselines and the --out table get the file's
+        # values as written (the model casts its inputs itself).
         data = load_csv(
-            args.csv, target=target, columns=columns, date_column=date_column
+            args.csv,
+            target=target,
+            columns=columns,
+            date_column=date_column,
+            dtype="float64",
         )
     except (ValueError, KeyError) as error:
         raise Refused(f"--csv: {error}") from None
@@ -110,7 +129,6 @@ def run(args):
     from keras_seqlab.forecasting.backtesting import backtest
     from keras_seqlab.forecasting.backtesting import format_backtest
     from keras_seqlab.forecasting.output import plot_backtest
-    from keras_seqlab.utils import files
 
     try:
         model, data, out, plot = _load(args)
@@ -120,7 +138,13 @@ def run(args):
             extra = dict(window=args.window, epochs=args.epochs)
             extra.update(_panel_roles(args))
         result = backtest(
-            model, data, folds=args.folds, horizon=args.horizon, **extra
+            model,
+            data,
+            folds=args.folds,
+            horizon=args.horizon,
+            baselines=args.baselines,
+            season=args.season,
+            **extra,
         )
     except ValueError as error:
         text = str(error).removeprefix("backtest: ")
@@ -134,6 +158,8 @@ def run(args):
             "future_columns",
             "static_columns",
             "calendar",
+            "season",
+            "baselines",
         ):
             text = text.replace(f"`{name}`", "--" + name.replace("_", "-"))
         print(f"{PROG}: {text}", file=sys.stderr)
@@ -143,7 +169,7 @@ def run(args):
         return 130
     try:
         if out is not None:
-            files.write_text(out, json.dumps(result, indent=1) + "\n")
+            _write(out, result)
         if plot is not None:
             history = data.column(result["target"])
             plot_backtest(plot, history, result, data.dates)
@@ -152,6 +178,25 @@ def run(args):
         return 1
     print(format_backtest(result))
     return 0
+
+
+def _write(out, result):
+    """`--out`: the long tables (FILE.csv, and the metrics in
+    FILE_metrics.csv), or everything as JSON (FILE.json)."""
+    from keras_seqlab.forecasting.cv_table import records_of
+    from keras_seqlab.forecasting.cv_table import write_csv
+    from keras_seqlab.utils import files
+
+    if out.suffix.lower() == ".csv":
+        write_csv(out, result["cv"])
+        write_csv(
+            out.with_name(f"{out.stem}_metrics.csv"), result["cv_metrics"]
+        )
+        return
+    shown = dict(result)
+    for key in ("cv", "cv_metrics"):
+        shown[key] = records_of(result[key])
+    files.write_text(out, json.dumps(shown, indent=1) + "\n")
 
 
 def add(commands):
@@ -190,7 +235,21 @@ def add(commands):
     parser.add_argument(
         "--epochs", type=int, default=10, help="ARCH: default 10"
     )
-    parser.add_argument("--out", metavar="FILE.json", help="write the folds")
+    parser.add_argument(
+        "--out",
+        metavar="FILE.csv|FILE.json",
+        help="FILE.csv: the forecasts as the field's long table (unique_id, "
+        "ds, cutoff, y, a column per model) and FILE_metrics.csv (a row per "
+        "series, cutoff and metric); FILE.json: everything",
+    )
+    parser.add_argument(
+        "--baselines",
+        nargs="?",
+        const="all",
+        metavar="A,B",
+        help=BASELINES_HELP.replace("the same targets", "the same origins"),
+    )
+    parser.add_argument("--season", type=int, metavar="M", help=SEASON_HELP)
     parser.add_argument(
         "--plot", metavar="FILE.png", help="forecasts against the truth"
     )

@@ -24,11 +24,17 @@ def _flags(error):
 
 
 def writable(flag, path, suffix):
+    """`path` checked to be a file that can be written, of one of the
+    suffixes `suffix` (a string or a tuple); None stays None."""
     if path is None:
         return None
     path = pathlib.Path(path)
-    if path.suffix.lower() != suffix:
-        raise Refused(f"{flag} must name a {suffix} file, got {str(path)!r}.")
+    suffixes = (suffix,) if isinstance(suffix, str) else suffix
+    if path.suffix.lower() not in suffixes:
+        raise Refused(
+            f"{flag} must name a {' or '.join(suffixes)} file, got "
+            f"{str(path)!r}."
+        )
     if path.is_dir():
         raise Refused(f"{flag} {str(path)!r} is a folder, not a file.")
     folder = path.parent

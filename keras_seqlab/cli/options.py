@@ -99,9 +99,22 @@ def settings(args, **more):
         test_size=args.test_size,
         max_windows=args.max_windows,
         id_embedding=args.id_embedding,
+        season=args.season,
     )
     values.update(more)
     return Settings(**values)
+
+
+SEASON_HELP = (
+    "seasonal period of MASE's scale and the baselines (default from the "
+    "dates: hourly 24, daily 7, weekly 52, monthly 12, quarterly 4; 1 "
+    "without dates)"
+)
+BASELINES_HELP = (
+    "score classical baselines (statsforecast) on the same targets: all "
+    "(no value), or some of seasonal_naive,auto_ets,auto_arima,auto_theta; "
+    'needs pip install "keras-seqlab[baselines]"'
+)
 
 
 def data_parser():
@@ -143,6 +156,12 @@ def data_parser():
         help="at most N windows (series) per split, for quick runs",
     )
     data.add_argument("--seed", type=int, default=42, help="default 42")
+    data.add_argument(
+        "--season",
+        type=int,
+        metavar="M",
+        help=SEASON_HELP,
+    )
     panel = parser.add_argument_group(
         "many series (a long table: one row per series and date)"
     )

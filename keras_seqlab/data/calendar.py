@@ -94,9 +94,10 @@ _SEASONS = ((1 / 24, 24), (1, 7), (7, 52), ((28, 31), 12), ((89, 92), 4))
 
 
 def season_of(dates):
-    """The seasonal period of a series with these dates: hourly 24, daily 7,
-    weekly 52, monthly 12, quarterly 4; 1 for other steps, fewer than
-    two dates or none (`dates` None).
+    """The seasonal period of a series with these dates, by the median
+    step between them (a few missing dates do not change it): hourly 24,
+    daily 7, weekly 52, monthly 12, quarterly 4; 1 for other steps, fewer
+    than two dates or none (`dates` None).
 
     Args:
         dates: datetime64 values in time order, or None.
@@ -104,10 +105,9 @@ def season_of(dates):
     if dates is None or len(dates) < 2:
         return 1
     steps = np.diff(np.asarray(dates, dtype="datetime64[s]")).astype("float64")
-    days = steps / 86400.0
-    low, high = float(days.min()), float(days.max())
+    days = float(np.median(steps)) / 86400.0
     for step, season in _SEASONS:
         first, last = step if isinstance(step, tuple) else (step, step)
-        if first - 1e-9 <= low and high <= last + 1e-9:
+        if first - 1e-9 <= days <= last + 1e-9:
             return season
     return 1

@@ -30,7 +30,10 @@ from keras_seqlab.experiments.training import original
 from keras_seqlab.experiments.training import original_scores
 from keras_seqlab.forecasting.baselines import Baselines
 from keras_seqlab.forecasting.baselines import Job
+from keras_seqlab.forecasting.baselines import window_jobs
+from keras_seqlab.forecasting.panel import panel_scores
 from keras_seqlab.forecasting.significance import diebold_mariano
+from keras_seqlab.forecasting.significance import origin_losses
 from keras_seqlab.forecasting.significance import skill
 from keras_seqlab.layers.quantiles import point_forecast
 
@@ -71,6 +74,39 @@ def table_baselines(plan, task, entry, runner, predictions):
     against_best(entry, plan.metric, losses, found, horizon)
 
 
+def panel_baselines(plan, entry, windows, runner, predictions):
+    """`entry["baselines"]` of a long table's test `windows`, their scores
+    per series in `entry["series"]`, and every neural row's skill and
+    test against the best baseline (the loss per origin averaged over
+    the series at each test step: the series' errors on one day are not
+    independent)."""
+    seasons = plan.seasons
+
+    def score(forecasts):
+        return panel_scores(windows, forecasts, None, seasons)
+
+    jobs = window_jobs(windows, seasons)
+    rows, found = baseline_rows(
+        runner, jobs, plan.horizon, lambda f: score(f)["pooled"]
+    )
+    entry["baselines"] = rows
+    for name, forecasts in found.items():
+        for series_id, scores in score(forecasts)["series"].items():
+            entry["series"].setdefault(series_id, {})[name] = scores
+    truth = windows.targets()
+    series = windows.locate(np.arange(len(windows)))[0]
+    positions = np.arange(len(windows)) - windows.cumulative[series]
+    quantiles = plan.settings.quantiles
+    losses = {
+        name: origin_losses(truth, point_forecast(values, quantiles), positions)
+        for name, values in predictions.items()
+    }
+    found = {
+        name: origin_losses(truth, f, positions) for name, f in found.items()
+    }
+    against_best(entry, "rmse", losses, found, plan.horizon)
+
+
 def table_jobs(plan, task):
     """The baseline jobs of a one-series plan's task, in the order of
     `task.test`: the table's target, or each synthetic test window."""
@@ -87,29 +123,6 @@ def table_jobs(plan, task):
             plan.target_name, plan.series, origins, int(origins[0]), plan.season
         )
     ]
-
-
-def panel_jobs(windows, seasons):
-    """The jobs of a long table's windows (e.g. the test split), in their
-    order: one per series, fit before its first window's targets, with
-    its season (`seasons[i]` of series i)."""
-    p = windows.panel
-    series, origin = windows.locate(np.arange(len(windows)))
-    jobs = []
-    for i in dict.fromkeys(series.tolist()):
-        start = int(p.offsets[i])
-        values = p.values[start : start + int(p.lengths[i]), 0]
-        origins = origin[series == i] - start
-        jobs.append(
-            Job(
-                str(p.ids[i]),
-                values.astype("float64"),
-                origins,
-                int(origins.min()),
-                int(seasons[i]),
-            )
-        )
-    return jobs
 
 
 def baseline_rows(runner, jobs, horizon, score):
@@ -137,18 +150,6 @@ def baseline_rows(runner, jobs, horizon, score):
             row["reason"] = outcome.reason
         rows.append(row)
     return rows, found
-
-
-def origin_losses(truth, forecasts, positions=None):
-    """The squared error of each forecast origin (the mean over its
-    steps); with `positions` (the origin's place among its series' test
-    origins), the mean over the series at each place, in place order."""
-    error = np.asarray(truth, "float64") - np.asarray(forecasts, "float64")
-    loss = np.mean(error.reshape(len(error), -1) ** 2, axis=1)
-    if positions is None:
-        return loss
-    index = np.unique(positions, return_inverse=True)[1]
-    return np.bincount(index, loss) / np.bincount(index)
 
 
 def against_best(entry, metric, losses, baseline_losses, horizon):

@@ -328,7 +328,9 @@ def metric_units(plan):
         "mase": {
             "unit": None,
             "scaled": False,
-            "what": "MAE over the training windows' one-step naive MAE",
+            "what": "MAE over the in-sample seasonal naive MAE of the "
+            "training rows (synthetic: windows), m = settings.season; NaN "
+            "where that is 0 (a constant series)",
         },
         "smape": {"unit": "%", "scaled": False, "what": "symmetric MAPE"},
     }

@@ -22,6 +22,8 @@ from keras_seqlab.data.panel import read_table
 from keras_seqlab.data.panel_windows import default_size
 from keras_seqlab.data.panel_windows import panel_splits
 from keras_seqlab.experiments import interrupt
+from keras_seqlab.experiments.baseline_rows import baseline_runner
+from keras_seqlab.experiments.baseline_rows import panel_baselines
 from keras_seqlab.experiments.progress import TaskProgress
 from keras_seqlab.experiments.progress import format_seconds
 from keras_seqlab.experiments.reports import clear_previous
@@ -36,6 +38,7 @@ from keras_seqlab.forecasting.metrics import interval_width
 from keras_seqlab.forecasting.metrics import pinball
 from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_scores
+from keras_seqlab.forecasting.panel import panel_seasons
 from keras_seqlab.forecasting.panel import predict_windows
 from keras_seqlab.utils import backend as backend_choice
 from keras_seqlab.utils import files
@@ -76,6 +79,7 @@ class PanelPlan:
     val_size: int
     test_size: int
     max_windows: int | None
+    seasons: np.ndarray | None = None
     metric: str = "rmse"
     unit: str | None = None
 
@@ -177,16 +181,25 @@ def prepare_panel(settings, models=None):
         + (f", at most {cap} windows a series" if cap else "")
     )
     return PanelPlan(
-        s.dataset, description, panel, names, s, horizon, val, test, cap
+        s.dataset,
+        description,
+        panel,
+        names,
+        s,
+        horizon,
+        val,
+        test,
+        cap,
+        panel_seasons(panel, s.season),
     )
 
 
 def _scores(plan, fit, split):
     windows = getattr(fit, split)
     predictions = predict_windows(fit.forecaster, windows)
-    scored = panel_scores(windows, predictions, plan.settings.quantiles)
-    result = {f"{split}_{k}": v for k, v in scored["pooled"].items()}
     quantiles = plan.settings.quantiles
+    scored = panel_scores(windows, predictions, quantiles, plan.seasons)
+    result = {f"{split}_{k}": v for k, v in scored["pooled"].items()}
     if quantiles is not None:
         y = windows.targets()
         result[f"{split}_pinball"] = pinball(y, predictions, quantiles)
@@ -196,7 +209,7 @@ def _scores(plan, fit, split):
         result[f"{split}_width"] = interval_width(
             predictions[..., 0], predictions[..., -1]
         )
-    return result, scored["series"]
+    return result, scored["series"], predictions
 
 
 def fit_plan(plan, name, units=32, callbacks=(), **options):
@@ -239,8 +252,8 @@ def _train(plan, name, bar, epoch_lines=None):
         ],
         **options,
     )
-    val, _ = _scores(plan, fit, "val")
-    test, series = _scores(plan, fit, "test")
+    val = _scores(plan, fit, "val")[0]
+    test, series, predictions = _scores(plan, fit, "test")
     history = fit.history
     result = {
         "model": name,
@@ -256,7 +269,7 @@ def _train(plan, name, bar, epoch_lines=None):
         "train_seconds": round(fit.seconds, 3),
         "history": history,
     }
-    return result, series, fit
+    return result, series, fit, predictions
 
 
 def execute_panel(plan, out, progress, verbose, plots):
@@ -296,14 +309,17 @@ def execute_panel(plan, out, progress, verbose, plots):
         "skipped": [],
         "series": {},
     }
-    trained = {}
+    trained, predictions = {}, {}
+    runner = baseline_runner(s)
     with interrupt.sticky():
         for done, name in enumerate(plan.models, 1):
             line = f"[{done}/{total}] {TASK} {label(name)}"
             lines = None
             if verbose and progress is not None:
                 lines = EpochProgress(s.epochs, line + " ", stream=progress)
-            result, series, fit = _train(plan, name, bar, lines)
+            result, series, fit, predictions[name] = _train(
+                plan, name, bar, lines
+            )
             entry["samples"] = {
                 split: len(getattr(fit, split))
                 for split in ("train", "val", "test")
@@ -319,6 +335,8 @@ def execute_panel(plan, out, progress, verbose, plots):
                 f"({format_seconds(result['train_seconds'])})",
             )
         bar.close()
+        if runner is not None:
+            panel_baselines(plan, entry, fit.test, runner, predictions)
         entry["results"].sort(
             key=lambda r: (
                 math.inf if math.isnan(r["val_rmse"]) else r["val_rmse"]
@@ -360,6 +378,7 @@ def _results(plan, entry):
             "test_size": plan.test_size,
             "max_windows": plan.max_windows,
             "id_embedding": s.id_embedding,
+            "seasons": dict(zip(map(str, p.ids), plan.seasons.tolist())),
         },
         "settings": {
             "window": s.window,
@@ -375,11 +394,19 @@ def _results(plan, entry):
             "quantiles": None if s.quantiles is None else list(s.quantiles),
             "calibrate": False,
             "models": list(plan.models),
+            "season": _one(plan.seasons),
+            "baselines": list(s.baselines),
         },
         "tasks": [entry],
         "plots": [],
         "notes": [],
     }
+
+
+def _one(seasons):
+    """The seasonal period of every series, or None if they differ."""
+    found = set(seasons.tolist())
+    return found.pop() if len(found) == 1 else None
 
 
 def _write(results, trained, folder):

@@ -2,6 +2,7 @@
 the files a comparison writes (`results.json`, `leaderboard.txt`)."""
 
 import json
+import math
 
 from keras_seqlab.utils import files
 
@@ -50,6 +51,9 @@ def format_leaderboard(results):
         f"test {score}",
         "test MASE",
     ]
+    compared = any(entry.get("baselines") for entry in results["tasks"])
+    if compared:
+        header += ["skill %", "DM p"]
     if quantiles:
         nominal = f"{quantiles[-1] - quantiles[0]:.0%}"
         header += ["pinball", f"{nominal} cover", "width"]
@@ -74,6 +78,8 @@ def format_leaderboard(results):
                 f"{r['test_' + metric]:.5g}",
                 f"{r['test_mase']:.3g}",
             ]
+            if compared:
+                row += [_skill(r.get("test_skill")), _p(r.get("test_dm_p"))]
             if quantiles:
                 row += [
                     f"{r['test_pinball']:.4g}",
@@ -85,6 +91,7 @@ def format_leaderboard(results):
                 f"{r['train_seconds']:.1f}",
             ]
             rows.append(row)
+        rows += _baseline_rows(entry, metric, len(header))
         lines.append(format_table(header, rows, "><" + ">" * (len(header) - 2)))
         saved = [r["file"] for r in entry["results"] if "file" in r]
         if saved:
@@ -94,11 +101,40 @@ def format_leaderboard(results):
             )
         for s in entry["skipped"]:
             lines.append(f"      skipped {s['model']}: {s['reason']}")
+        for b in entry.get("baselines", []):
+            if "reason" in b:
+                lines.append(f"      {b['model']} did not run: {b['reason']}")
         if entry.get("series"):
             lines += ["", format_series(entry)]
     lines += ["", "epochs: best/run. " + _ranking_note(results)]
     lines += results.get("notes", [])
     return "\n".join(lines)
+
+
+def _skill(value):
+    return "-" if value is None or math.isnan(value) else f"{value:+.1f}"
+
+
+def _p(value):
+    if value is None or math.isnan(value):
+        return "-"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _baseline_rows(entry, metric, width):
+    """The baselines' rows of a task's table: test scores only (`-` for
+    what they do not have), `best` against the best of them."""
+    rows = []
+    for b in entry.get("baselines", []):
+        if "reason" in b:
+            continue
+        row = ["-", b["label"], "-", "-"]
+        row += [f"{b['test_' + metric]:.5g}", f"{b['test_mase']:.3g}"]
+        if b["model"] == entry.get("best_baseline"):
+            row += ["best"]
+        row += ["-"] * (width - len(row) - 1) + [f"{b['seconds']:.1f}"]
+        rows.append(row)
+    return rows
 
 
 # Series shown per leaderboard; results.json holds every one.
@@ -109,6 +145,9 @@ def format_series(entry):
     """A panel task's test scores per series: RMSE and MASE per model,
     the models in rank order (at most `SERIES_SHOWN` series)."""
     models = [r["model"] for r in entry["results"]]
+    models += [
+        b["model"] for b in entry.get("baselines", []) if "reason" not in b
+    ]
     ids = list(entry["series"])
     header = ["series"]
     for name in models:
@@ -155,18 +194,29 @@ def _ranking_note(results):
     note = "Ranked by the validation score."
     if results["metric"] == "rmse":
         note += " RMSE in the target's original units (inverse-scaled)."
+    settings = results["settings"]
+    season = settings.get("season") or 1
+    naive = f"seasonal naive (m={season})" if season != 1 else "naive"
     if results.get("panel"):
         note += (
             " Scores pool every forecast step of every series; MASE is the "
-            "mean over series of each one's MAE over the one-step naive MAE "
-            "of its own training steps."
+            f"mean over series of each one's MAE over the in-sample {naive} "
+            "MAE of its own training steps."
         )
     else:
         note += (
-            " MASE: test MAE over the in-sample one-step naive MAE of the "
-            "training windows."
+            f" MASE: test MAE over the in-sample {naive} MAE of the "
+            "training rows (synthetic: windows)."
         )
-    settings = results["settings"]
+    if settings.get("baselines"):
+        note += (
+            " Baselines (statsforecast, rank -): fit on the rows before "
+            "the first test target, rolled forward over the test origins "
+            "without refitting, seasonal period "
+            f"{season}; skill % = 100 (1 - test score / the best baseline's"
+            "); DM p: Diebold-Mariano p-value of the squared errors per "
+            "origin against that baseline's (HLN-corrected)."
+        )
     if settings.get("quantiles"):
         note += (
             " Quantile models (pinball loss); scores use the median, cover "

@@ -11,6 +11,7 @@ an origin reaches its forecast.
 import keras
 import numpy as np
 
+from keras_seqlab.data.calendar import season_of
 from keras_seqlab.data.panel import Panel
 from keras_seqlab.data.panel import panel_from_frame
 from keras_seqlab.data.scaling import Scaler
@@ -18,13 +19,18 @@ from keras_seqlab.data.series import named
 from keras_seqlab.data.series import select
 from keras_seqlab.data.splits import temporal_split
 from keras_seqlab.data.windows import make_windows
+from keras_seqlab.forecasting.backtest_tables import Origins
+from keras_seqlab.forecasting.backtest_tables import compare_origins
+from keras_seqlab.forecasting.backtest_tables import format_baselines
+from keras_seqlab.forecasting.backtest_tables import pooled_scores
+from keras_seqlab.forecasting.backtest_tables import runner
+from keras_seqlab.forecasting.baselines import Job
+from keras_seqlab.forecasting.cv_table import METRICS
+from keras_seqlab.forecasting.cv_table import plain_dates
 from keras_seqlab.forecasting.forecast import forecast
 from keras_seqlab.forecasting.forecaster import forecaster
 from keras_seqlab.forecasting.forecaster import forecaster_spec
-from keras_seqlab.forecasting.metrics import mae
-from keras_seqlab.forecasting.metrics import mase
-from keras_seqlab.forecasting.metrics import rmse
-from keras_seqlab.forecasting.metrics import smape
+from keras_seqlab.forecasting.metrics import naive_scale
 from keras_seqlab.forecasting.panel_backtest import backtest_panel
 from keras_seqlab.forecasting.panel_backtest import format_panel_backtest
 from keras_seqlab.forecasting.panel_forecast import panel_for
@@ -35,7 +41,6 @@ from keras_seqlab.models.training import fit
 from keras_seqlab.utils.validation import check_units
 
 OWNER = "backtest"
-METRICS = ("mae", "rmse", "mase", "smape")
 
 
 def _table(data, columns):
@@ -111,6 +116,8 @@ def backtest(
     future_columns=None,
     static_columns=None,
     calendar=None,
+    baselines=None,
+    season=None,
     **options,
 ):
     """Forecasts from the last `folds` origins and scores them.
@@ -136,14 +143,29 @@ def backtest(
             `folds` origins, one global model per fold for an
             architecture (`keras_seqlab.forecasting.panel_backtest`);
             the result then has per-series scores too.
+        baselines: classical baselines (statsforecast) fit anew at every
+            origin on the same rows and scored on the same steps: `"all"`
+            or names of `keras_seqlab.forecasting.baselines.BASELINES`.
+        season: the seasonal period of MASE's scale and the baselines
+            (default from the dates: daily 7, ...; 1 without dates).
 
     Returns:
         A dict: `folds` (per origin: `origin` row, `date`, `forecast`,
         `truth` and the metrics `mae`, `rmse`, `mase` (scaled by the
-        one-step naive error of the rows before the origin), `smape`),
-        `mean` (each metric over the folds), `target`, `horizon`.
+        seasonal naive error of the rows before the origin; NaN where
+        that is 0), `smape`), `mean` (each metric over the folds),
+        `target`, `horizon`, `season`; `cv` and `cv_metrics`, the
+        field's long tables (DataFrames with pandas: `unique_id, ds,
+        cutoff, y, <model>...` and one row per series, cutoff and metric;
+        see `keras_seqlab.forecasting.cv_table`); with `baselines`, their
+        scores, `best_baseline`, and the model's `skill` and
+        Diebold–Mariano `dm`, `dm_p` against it
+        (`keras_seqlab.forecasting.backtest_tables`).
     """
     folds = check_units(OWNER, folds, "folds")
+    if season is not None:
+        season = check_units(OWNER, season, "season")
+    baselines = runner(OWNER, baselines)
     panel = _panel_of(
         model,
         data,
@@ -178,7 +200,14 @@ def backtest(
                 "architecture, not to a saved forecaster."
             )
         return backtest_panel(
-            model, panel, folds, horizon, window=window, **extra
+            model,
+            panel,
+            folds,
+            horizon,
+            window=window,
+            baselines=baselines,
+            season=season,
+            **extra,
         )
     if isinstance(model, str):
         if model not in architectures():
@@ -230,37 +259,55 @@ def backtest(
             f"{folds} origin(s) {horizon} apart; at least {window + 2} are "
             "needed."
         )
-    results = []
-    for origin in range(first, len(values), horizon):
+    season = season or season_of(dates)
+    quantiles = None if isinstance(model, str) else spec["quantiles"]
+    results, raw = [], []
+    origins = np.arange(first, len(values), horizon)
+    for origin in origins:
         rows = values[:origin]
         if isinstance(model, str):
             used = _refit(model, rows, names, target, window, horizon, settings)
         else:
             used = model
         future = values[origin : origin + horizon]
-        guess = np.asarray(forecast(used, rows, steps=horizon, future=future))
+        raw.append(forecast(used, rows, steps=horizon, future=future))
         # A quantile model is scored on its median.
-        guess = point_forecast(guess, forecaster_spec(used)["quantiles"])
+        guess = point_forecast(np.asarray(raw[-1]), quantiles)
         truth = future[:, index]
+        scale = naive_scale(rows[:, index], season)
         results.append(
             {
-                "origin": origin,
+                "origin": int(origin),
                 "date": None if dates is None else str(dates[origin]),
                 "forecast": guess.tolist(),
                 "truth": truth.tolist(),
-                "mae": mae(truth, guess),
-                "rmse": rmse(truth, guess),
-                "mase": mase(truth, guess, rows[:, index]),
-                "smape": smape(truth, guess),
+                **pooled_scores(truth[None], guess[None], np.array([scale])),
             }
         )
     mean = {m: float(np.mean([f[m] for f in results])) for m in METRICS}
-    return {
+    result = {
         "target": target,
         "horizon": horizon,
+        "season": season,
         "folds": results,
         "mean": mean,
     }
+    shown = plain_dates(dates)
+    at = (lambda row: shown[row]) if shown is not None else int
+    series = values[:, index].astype("float64")
+    found = Origins(
+        [target] * len(origins),
+        [at(o - 1) for o in origins],
+        [[at(o + k) for k in range(horizon)] for o in origins],
+        np.array([f["truth"] for f in results]),
+        np.array([naive_scale(series[:o], season) for o in origins]),
+        np.arange(len(origins)),
+    )
+    jobs = [Job(target, series, origins, None, season)]
+    name = model if isinstance(model, str) else model.name
+    return compare_origins(
+        result, found, name, np.stack(raw), quantiles, (baselines, jobs)
+    )
 
 
 def _panel_of(model, data, target, columns, roles):
@@ -318,4 +365,5 @@ def format_backtest(result):
         f"{'mean':>12}  "
         + "  ".join(f"{result['mean'][m]:>9.4g}" for m in METRICS)
     )
+    lines += format_baselines(result)
     return "\n".join(lines)

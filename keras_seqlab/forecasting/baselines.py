@@ -63,6 +63,7 @@ def choose_baselines(owner, value):
         return ()
     if value is True or value == "all":
         return BASELINES
+    given = value
     if isinstance(value, str):
         value = value.split(",")
     try:
@@ -72,6 +73,7 @@ def choose_baselines(owner, value):
     unknown = (
         [n for n in names if n not in BASELINES] if names else [repr(value)]
     )
+    value = given
     if unknown or len(set(names)) != len(names):
         raise ValueError(
             f"{owner}: `baselines` must be all or distinct names among "
@@ -129,7 +131,10 @@ class Baselines:
         return getattr(self.models, _MODELS[name])(season_length=season)
 
     def _forecast(self, name, job, origin, horizon, levels):
-        level = list(levels) if levels else None
+        # statsforecast names its columns by the levels as given: 80,
+        # not 80.0, gives "lo-80".
+        level = [int(v) if float(v).is_integer() else v for v in levels]
+        level = level or None
         if job.fit_end is None:
             return self._new(name, job.season).forecast(
                 job.values[:origin], h=horizon, level=level
@@ -193,3 +198,29 @@ class Baselines:
 
 def _rows(parts, horizon):
     return np.asarray(parts, dtype="float64").reshape(-1, horizon)
+
+
+def window_jobs(windows, seasons, refit=False, keep=None):
+    """The jobs of a long table's windows (`PanelWindows`, e.g. a test
+    split), forecasts in their order: one per series, fit once before its
+    first window's targets (or at every origin with `refit`), with its
+    season (`seasons[i]` of series i); only the windows `keep` (a mask)
+    if given."""
+    p = windows.panel
+    series, origin = windows.locate(np.arange(len(windows)))
+    if keep is not None:
+        series, origin = series[keep], origin[keep]
+    jobs = []
+    for i in dict.fromkeys(series.tolist()):
+        start, end = int(p.offsets[i]), int(p.offsets[i + 1])
+        origins = origin[series == i] - start
+        jobs.append(
+            Job(
+                str(p.ids[i]),
+                p.values[start:end, 0].astype("float64"),
+                origins,
+                None if refit else int(origins.min()),
+                int(seasons[i]),
+            )
+        )
+    return jobs

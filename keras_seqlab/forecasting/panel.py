@@ -37,6 +37,7 @@ import numpy as np
 from keras import layers
 from keras import ops
 
+from keras_seqlab.data.calendar import season_of
 from keras_seqlab.data.panel import with_codes
 from keras_seqlab.data.panel_windows import panel_splits
 from keras_seqlab.data.panel_windows import shuffled
@@ -45,7 +46,7 @@ from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.forecasting.forecaster import SPEC_LAYER
 from keras_seqlab.forecasting.metrics import PinballLoss
 from keras_seqlab.forecasting.metrics import mae
-from keras_seqlab.forecasting.metrics import mase
+from keras_seqlab.forecasting.metrics import naive_scale
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.layers.forecast import ForecastSpec
@@ -407,22 +408,27 @@ def predict_windows(model, windows):
     return np.concatenate(parts)
 
 
-def _mase(y, f, insample):
-    """MASE against the series' own training steps; NaN (not an error)
-    where they are too few or constant, so one series never stops the
-    scoring of the others."""
-    if len(insample) < 2 or np.all(insample == insample[0]):
-        return float("nan")
-    return mase(y, f, insample)
+def panel_seasons(panel, season=None):
+    """`(S,)` the seasonal period of every series: `season`, or each
+    series' own from its dates (`calendar.season_of`: daily 7, ...)."""
+    if season is not None:
+        return np.full(len(panel), int(season))
+    if panel.dates is None:
+        return np.ones(len(panel), dtype="int64")
+    bounds = panel.offsets  # (S + 1,): series i is rows bounds[i]:bounds[i+1]
+    return np.array(
+        [season_of(panel.dates[a:b]) for a, b in zip(bounds, bounds[1:])]
+    )
 
 
-def panel_scores(windows, predictions, quantiles=None):
+def panel_scores(windows, predictions, quantiles=None, seasons=None):
     """Scores of forecasts of `windows` (e.g. the test split), per series
     and pooled, in original units.
 
     Per series: `mae`, `rmse`, `smape` over its windows' forecast steps,
-    and `mase` (its MAE over the one-step naive MAE of its own training
-    steps; NaN where that is 0 or undefined). Pooled: `mae`, `rmse` and
+    and `mase` (its MAE over the in-sample seasonal naive MAE of its own
+    training steps, m = `seasons[i]` (default 1: the one-step naive);
+    NaN where that is 0 or undefined). Pooled: `mae`, `rmse` and
     `smape` over every forecast step of every series, and `mase` the mean
     of the series' MASE (the M4 convention), NaN ones left out.
 
@@ -442,7 +448,8 @@ def panel_scores(windows, predictions, quantiles=None):
         per[str(p.ids[i])] = {
             "mae": mae(y[pick], f[pick]),
             "rmse": rmse(y[pick], f[pick]),
-            "mase": _mase(y[pick], f[pick], insample.astype("float64")),
+            "mase": mae(y[pick], f[pick])
+            / naive_scale(insample, 1 if seasons is None else seasons[i]),
             "smape": smape(y[pick], f[pick]),
             "windows": int(pick.sum()),
         }

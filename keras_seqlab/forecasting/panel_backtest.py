@@ -17,41 +17,49 @@ import numpy as np
 
 from keras_seqlab.data.panel import drop_last
 from keras_seqlab.data.panel_windows import panel_windows
+from keras_seqlab.forecasting.backtest_tables import Origins
+from keras_seqlab.forecasting.backtest_tables import compare_origins
+from keras_seqlab.forecasting.backtest_tables import format_baselines
+from keras_seqlab.forecasting.backtest_tables import pooled_scores
+from keras_seqlab.forecasting.baselines import window_jobs
+from keras_seqlab.forecasting.cv_table import METRICS
+from keras_seqlab.forecasting.cv_table import plain_dates
 from keras_seqlab.forecasting.forecaster import forecaster_spec
-from keras_seqlab.forecasting.metrics import mae
-from keras_seqlab.forecasting.metrics import rmse
-from keras_seqlab.forecasting.metrics import smape
+from keras_seqlab.forecasting.metrics import naive_scale
 from keras_seqlab.forecasting.panel import fit_panel
+from keras_seqlab.forecasting.panel import panel_seasons
 from keras_seqlab.forecasting.panel import predict_windows
 from keras_seqlab.layers.quantiles import point_forecast
 from keras_seqlab.utils.validation import check_units
 
 OWNER = "backtest"
-METRICS = ("mae", "rmse", "mase", "smape")
 
 
-def _naive(panel, series, origin):
-    """Per forecast, its series' one-step naive MAE before its origin
-    (NaN for fewer than two rows or a flat history)."""
-    out = np.full(len(series), np.nan)
+def _scales(panel, series, origin, seasons):
+    """Per forecast, MASE's scale: its series' seasonal naive MAE before
+    its origin (NaN where undefined: too few rows, a flat history)."""
     target = panel.values[:, 0].astype("float64")
-    for k, (i, o) in enumerate(zip(series, origin)):
-        rows = target[panel.offsets[i] : o]
-        if len(rows) >= 2:
-            error = np.mean(np.abs(np.diff(rows)))
-            out[k] = error if error > 0 else np.nan
-    return out
+    return np.array(
+        [
+            naive_scale(target[panel.offsets[i] : o], seasons[i])
+            for i, o in zip(series, origin)
+        ]
+    )
 
 
-def _score(y, f, naive):
-    finite = np.isfinite(naive)
-    scaled = np.abs(y - f).mean(axis=1)[finite] / naive[finite]
-    return {
-        "mae": mae(y, f),
-        "rmse": rmse(y, f),
-        "mase": float(scaled.mean()) if scaled.size else float("nan"),
-        "smape": smape(y, f),
-    }
+def _origins(panel, series, origin, y, scales, fold):
+    """The `Origins` of forecasts of `series` from rows `origin`."""
+    dates = plain_dates(panel.dates)
+    start = panel.offsets[series]
+    if dates is None:  # rows counted from each series' start
+        at = origin - start
+        cutoffs = (at - 1).tolist()
+        steps = (at[:, None] + np.arange(y.shape[1])).tolist()
+    else:
+        cutoffs = list(dates[origin - 1])
+        steps = [list(dates[o : o + y.shape[1]]) for o in origin]
+    ids = [str(panel.ids[i]) for i in series]
+    return Origins(ids, cutoffs, steps, y, scales, fold)
 
 
 def _fold_windows(panel, window, horizon, folds):
@@ -74,6 +82,8 @@ def backtest_panel(
     horizon=None,
     window=30,
     val_size=None,
+    baselines=None,
+    season=None,
     **training,
 ):
     """Forecasts every series from its last `folds` origins and scores them.
@@ -88,6 +98,10 @@ def backtest_panel(
         window: an architecture's window.
         val_size: an architecture's validation steps per series before
             each origin (default as `fit_panel`).
+        baselines: a `Baselines` (fit at every origin of every series,
+            `backtest_tables.runner`) or None.
+        season: MASE's and the baselines' seasonal period (default: each
+            series' own from its dates, `panel_seasons`).
         **training: `fit_panel`'s training arguments (`epochs`, `units`,
             `patience`, `seed`, `batch_size`, `max_windows`, builder
             options).
@@ -96,7 +110,8 @@ def backtest_panel(
         A dict: `target`, `horizon`, `folds` (per fold: `fold`, the
         `windows` scored and the pooled metrics), `series` (per series
         id: its metrics over its folds, `folds` scored), `mean` (every
-        forecast pooled; MASE the mean of each forecast's).
+        forecast pooled; MASE the mean of each forecast's); the tables
+        and baseline comparison of `backtest_tables.compare_origins`.
     """
     folds = check_units(OWNER, folds, "folds")
     if isinstance(model, str):
@@ -125,7 +140,8 @@ def backtest_panel(
         + (np.arange(len(windows)) - windows.cumulative[series])
     )
     y = windows.targets().astype("float64")
-    f = np.full_like(y, np.nan)
+    extra = () if quantiles is None else (len(quantiles),)
+    raw = np.full(y.shape + extra, np.nan)
     if isinstance(model, str):
         for k in range(folds):
             cut = (folds - 1 - k) * horizon
@@ -139,41 +155,58 @@ def backtest_panel(
                 test_size=horizon,
                 **training,
             )
-            guess = point_forecast(
-                predict_windows(fit.forecaster, fit.test), quantiles
-            )
+            guess = predict_windows(fit.forecaster, fit.test)
             # fit.test holds each long-enough series' one window at its
             # fold-k origin; match them by id.
             index = {sid: j for j, sid in enumerate(fit.test.series_ids())}
             for j in np.flatnonzero(fold == k):
                 sid = panel.ids[series[j]]
                 if sid in index:
-                    f[j] = guess[index[sid]]
+                    raw[j] = guess[index[sid]]
     else:
-        f = point_forecast(predict_windows(model, windows), quantiles)
-        f = f.astype("float64")
+        raw = predict_windows(model, windows).astype("float64")
+    f = point_forecast(raw, quantiles)
     done = np.isfinite(f).all(axis=1)
-    naive = _naive(panel, series, origin)
+    seasons = panel_seasons(panel, season)
+    naive = _scales(panel, series, origin, seasons)
     result = {
         "target": panel.target,
         "horizon": horizon,
         "folds": [],
         "series": {},
-        "mean": _score(y[done], f[done], naive[done]),
+        "mean": pooled_scores(y[done], f[done], naive[done]),
         "skipped": int(len(panel) - len(np.unique(series[done]))),
+        "season": _one(seasons),
     }
     for k in range(folds):
         pick = done & (fold == k)
         if pick.any():
             entry = {"fold": k + 1, "windows": int(pick.sum())}
-            entry.update(_score(y[pick], f[pick], naive[pick]))
+            entry.update(pooled_scores(y[pick], f[pick], naive[pick]))
             result["folds"].append(entry)
     for i in np.unique(series[done]):
         pick = done & (series == i)
-        entry = _score(y[pick], f[pick], naive[pick])
+        entry = pooled_scores(y[pick], f[pick], naive[pick])
         entry["folds"] = int(pick.sum())
         result["series"][str(panel.ids[i])] = entry
-    return result
+    found = _origins(
+        panel, series[done], origin[done], y[done], naive[done], fold[done]
+    )
+    jobs = window_jobs(windows, seasons, refit=True, keep=done)
+    return compare_origins(
+        result,
+        found,
+        model if isinstance(model, str) else model.name,
+        raw[done],
+        quantiles,
+        (baselines, jobs),
+    )
+
+
+def _one(seasons):
+    """The seasonal period of every series, or None if they differ."""
+    found = set(np.asarray(seasons).tolist())
+    return found.pop() if len(found) == 1 else None
 
 
 def format_panel_backtest(result, shown=20):
@@ -203,4 +236,5 @@ def format_panel_backtest(result, shown=20):
         )
     if len(items) > shown:
         lines.append(f"... {len(items) - shown} more series (--out)")
+    lines += format_baselines(result)
     return "\n".join(lines)

@@ -3,6 +3,9 @@
 `skill(error, baseline_error)`: 100 (1 - error / baseline_error), the
 percentage by which a score is below the baseline's (negative: worse).
 
+`origin_losses(truth, forecasts)`: the squared error of each forecast
+origin, the losses the test compares.
+
 `diebold_mariano(loss, baseline_loss, horizon)`: the Diebold–Mariano
 (1995) test of equal expected loss, with the small-sample correction of
 Harvey, Leybourne & Newbold (1997), as R's `forecast::dm.test` computes
@@ -83,3 +86,15 @@ def diebold_mariano(loss, baseline_loss, horizon=1):
     from scipy import stats
 
     return statistic, float(2.0 * stats.t.sf(abs(statistic), n - 1))
+
+
+def origin_losses(truth, forecasts, positions=None):
+    """The squared error of each forecast origin (the mean over its
+    steps); with `positions` (the origin's place among its series' test
+    origins), the mean over the series at each place, in place order."""
+    error = np.asarray(truth, "float64") - np.asarray(forecasts, "float64")
+    loss = np.mean(error.reshape(len(error), -1) ** 2, axis=1)
+    if positions is None:
+        return loss
+    index = np.unique(positions, return_inverse=True)[1]
+    return np.bincount(index, loss) / np.bincount(index)
