@@ -274,6 +274,16 @@ def _execute(plan, out, progress, verbose, plots):
                 plan, task, (done, total), progress, verbose, runner
             )
             results["tasks"].append(entry)
+        if any(
+            math.isnan(r["test_mase"])
+            for entry in results["tasks"]
+            for r in entry["results"]
+        ):
+            results["notes"].append(
+                f"MASE is NaN: the in-sample seasonal naive error (m="
+                f"{plan.season}) of the training steps is 0 or undefined "
+                "(a constant series, or too few steps), so there is no scale."
+            )
         results["total_seconds"] = round(time.perf_counter() - start, 1)
         if out is not None:
             _write(plan, results, forecasts, trained, out, plots)

@@ -345,6 +345,20 @@ def execute_panel(plan, out, progress, verbose, plots):
         for rank, result in enumerate(entry["results"], 1):
             result["rank"] = rank
         results = _results(plan, entry)
+        undefined = [
+            sid
+            for sid, scores in entry["series"].items()
+            if any(math.isnan(v["mase"]) for v in scores.values())
+        ]
+        if undefined:
+            results["notes"].append(
+                f"MASE is NaN for {len(undefined)} series "
+                f"({', '.join(undefined[:5])}"
+                f"{', ...' if len(undefined) > 5 else ''}): the in-sample "
+                "seasonal naive error of their training steps is 0 or "
+                "undefined (constant, or too few steps); the pooled MASE "
+                "leaves them out."
+            )
         if plots and out is not None:
             results["notes"].append(
                 "No plots for a long table yet: seqlab forecast MODEL --csv "

@@ -43,7 +43,7 @@ from keras_seqlab.utils.validation import check_units
 OWNER = "backtest"
 
 
-def _table(data, columns):
+def _table(data, columns, date_column):
     """`(values (rows, k), names, dates)`; every column when `columns` is
     None and `data` names its columns."""
     if columns is None:
@@ -53,7 +53,7 @@ def _table(data, columns):
                 f"{OWNER}: an array needs `columns` naming its columns."
             )
         columns = found.columns
-    values, dates = select(OWNER, data, columns)
+    values, dates = select(OWNER, data, columns, date_column)
     return values, list(columns), dates
 
 
@@ -245,7 +245,9 @@ def backtest(
         horizon = check_units(
             OWNER, spec["horizon"] if horizon is None else horizon, "horizon"
         )
-    values, names, dates = _table(data, columns)
+    if not isinstance(model, str):
+        date_column = date_column or spec["date_column"]
+    values, names, dates = _table(data, columns, date_column)
     if target not in names:
         raise ValueError(
             f"{OWNER}: the target {target!r} is not a column of `data` "

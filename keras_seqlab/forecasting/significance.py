@@ -18,7 +18,9 @@ forecast origins,
 
 and the two-sided p-value of DM* under Student's t with n - 1 degrees of
 freedom. The autocovariances up to lag h - 1 account for the overlap of
-h-step forecasts from consecutive origins. Needs scipy (which the
+h-step forecasts from consecutive origins; where their sum makes the
+variance negative (small samples), the test proceeds with h = 1, as R's
+does. Needs scipy (which the
 baselines' extra brings) for the t distribution.
 """
 
@@ -76,6 +78,10 @@ def diebold_mariano(loss, baseline_loss, horizon=1):
         for k in range(min(horizon, n))
     ]
     variance = (gammas[0] + 2.0 * sum(gammas[1:])) / n
+    if not variance > 0 and horizon > 1:
+        # The autocovariance sum can be negative in small samples; R's
+        # dm.test then proceeds with h = 1, and so does this.
+        return diebold_mariano(a, b, 1)
     if not variance > 0:
         return math.nan, math.nan
     statistic = float(d.mean()) / math.sqrt(variance)
