@@ -3,6 +3,7 @@ skill and Diebold–Mariano, season-aware MASE and the backtest tables."""
 
 import contextlib
 import io
+import json
 import math
 import sys
 
@@ -178,23 +179,31 @@ def _statsforecast_cv(frame, model, h, windows, freq):
     return cv.sort_values(["unique_id", "cutoff", "ds"])
 
 
+def _compare(csv, **more):
+    """A comparison of persistence on the daily CSV, 10-day windows."""
+    return compare.run(
+        csv=str(csv),
+        target="y",
+        date_column="date",
+        models="persistence",
+        window=10,
+        epochs=1,
+        progress=None,
+        plots=False,
+        **more,
+    )
+
+
 def test_seasonal_naive_of_season_1_is_persistence(tmp_path):
     csv = tmp_path / "d.csv"
     _daily_csv(csv)
     for horizon in (1, 3):
-        results = compare.run(
-            csv=str(csv),
-            target="y",
-            date_column="date",
-            models="persistence",
+        results = _compare(
+            csv,
             baselines="seasonal_naive",
             season=1,
             horizon=horizon,
             heads=("many_to_one", "seq_to_vector"),
-            window=10,
-            epochs=1,
-            progress=None,
-            plots=False,
         )
         entry = results["tasks"][0]
         (row,), (naive,) = entry["results"], entry["baselines"]
@@ -216,18 +225,11 @@ def test_a_baseline_row_is_what_statsforecast_gives(tmp_path):
     csv = tmp_path / "d.csv"
     frame = _daily_csv(csv)
     horizon = 3
-    results = compare.run(
-        csv=str(csv),
-        target="y",
-        date_column="date",
-        models="persistence",
+    results = _compare(
+        csv,
         baselines="seasonal_naive,auto_ets",
         horizon=horizon,
         heads=("seq_to_vector",),
-        window=10,
-        epochs=1,
-        progress=None,
-        plots=False,
     )
     entry = results["tasks"][0]
     assert results["settings"]["season"] == 7  # daily dates
@@ -494,3 +496,50 @@ def test_backtest_command_writes_the_long_tables(tmp_path):
     assert len(cv) == 4 and len(metrics) == 8
     assert cv["ds"].iloc[0] == "2020-04-26"  # row 116 of 120
     assert "skill against seasonal_naive" in text
+
+
+@pytest.mark.backend_free
+def test_compare_command_prints_and_writes_the_baselines(tmp_path):
+    csv = tmp_path / "d.csv"
+    _daily_csv(csv)
+    out = tmp_path / "run"
+    status, text, err = _main(
+        [
+            "compare",
+            "--csv",
+            str(csv),
+            "--target",
+            "y",
+            "--date-column",
+            "date",
+            "--models",
+            "persistence",
+            "--window",
+            "10",
+            "--baselines",
+            "--out",
+            str(out),
+            "--no-plots",
+        ]
+    )
+    assert status == 0, err
+    results = json.loads((out / "results.json").read_text())
+    assert results["settings"]["baselines"] == [
+        "seasonal_naive",
+        "auto_ets",
+        "auto_arima",
+        "auto_theta",
+    ]
+    assert results["settings"]["season"] == 7
+    entry = results["tasks"][0]
+    assert [b["model"] for b in entry["baselines"]] == [
+        "seasonal_naive",
+        "auto_ets",
+        "auto_arima",
+        "auto_theta",
+    ]
+    board = (out / "leaderboard.txt").read_text()
+    assert board in text
+    for b in entry["baselines"]:
+        assert b["model"] in board
+    assert "seasonal naive (m=7)" in board and "DM p" in board

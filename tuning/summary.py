@@ -47,7 +47,9 @@ def _panel_scores(setup, forecaster):
     quantiles = setup.plan.settings.quantiles
     for split, windows in zip(("val", "test"), setup.task.windows[1:]):
         predictions = predict_windows(forecaster, windows)
-        pooled = panel_scores(windows, predictions, quantiles)["pooled"]
+        seasons = setup.plan.seasons
+        pooled = panel_scores(windows, predictions, quantiles, seasons)
+        pooled = pooled["pooled"]
         scores.update({f"{split}_{k}": v for k, v in pooled.items()})
     return scores
 
