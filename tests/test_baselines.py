@@ -543,3 +543,64 @@ def test_compare_command_prints_and_writes_the_baselines(tmp_path):
     for b in entry["baselines"]:
         assert b["model"] in board
     assert "seasonal naive (m=7)" in board and "DM p" in board
+
+
+@pytest.mark.backend_free
+def test_a_baseline_that_cannot_run_says_why():
+    """Too short for the season: statsforecast's SeasonalNaive gives NaN
+    (with a warning), its AutoETS raises; each becomes a reason, and the
+    leaderboard prints it instead of a row."""
+    from keras_seqlab.experiments.reports import format_leaderboard
+    from keras_seqlab.forecasting.baselines import Baselines
+    from keras_seqlab.forecasting.baselines import Job
+
+    runner = Baselines(("seasonal_naive", "auto_ets"))
+    job = Job("S9", np.arange(5.0), np.array([4]), 4, season=7)
+    naive = runner.run("seasonal_naive", [job], 2)
+    assert naive.forecasts is None
+    assert naive.reason.startswith("seasonal_naive gave no finite forecast")
+    assert "S9" in naive.reason and "season 7" in naive.reason
+    ets = runner.run("auto_ets", [job], 2)
+    assert ets.forecasts is None and "auto_ets failed on S9" in ets.reason
+    fine = runner.run(
+        "seasonal_naive", [Job("S1", np.arange(20.0), [14], 14, 7)], 2
+    )
+    np.testing.assert_array_equal(fine.forecasts, [[7.0, 8.0]])
+    results = {
+        "metric": "rmse",
+        "description": "d",
+        "keras": "3",
+        "backend": "b",
+        "settings": dict(
+            seed=1,
+            epochs=1,
+            patience=1,
+            batch_size=1,
+            units=1,
+            limit=None,
+            baselines=["seasonal_naive"],
+            season=7,
+        ),
+        "tasks": [
+            {
+                "task": "one_step",
+                "description": "d",
+                "head": "h",
+                "horizon": 1,
+                "samples": dict(train=1, val=1, test=1),
+                "results": [],
+                "skipped": [],
+                "best_baseline": None,
+                "baselines": [
+                    {
+                        "model": "auto_ets",
+                        "label": "auto_ets",
+                        "reason": ets.reason,
+                        "seconds": 0.0,
+                    }
+                ],
+            }
+        ],
+    }
+    board = format_leaderboard(results)
+    assert f"auto_ets did not run: {ets.reason}" in board

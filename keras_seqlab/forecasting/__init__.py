@@ -1,4 +1,6 @@
-"""Forecasting: saved forecasters in original units, forecasts, metrics."""
+"""Forecasting: saved forecasters in original units, forecasts, metrics,
+backtests, classical baselines (`baselines`) and their comparison
+(`significance`)."""
 
 from keras_seqlab.forecasting.backtesting import backtest
 from keras_seqlab.forecasting.backtesting import format_backtest
@@ -16,6 +18,7 @@ from keras_seqlab.forecasting.metrics import interval_width
 from keras_seqlab.forecasting.metrics import last_time_step_mse
 from keras_seqlab.forecasting.metrics import mae
 from keras_seqlab.forecasting.metrics import mase
+from keras_seqlab.forecasting.metrics import naive_scale
 from keras_seqlab.forecasting.metrics import pinball
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
@@ -23,6 +26,8 @@ from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_scores
 from keras_seqlab.forecasting.panel import predict_windows
 from keras_seqlab.forecasting.panel_forecast import forecast_panel
+from keras_seqlab.forecasting.significance import diebold_mariano
+from keras_seqlab.forecasting.significance import skill
 
 __all__ = [
     "LastTimeStepMSE",
@@ -35,6 +40,9 @@ __all__ = [
     "last_time_step_mse",
     "mae",
     "mase",
+    "naive_scale",
+    "diebold_mariano",
+    "skill",
     "panel_scores",
     "pinball",
     "predict_windows",
