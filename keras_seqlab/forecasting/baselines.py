@@ -143,7 +143,7 @@ class Baselines:
         if key not in self._fits:
             model = self._new(name, job.season)
             model.fit(job.values[: job.fit_end])
-            # The key holds the series' identity only while it lives.
+            # Kept with the fit, the values keep their id() unique.
             self._fits[key] = (model, job.values)
         model = self._fits[key][0]
         return model.forward(job.values[:origin], h=horizon, level=level)
