@@ -408,7 +408,15 @@ def test_backtest_long_tables(tmp_path):
         mase_rows["lin"], [f["mase"] for f in result["folds"]]
     )
     assert result["best_baseline"] in ("seasonal_naive", "auto_ets")
-    assert math.isfinite(result["skill"])
+    assert math.isfinite(result["skill"]) and result["notes"] == []
+    flat = frame.assign(y=5.0)
+    again = backtest(model, flat, folds=2, baselines="seasonal_naive")
+    assert math.isnan(again["mean"]["mase"])
+    assert again["notes"] == [
+        "MASE is NaN for y: the seasonal naive error of the rows before an "
+        "origin is 0 or undefined (constant, or too few rows)."
+    ]
+    assert again["notes"][0] in keras_seqlab.forecasting.format_backtest(again)
 
 
 def test_panel_backtest_long_table(tmp_path):

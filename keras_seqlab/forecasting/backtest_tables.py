@@ -12,7 +12,8 @@ adds to the backtest's result:
   (averaged over the series) against the best baseline's; the folds'
   origins are `horizon` apart, so their forecasts do not overlap;
 - `cv` and `cv_metrics`: the forecasts and metrics tables of
-  `cv_table` (DataFrames with pandas).
+  `cv_table` (DataFrames with pandas);
+- `notes`: a line naming the series whose MASE is NaN, if any.
 """
 
 import dataclasses
@@ -131,6 +132,19 @@ def compare_origins(result, origins, model, forecasts, quantiles, run):
         )
     result["cv"] = records.forecasts()
     result["cv_metrics"] = records.metrics([model, *ran])
+    undefined = sorted(
+        {i for i, v in zip(origins.ids, origins.scales) if not v > 0}
+    )
+    result["notes"] = (
+        [
+            f"MASE is NaN for {', '.join(undefined[:5])}"
+            f"{', ...' if len(undefined) > 5 else ''}: the seasonal naive "
+            "error of the rows before an origin is 0 or undefined "
+            "(constant, or too few rows)."
+        ]
+        if undefined
+        else []
+    )
     result["best_baseline"] = None
     if not ran:
         return result
@@ -148,11 +162,11 @@ def compare_origins(result, origins, model, forecasts, quantiles, run):
 
 
 def format_baselines(result):
-    """The baselines' pooled scores and the model's skill, as text lines
-    (none without baselines)."""
+    """The baselines' pooled scores and the model's skill, and the notes,
+    as text lines."""
     found = result.get("baselines") or {}
     if not found:
-        return []
+        return list(result.get("notes", []))
     lines = [
         "",
         "baselines (statsforecast, fit at every origin on the same rows; "
@@ -174,4 +188,4 @@ def format_baselines(result):
             f"skill against {best} (lowest RMSE): {result['skill']:+.1f}% "
             f"RMSE; Diebold-Mariano p {shown} over the folds"
         )
-    return lines
+    return lines + list(result.get("notes", []))
