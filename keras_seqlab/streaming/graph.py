@@ -291,6 +291,8 @@ def rule_for(layer, inputs, shapes, kwargs, options):
         "return_attention_weights"
     ):
         rules.refuse(layer, "attention scores are not returned step by step")
+    if rules.steps_itself(layer):
+        return rules.Protocol(layer, shape)
     if isinstance(layer, keras.layers.RNN):
         return rules.Recurrent(layer, shape)
     if isinstance(layer, WaveNet):
@@ -336,8 +338,9 @@ def rule_for(layer, inputs, shapes, kwargs, options):
     rules.refuse(
         layer,
         "it is not known to be causal (stream knows the recurrent layers, "
-        "WaveNet, causal attention and convolutions, and layers that act "
-        "on each step alone)",
+        "WaveNet, causal attention and convolutions, layers that act on "
+        "each step alone, and layers that define initial_step_state and "
+        "step, the step protocol)",
     )
 
 

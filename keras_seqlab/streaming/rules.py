@@ -108,6 +108,56 @@ class Rule:
         raise NotImplementedError
 
 
+def steps_itself(layer):
+    """Whether `layer` follows the step protocol: it defines
+    `initial_step_state(batch_size, dtype)` and `step(x_t, state, mask)`."""
+    return callable(getattr(layer, "initial_step_state", None)) and callable(
+        getattr(layer, "step", None)
+    )
+
+
+class Protocol(Rule):
+    """A layer that steps itself (the step protocol), a user's own causal
+    layer included:
+
+        initial_step_state(batch_size, dtype) -> [tensor, ...]
+        step(x_t, state, mask=None) -> (y_t, new_state)
+
+    `x_t` is one step `(batch, features)`, `mask` None or a boolean
+    `(batch,)` (False where the step is padding: the layer keeps its state
+    there, as its `call` does with a mask); `y_t` is the step of a sequence
+    output, or the value for the sequence ending here when the layer
+    reduces the time axis (its output has one axis less than its input).
+    The Keras mask passes on to a sequence output if the layer
+    `supports_masking`.
+    """
+
+    def __init__(self, layer, shape):
+        super().__init__(layer)
+        self.state_count = len(layer.initial_step_state(1, "float32"))
+        out = layer.compute_output_shape(tuple(shape))
+        self.timed_out = len(out) == len(shape)
+
+    def initial_state(self, batch, dtype):
+        return list(self.layer.initial_step_state(batch, dtype))
+
+    def step(self, inputs, state):
+        value = inputs
+        if not value.timed:
+            refuse(self.layer, "its input was reduced over time already")
+        y, new = self.layer.step(value.tensor, list(state), mask=value.mask)
+        if len(new) != self.state_count:
+            refuse(
+                self.layer,
+                f"its step returned {len(new)} state tensor(s), its "
+                f"initial_step_state {self.state_count}",
+            )
+        if not self.timed_out:
+            return [Value(y, None, False)], list(new)
+        mask = value.mask if self.layer.supports_masking else None
+        return [Value(y, mask, True)], list(new)
+
+
 class Static(Rule):
     """A layer after the sequence was reduced: called as it is."""
 
