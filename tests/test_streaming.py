@@ -344,3 +344,36 @@ def test_compiled_step_reads_weights_changed_since():
     np.testing.assert_allclose(
         first, to_numpy(model(x))[:, 0], atol=TOL, rtol=0
     )
+
+
+@pytest.mark.parametrize("cell", ["gru", "peephole_lstm"])
+def test_token_classifiers_stream(cell):
+    """`build_classifier` (Embedding with mask_zero, two recurrent layers,
+    a Dense head) steps token by token: each step's output is the model's
+    for the tokens so far, padding (token 0) skipped."""
+    model = ks.build_classifier(20, 3, cell=cell, units=4, depth=2, embed_dim=5)
+    tokens = np.random.default_rng(0).integers(1, 20, size=(3, T))
+    tokens[1, :3] = 0  # left padding
+    tokens[0, 4] = 0  # a hole
+    y, _ = stream(model).run(tokens)
+    expected = _prefix_outputs(model, tokens)
+    np.testing.assert_allclose(to_numpy(y)[:, PREFIXES], expected, atol=TOL)
+    s = stream(model)
+    y_t, state = s.step(tokens[:, 0], s.initial_state(3))
+    assert tuple(y_t.shape) == (3, 3)
+    with pytest.raises(ValueError, match=r"shape \(batch\), got \(3, 1\)"):
+        s.step(tokens[:, :1], state)
+
+
+def test_prelu_streams_when_shared_over_time():
+    shared = keras.Sequential(
+        [keras.Input((T, F)), layers.Dense(4), layers.PReLU(shared_axes=[1])]
+    )
+    shared.layers[-1].alpha.assign(np.full((1, 4), 0.3, "float32"))
+    x = _sequences()
+    np.testing.assert_allclose(
+        _streamed(shared, x), to_numpy(shared(x)), atol=TOL
+    )
+    per_step = keras.Sequential([keras.Input((T, F)), layers.PReLU(name="p")])
+    with pytest.raises(ValueError, match="'p'.*shared_axes=\\[1\\]"):
+        stream(per_step)

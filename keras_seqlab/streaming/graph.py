@@ -333,6 +333,14 @@ def rule_for(layer, inputs, shapes, kwargs, options):
         if 1 in [a % len(shape) for a in _axes(layer.axis)]:
             rules.refuse(layer, "it normalizes over the time axis")
         return rules.Pointwise(layer, kwargs)
+    if isinstance(layer, keras.layers.PReLU):
+        if 1 not in _axes(layer.shared_axes or []):
+            rules.refuse(
+                layer,
+                "its slopes differ per time step (pass shared_axes=[1] to "
+                "share them over time)",
+            )
+        return rules.Pointwise(layer, kwargs)
     if isinstance(layer, rules.POINTWISE):
         return rules.Pointwise(layer, kwargs)
     rules.refuse(

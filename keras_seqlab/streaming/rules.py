@@ -40,6 +40,7 @@ POINTWISE = (
     keras.layers.LeakyReLU,
     keras.layers.ELU,
     keras.layers.Masking,
+    keras.layers.Embedding,
     keras.layers.Identity,
     keras.layers.Rescaling,
     keras.layers.Add,
@@ -209,7 +210,10 @@ class Pointwise(Rule):
         if has_mask and self.layer.supports_masking:
             mask = self.layer.compute_mask(tensors, masks)
             mask = keras.tree.flatten(mask)[0] if mask is not None else None
-        elif isinstance(self.layer, keras.layers.Masking):
+        elif isinstance(
+            self.layer, (keras.layers.Masking, keras.layers.Embedding)
+        ):
+            # The layers that make a mask (Embedding with mask_zero).
             mask = self.layer.compute_mask(tensors, None)
         if not self.timed_out:
             return [Value(y, None, False) for y in outputs], []

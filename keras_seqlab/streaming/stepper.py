@@ -24,12 +24,18 @@ def _check_model(model):
             "build or call it first."
         )
     for tensor in model.inputs:
-        if len(tensor.shape) != 3:
+        if len(tensor.shape) not in (2, 3):
             raise ValueError(
                 f"{OWNER}: model {model.name!r} takes inputs of shape "
                 f"{tuple(tensor.shape)}; a sequence model takes (batch, "
-                "timesteps, features)."
+                "timesteps, features), or (batch, timesteps) token ids."
             )
+
+
+def _step_shape(features):
+    """The shape of one step of an input: `(features,)`, or `()` for
+    token ids (an input without a feature axis)."""
+    return () if features is None else (features,)
 
 
 def _check_max_length(max_length):
@@ -71,7 +77,11 @@ class StepLayer(keras.layers.Layer):
         _check_model(model)
         self.source = model
         self.max_length = _check_max_length(max_length)
-        self.features = [int(t.shape[-1]) for t in model.inputs]
+        # Per input: its features, or None for token ids (batch, T).
+        self.features = [
+            int(t.shape[-1]) if len(t.shape) == 3 else None
+            for t in model.inputs
+        ]
         self.graph = Graph(
             model,
             [Value(None, None, True) for _ in model.inputs],
@@ -85,7 +95,11 @@ class StepLayer(keras.layers.Layer):
         self.built = True
 
     def initial_state(self, batch_size, dtype=None):
-        dtype = dtype or self.source.inputs[0].dtype
+        if dtype is None:
+            # The input's float type; token ids (ints) keep float state.
+            dtype = self.source.inputs[0].dtype
+            if "float" not in str(dtype):
+                dtype = keras.backend.floatx()
         return self.graph.initial_state(batch_size, dtype)
 
     def step(self, inputs, state, mask=None):
@@ -107,7 +121,10 @@ class StepLayer(keras.layers.Layer):
         # The outputs' shapes come from one step on a batch of one; the
         # state keeps the shapes it came in with.
         batch = inputs[0].shape[0]
-        probe = [ops.zeros((1, f)) for f in self.features]
+        probe = [
+            ops.zeros((1, *_step_shape(f)), t.dtype)
+            for f, t in zip(self.features, self.source.inputs)
+        ]
         outputs, _ = self.step(probe, self.initial_state(1))
         return [
             keras.KerasTensor((batch,) + tuple(y.shape[1:]), y.dtype)
@@ -169,15 +186,19 @@ class Stepper:
                 f"inputs, got {len(xs)}."
             )
         checked = []
-        for x, features in zip(xs, self.layer.features):
+        for x, features, spec in zip(
+            xs, self.layer.features, self.model.inputs
+        ):
             if not ops.is_tensor(x):
                 # Converted by the step itself (inside jit, where a NumPy
                 # array costs nothing extra).
-                x = np.asarray(x, dtype=self.model.inputs[0].dtype)
-            if len(x.shape) != 2 or x.shape[-1] != features:
+                x = np.asarray(x, dtype=spec.dtype)
+            shape = _step_shape(features)
+            if len(x.shape) != 1 + len(shape) or tuple(x.shape[1:]) != shape:
                 raise ValueError(
-                    f"{OWNER}: a step takes inputs of shape (batch, "
-                    f"{features}), got {tuple(x.shape)}."
+                    f"{OWNER}: a step takes inputs of shape (batch"
+                    f"{''.join(f', {d}' for d in shape)}), got "
+                    f"{tuple(x.shape)}."
                 )
             checked.append(x)
         return checked
@@ -237,11 +258,14 @@ class Stepper:
     def run(self, sequence, mask=None, state=None):
         """Steps through `sequence` `(batch, T, features)`: returns the
         stacked outputs `(batch, T, …)` and the state after the last step."""
-        sequence = np.asarray(sequence, dtype="float32")
-        if sequence.ndim != 3:
+        spec = self.model.inputs[0]
+        sequence = np.asarray(sequence, dtype=spec.dtype)
+        if sequence.ndim != len(spec.shape):
+            what = "features" if len(spec.shape) == 3 else "token ids"
             raise ValueError(
-                f"{OWNER}: `run` takes (batch, timesteps, features), got "
-                f"shape {sequence.shape}."
+                f"{OWNER}: `run` takes (batch, timesteps"
+                f"{', features' if len(spec.shape) == 3 else ''}) "
+                f"({what}), got shape {sequence.shape}."
             )
         if state is None:
             state = self.initial_state(sequence.shape[0])
@@ -260,8 +284,14 @@ class Stepper:
         `[y_t, *new_state]` (save it as `.keras`; it loads in safe mode)."""
         state = self.initial_state(1)
         inputs = [
-            keras.Input((f,), name=f"x_t_{i}" if i else "x_t")
-            for i, f in enumerate(self.layer.features)
+            keras.Input(
+                _step_shape(f),
+                dtype=spec.dtype,
+                name=f"x_t_{i}" if i else "x_t",
+            )
+            for i, (f, spec) in enumerate(
+                zip(self.layer.features, self.model.inputs)
+            )
         ]
         state_inputs = [
             keras.Input(
@@ -420,9 +450,14 @@ def stream(model, max_length=None, jit=True):
         model: a Functional or Sequential Keras model whose layers are all
             causal: this package's recurrent layers, WaveNet blocks and
             stacks, causal `AttentionBlock`s, `PositionalEncoding`,
-            `AttentionPooling`, Keras's RNN layers, causal `Conv1D`, and
+            `AttentionPooling`, Keras's RNN layers, causal `Conv1D`,
             layers that act on each step alone (Dense, TimeDistributed,
-            Dropout, LayerNormalization, Masking, …).
+            Dropout, LayerNormalization, Masking, Embedding, PReLU shared
+            over time, …), and any layer that defines the step protocol,
+            `initial_step_state(batch_size, dtype)` and `step(x_t, state,
+            mask=None)` (see `keras_seqlab.streaming.rules.Protocol`). Its
+            inputs are `(batch, T, features)`, or `(batch, T)` token ids
+            (a step is then `(batch,)`).
         max_length: None (attention caches every step), or the most steps
             a causal attention block's cache keeps (fixed shapes, so a
             jit-compiled step compiles once; beyond it, sliding-window
