@@ -55,6 +55,7 @@ def test_every_case_runs_forward_and_gradient_setups():
         "wavenet",
         "attention_block",
         "attention_pooling",
+        "tcn",
     }
 
 
@@ -84,3 +85,51 @@ def test_padding_masks_have_both_padded_and_full_rows():
     assert left[0].all() and right[0].all()
     assert not left[1, 0] and left[1, -1]
     assert right[1, 0] and not right[1, -1]
+
+
+# Public classes of keras_seqlab.layers that are not a layer family with a
+# reference of its own, and why.
+NOT_FAMILIES = {
+    "CellRNN": "a base class: every recurrent family's cases run it",
+    "SeqlabRNN": "a base class: every recurrent family's cases run it",
+    "RecurrentCell": "a base class of the cells",
+    "LayerNormSimpleRNNCell": "the Addons name of LNSimpleRNNCell(form="
+    "'addons'), whose cases run; tests/test_addons_cells.py checks the name",
+    "Persistence": "no weights; tests/test_models.py checks its values",
+    "PositionalEncoding": "fixed sinusoids, checked in tests/test_attention.py",
+    "ForecastSpec": "metadata, an identity on its input",
+    "ConformalInterval": "a forecasting head: tests/test_conformal.py",
+    "QuantileHead": "a forecasting head: tests/test_quantiles.py",
+    "RepeatQuantiles": "a forecasting head: tests/test_quantiles.py",
+    "Rescale": "a forecasting head: tests/test_forecasting.py",
+    "WindowStandardize": "a forecasting head: tests/test_panel_models.py",
+}
+
+
+def test_every_public_layer_has_reference_cases():
+    """A new public layer (or cell) fails here until its module declares
+    REFERENCE_CASES (or it is named above, with the reason)."""
+    import keras
+
+    from keras_seqlab import layers
+
+    covered = set()
+    for case in check.CASES:
+        covered.add(case.layer)
+        cell = getattr(case.layer, "cell_class", None)
+        if cell is not None:
+            covered.add(cell)
+    public = {
+        name: getattr(layers, name)
+        for name in layers.__all__
+        if isinstance(getattr(layers, name), type)
+        and issubclass(getattr(layers, name), keras.layers.Layer)
+    }
+    missing = [
+        name
+        for name, cls in public.items()
+        if name not in NOT_FAMILIES
+        and not any(issubclass(c, cls) or c is cls for c in covered)
+    ]
+    assert not missing, f"public layers without reference cases: {missing}"
+    assert not set(NOT_FAMILIES) - set(public)

@@ -165,7 +165,10 @@ def test_seqlab_check_refuses_an_unwritable_cache_dir(tmp_path):
 def test_seqlab_check_lists_and_rejects_unknown_cells():
     listed = _seqlab("check", "--list")
     assert listed.returncode == 0
-    assert "GRUVariant gru3" in listed.stdout.splitlines()
+    names = listed.stdout.splitlines()
+    assert "GRUVariant gru3" in names
+    # Every layer family, TCN's included (declared by its module alone).
+    assert {"TCN", "TCNBlock k3 d2", "WaveNetBlock gated"} <= set(names)
     unknown = _seqlab("check", "--cells", "NoSuchCell")
     assert unknown.returncode == 2
     assert "unknown cell 'NoSuchCell'" in unknown.stderr

@@ -7,17 +7,14 @@ import inspect
 import keras
 import numpy as np
 import pytest
-from keras import ops
 
 import keras_seqlab
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.layers.tcn import TCNBlock
 from keras_seqlab.layers.tcn_stack import TCN
 from keras_seqlab.reference import tcn as ref_tcn
-from keras_seqlab.reference import value_and_grad
 from keras_seqlab.testing.comparison import max_error
-from keras_seqlab.testing.comparison import sgd_gradients
-from keras_seqlab.testing.comparison import weighted_sum
+from keras_seqlab.testing.families import tcn_params
 
 TOL = 1e-5
 FAST = {"kernel_initializer": "zeros"}
@@ -171,57 +168,9 @@ def test_go_backwards_runs_on_the_reversed_sequence():
 # -- against the reference ----------------------------------------------------
 
 
-def block_params(block):
-    """The reference's dict: weight paths below the block, nested lists."""
-    prefix = block.path + "/"
-    return {
-        w.path[len(prefix) :]: keras.ops.convert_to_numpy(w)
-        .astype("float64")
-        .tolist()
-        for w in block.weights
-    }
-
-
-def _norm(layer):
-    for name in ("batch", "layer", "weight"):
-        if getattr(layer, f"use_{name}_norm"):
-            return name
-    return None
-
-
-def reference_outputs(layer, params, xs, masks, training):
-    activation = keras.activations.serialize(layer.activation)
-    if isinstance(layer, TCN):
-        y = ref_tcn.tcn_stack(
-            params,
-            xs,
-            [b.dilation_rate for b in layer.blocks],
-            layer.padding,
-            activation,
-            _norm(layer),
-            layer.use_skip_connections,
-            layer.return_sequences,
-            layer.go_backwards,
-            training,
-            masks,
-        )
-        return [y]
-    return list(
-        ref_tcn.tcn_block(
-            params[0],
-            xs,
-            layer.dilation_rate,
-            layer.padding,
-            activation,
-            _norm(layer),
-            training,
-            masks,
-        )
-    )
-
-
-def _blocks(layer):
-    return layer.blocks if isinstance(layer, TCN) else [layer]
+# TCNBlock and TCN against the reference, values and gradients, are the
+# cases `keras_seqlab.layers.tcn` and `tcn_stack` declare (REFERENCE_CASES):
+# tests/test_against_reference.py and `seqlab check` run them.
 
 
 def _make(cls, kwargs, channels, steps, seed=0):
@@ -236,177 +185,8 @@ def _make(cls, kwargs, channels, steps, seed=0):
     return layer
 
 
-def _mask(side, batch, steps):
-    mask = np.ones((batch, steps), bool)
-    if side == "left":
-        mask[1, :3] = False
-    elif side == "right":
-        mask[1, steps - 3 :] = False
-    return mask
-
-
-def _keras_outputs(layer, x, mask, training):
-    m = None if mask is None else ops.convert_to_tensor(mask)
-    out = layer(ops.convert_to_tensor(x), mask=m, training=training)
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
 BLOCK = {"filters": 4}
 STACK = {"nb_filters": 4, "dilations": (1, 2)}
-# (class, arguments, input channels, mask side, training, gradients)
-REFERENCE_CASES = [
-    (
-        TCNBlock,
-        {**BLOCK, "kernel_size": 3, "dilation_rate": 2},
-        3,
-        None,
-        False,
-        True,
-    ),
-    (TCNBlock, {**BLOCK, "kernel_size": 2}, 4, "left", False, True),
-    (
-        TCNBlock,
-        {**BLOCK, "padding": "same", "dilation_rate": 2},
-        3,
-        "right",
-        False,
-        True,
-    ),
-    (
-        TCNBlock,
-        {**BLOCK, "kernel_size": 2, "padding": "same"},
-        3,
-        None,
-        False,
-        False,
-    ),
-    (TCNBlock, {**BLOCK, "use_batch_norm": True}, 3, None, False, True),
-    (TCNBlock, {**BLOCK, "use_batch_norm": True}, 3, None, True, False),
-    (TCNBlock, {**BLOCK, "use_layer_norm": True}, 3, "left", False, True),
-    (TCNBlock, {**BLOCK, "use_weight_norm": True}, 3, None, False, True),
-    (
-        TCNBlock,
-        {**BLOCK, "use_bias": False, "activation": "tanh"},
-        4,
-        None,
-        False,
-        True,
-    ),
-    (TCN, STACK, 3, None, False, True),
-    (
-        TCN,
-        {**STACK, "return_sequences": True, "nb_stacks": 2, "kernel_size": 2},
-        3,
-        None,
-        False,
-        False,
-    ),
-    (TCN, {**STACK, "use_skip_connections": False}, 3, "right", False, True),
-    (TCN, {**STACK, "padding": "same"}, 3, "left", False, True),
-    (
-        TCN,
-        {**STACK, "padding": "same", "return_sequences": True},
-        3,
-        None,
-        False,
-        False,
-    ),
-    (
-        TCN,
-        {**STACK, "go_backwards": True, "return_sequences": True},
-        3,
-        "left",
-        False,
-        True,
-    ),
-    (TCN, {**STACK, "go_backwards": True}, 3, "right", False, False),
-    (
-        TCN,
-        {**STACK, "use_batch_norm": True, "return_sequences": True},
-        3,
-        None,
-        True,
-        False,
-    ),
-    (TCN, {**STACK, "use_layer_norm": True}, 3, None, False, True),
-    (
-        TCN,
-        {**STACK, "use_weight_norm": True, "return_sequences": True},
-        3,
-        "left",
-        False,
-        True,
-    ),
-    (
-        TCN,
-        {
-            "nb_filters": [3, 5],
-            "dilations": (1, 2),
-            "use_skip_connections": False,
-        },
-        3,
-        None,
-        False,
-        True,
-    ),
-]
-
-
-def _case_id(case):
-    cls, kwargs, channels, side, training = case[:5]
-    extra = [f"{k}={v}" for k, v in kwargs.items() if k not in ("filters",)]
-    return "-".join(
-        [cls.__name__, *extra, f"C{channels}", str(side), f"train={training}"]
-    )
-
-
-@pytest.mark.parametrize(
-    "case", REFERENCE_CASES, ids=[_case_id(c) for c in REFERENCE_CASES]
-)
-def test_matches_the_reference(case):
-    cls, kwargs, channels, side, training, gradients = case
-    batch, steps = 2, 8
-    layer = _make(cls, kwargs, channels, steps)
-    rng = np.random.default_rng(3)
-    x = rng.uniform(-1, 1, (batch, steps, channels)).astype("float32")
-    mask = None if side is None else _mask(side, batch, steps)
-    masks = None if mask is None else mask.tolist()
-    params = [block_params(b) for b in _blocks(layer)]
-    expected = reference_outputs(layer, params, x.tolist(), masks, training)
-    got = [
-        keras.ops.convert_to_numpy(o)
-        for o in _keras_outputs(layer, x, mask, training)
-    ]
-    assert max_error(got, expected) < TOL
-    if not gradients:
-        return
-    out_weights = [rng.uniform(-1, 1, o.shape).astype("float32") for o in got]
-
-    def reference_loss(params, xs):
-        outs = reference_outputs(layer, params, xs, masks, training)
-        return sum((weighted_sum(o, w) for o, w in zip(outs, out_weights)), 0.0)
-
-    _, (ref_params, ref_x) = value_and_grad(reference_loss, params, x.tolist())
-
-    def keras_loss(x):
-        outs = _keras_outputs(layer, x, mask, training)
-        return sum(
-            ops.sum(o * ops.convert_to_tensor(w))
-            for o, w in zip(outs, out_weights)
-        )
-
-    grads = sgd_gradients(keras_loss, [x], layer)
-    blocks = _blocks(layer)
-    expected_grads = [ref_x]
-    for i, b in enumerate(blocks):
-        prefix = b.path + "/"
-        expected_grads += [
-            ref_params[i][w.path[len(prefix) :]] for w in b.trainable_weights
-        ]
-    assert [w.path for b in blocks for w in b.trainable_weights] == [
-        w.path for w in layer.trainable_weights
-    ]
-    assert max_error(grads, expected_grads) < TOL
 
 
 def test_the_reference_comparison_can_fail():
@@ -414,7 +194,7 @@ def test_the_reference_comparison_can_fail():
     layer = _make(TCN, {**STACK, "use_layer_norm": True}, 3, 8)
     x = np.random.default_rng(3).uniform(-1, 1, (2, 8, 3)).astype("float32")
     got = [keras.ops.convert_to_numpy(layer(x))]
-    params = [block_params(b) for b in layer.blocks]
+    params = [tcn_params(b) for b in layer.blocks]
     for wrong in (
         {"norm": None},
         {"padding": "same"},

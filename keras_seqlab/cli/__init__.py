@@ -391,7 +391,9 @@ def build_parser():
         "--cells", help="comma-separated cell names (default: all)"
     )
     check.add_argument(
-        "--list", action="store_true", help="list the cell names and exit"
+        "--list",
+        action="store_true",
+        help="list the reference cases (every layer family) and exit",
     )
     check.add_argument(
         "--cache-dir",

@@ -340,3 +340,51 @@ def _column_norm(kernel):
     """‖V‖ per output channel: √max(Σ_{j,c} V_jcf², 1e-12), shape (F,)."""
     squares = ops.sum(ops.square(kernel), axis=(0, 1))
     return ops.sqrt(ops.maximum(squares, NORM_FLOOR))
+
+
+def _case(name, kwargs, channels, mask=None, gradients=True, training=False):
+    """A reference case of `seqlab check` (`testing.reference_check`): a
+    block of 4 filters on (2, 8, channels) inputs."""
+    setup = {
+        "batch": 2,
+        "timesteps": 8,
+        "input_dim": channels,
+        "mask": mask,
+    }
+    return {
+        "kind": "tcn",
+        "name": name,
+        "layer": TCNBlock,
+        "layer_kwargs": {"filters": 4, **kwargs},
+        "step_options": {"training": training},
+        "forward_setups": () if gradients else (setup,),
+        "gradient_setups": (setup,) if gradients else (),
+    }
+
+
+REFERENCE_CASES = (
+    _case("TCNBlock k3 d2", {"kernel_size": 3, "dilation_rate": 2}, 3),
+    _case("TCNBlock k2", {"kernel_size": 2}, 4, "left"),
+    _case(
+        "TCNBlock same d2", {"padding": "same", "dilation_rate": 2}, 3, "right"
+    ),
+    _case(
+        "TCNBlock same k2",
+        {"kernel_size": 2, "padding": "same"},
+        3,
+        gradients=False,
+    ),
+    _case("TCNBlock batch norm", {"use_batch_norm": True}, 3),
+    _case(
+        "TCNBlock batch norm, training",
+        {"use_batch_norm": True},
+        3,
+        gradients=False,
+        training=True,
+    ),
+    _case("TCNBlock layer norm", {"use_layer_norm": True}, 3, "left"),
+    _case("TCNBlock weight norm", {"use_weight_norm": True}, 3),
+    _case(
+        "TCNBlock tanh, no bias", {"use_bias": False, "activation": "tanh"}, 4
+    ),
+)

@@ -282,3 +282,60 @@ class TCN(ConvArguments):
             "seed": self.seed,
         }
         return {**super().get_config(), **config}
+
+
+STACK = {"nb_filters": 4, "dilations": (1, 2)}
+
+
+def _case(name, kwargs, mask=None, gradients=True, training=False):
+    """A reference case of `seqlab check` (`testing.reference_check`): a
+    stack on (2, 8, 3) inputs."""
+    setup = {"batch": 2, "timesteps": 8, "input_dim": 3, "mask": mask}
+    return {
+        "kind": "tcn",
+        "name": name,
+        "layer": TCN,
+        "layer_kwargs": {**STACK, **kwargs},
+        "step_options": {"training": training},
+        "forward_setups": () if gradients else (setup,),
+        "gradient_setups": (setup,) if gradients else (),
+    }
+
+
+REFERENCE_CASES = (
+    _case("TCN", {}),
+    _case(
+        "TCN 2 stacks k2, sequences",
+        {"return_sequences": True, "nb_stacks": 2, "kernel_size": 2},
+        gradients=False,
+    ),
+    _case("TCN no skips", {"use_skip_connections": False}, "right"),
+    _case("TCN same", {"padding": "same"}, "left"),
+    _case(
+        "TCN same, sequences",
+        {"padding": "same", "return_sequences": True},
+        gradients=False,
+    ),
+    _case(
+        "TCN backwards, sequences",
+        {"go_backwards": True, "return_sequences": True},
+        "left",
+    ),
+    _case("TCN backwards", {"go_backwards": True}, "right", gradients=False),
+    _case(
+        "TCN batch norm, sequences, training",
+        {"use_batch_norm": True, "return_sequences": True},
+        gradients=False,
+        training=True,
+    ),
+    _case("TCN layer norm", {"use_layer_norm": True}),
+    _case(
+        "TCN weight norm, sequences",
+        {"use_weight_norm": True, "return_sequences": True},
+        "left",
+    ),
+    _case(
+        "TCN filters per block, no skips",
+        {"nb_filters": [3, 5], "use_skip_connections": False},
+    ),
+)

@@ -3,9 +3,11 @@
 WaveNetBlock and WaveNet against `reference.wavenet_block` and
 `reference.wavenet_stack`; AttentionBlock against
 `reference.attention_block`; AttentionPooling against
-`reference.additive_pooling`. Each `compare_*(case, setup, gradients)`
-returns a `Result`: the largest absolute forward and gradient errors
-(inputs and every trainable weight).
+`reference.additive_pooling`; TCNBlock and TCN against
+`reference.tcn.tcn_block` and `reference.tcn.tcn_stack` (in training
+mode where the case's `step_options` say `training`). Each
+`compare_*(case, setup, gradients)` returns a `Result`: the largest
+absolute forward and gradient errors (inputs and every trainable weight).
 """
 
 import keras
@@ -13,7 +15,9 @@ import numpy as np
 from keras import ops
 
 from keras_seqlab import reference
+from keras_seqlab.layers.tcn_stack import TCN
 from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.reference import tcn as ref_tcn
 from keras_seqlab.testing.comparison import Result
 from keras_seqlab.testing.comparison import cheap_initializers
 from keras_seqlab.testing.comparison import max_error
@@ -255,8 +259,132 @@ def compare_attention(case, setup, gradients=True):
     return result
 
 
+# TCN -------------------------------------------------------------------------
+
+
+def tcn_blocks(layer):
+    """The TCNBlocks of a TCN, or [the block itself]."""
+    return layer.blocks if isinstance(layer, TCN) else [layer]
+
+
+def tcn_params(block):
+    """The reference's dict of a block: weight paths below the block,
+    nested lists."""
+    prefix = block.path + "/"
+    return {
+        w.path[len(prefix) :]: to_numpy(w).astype("float64").tolist()
+        for w in block.weights
+    }
+
+
+def _tcn_norm(layer):
+    for name in ("batch", "layer", "weight"):
+        if getattr(layer, f"use_{name}_norm"):
+            return name
+    return None
+
+
+def tcn_reference(layer, params, xs, masks, training):
+    """[output] (a stack) or [residual, skip] (a block), batched lists."""
+    activation = keras.activations.serialize(layer.activation)
+    if isinstance(layer, TCN):
+        return [
+            ref_tcn.tcn_stack(
+                params,
+                xs,
+                [b.dilation_rate for b in layer.blocks],
+                layer.padding,
+                activation,
+                _tcn_norm(layer),
+                layer.use_skip_connections,
+                layer.return_sequences,
+                layer.go_backwards,
+                training,
+                masks,
+            )
+        ]
+    return list(
+        ref_tcn.tcn_block(
+            params[0],
+            xs,
+            layer.dilation_rate,
+            layer.padding,
+            activation,
+            _tcn_norm(layer),
+            training,
+            masks,
+        )
+    )
+
+
+def make_tcn(case, setup, rng):
+    """The case's layer, built, with random weights (positive variances
+    for batch normalization)."""
+    layer = case.layer(
+        **{**cheap_initializers(case.layer), **case.layer_kwargs}
+    )
+    layer.build((None, setup.timesteps, setup.input_dim))
+    layer.set_weights(
+        [
+            rng.uniform(0.5, 1.5, w.shape)
+            if "variance" in w.path
+            else rng.uniform(-0.6, 0.6, w.shape)
+            for w in layer.weights
+        ]
+    )
+    return layer
+
+
+def compare_tcn(case, setup, gradients=True):
+    rng, x, mask = _inputs(setup)
+    training = bool(case.step_options.get("training", False))
+    layer = make_tcn(case, setup, rng)
+    masks = None if mask is None else mask.tolist()
+    params = [tcn_params(b) for b in tcn_blocks(layer)]
+
+    def outputs(x):
+        out = _call(layer, x, mask, training=training)
+        return list(out) if isinstance(out, (tuple, list)) else [out]
+
+    expected = tcn_reference(layer, params, x.tolist(), masks, training)
+    got = [to_numpy(o) for o in outputs(x)]
+    result = Result(max_error(got, expected))
+    if not gradients:
+        return result
+    out_weights = [rng.uniform(-1, 1, o.shape).astype("float32") for o in got]
+
+    def reference_loss(params, xs):
+        outs = tcn_reference(layer, params, xs, masks, training)
+        return sum((weighted_sum(o, w) for o, w in zip(outs, out_weights)), 0.0)
+
+    _, (ref_params, ref_x) = reference.value_and_grad(
+        reference_loss, params, x.tolist()
+    )
+
+    def keras_loss(x):
+        return sum(
+            ops.sum(o * ops.convert_to_tensor(w))
+            for o, w in zip(outputs(x), out_weights)
+        )
+
+    grads = sgd_gradients(keras_loss, [x], layer)
+    blocks = tcn_blocks(layer)
+    in_order = [w for b in blocks for w in b.trainable_weights]
+    if [w.path for w in in_order] != [w.path for w in layer.trainable_weights]:
+        raise AssertionError("TCN weights are not in block order")
+    expected_grads = [ref_x]
+    for i, b in enumerate(blocks):
+        prefix = b.path + "/"
+        expected_grads += [
+            ref_params[i][w.path[len(prefix) :]] for w in b.trainable_weights
+        ]
+    result.gradient_error = max_error(grads, expected_grads)
+    return result
+
+
 COMPARE = {
     "wavenet": compare_wavenet,
     "attention_block": compare_attention,
     "attention_pooling": compare_attention,
+    "tcn": compare_tcn,
 }

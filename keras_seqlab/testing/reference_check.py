@@ -21,6 +21,7 @@ import dataclasses
 import importlib
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 
@@ -78,18 +79,25 @@ GRADIENT_SETUPS = [
     Setup(mask="left", go_backwards=True, return_sequences=False, seed=1),
 ]
 
-LAYER_MODULES = (
-    "ln_simple_rnn",
-    "peephole_lstm",
-    "gru_variants",
-    "min_rnn",
-    "ln_lstm",
-    "nas",
-    "esn",
-    "wavenet",
-    "wavenet_stack",
-    "attention",
-)
+
+def _layer_modules():
+    """The modules of `keras_seqlab.layers` that declare reference cases
+    (`REFERENCE_CASES`): a new layer family is checked by declaring its
+    cases, with no list here to edit."""
+    from keras_seqlab import layers
+
+    names = sorted(m.name for m in pkgutil.iter_modules(layers.__path__))
+    return tuple(
+        name
+        for name in names
+        if hasattr(
+            importlib.import_module(f"keras_seqlab.layers.{name}"),
+            "REFERENCE_CASES",
+        )
+    )
+
+
+LAYER_MODULES = _layer_modules()
 
 
 @dataclasses.dataclass(frozen=True)
