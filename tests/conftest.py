@@ -20,9 +20,9 @@ BACKEND = keras.backend.backend()
 if BACKEND == "jax":
     # The suite compiles thousands of small XLA programs; with the settings
     # `seqlab check` uses (LLVM at -O0, XLA:CPU's loop emitters), XLA
-    # compiles them in about half the time, and the reference tests on JAX
-    # took 142 s instead of 280 s. Set before JAX's first computation,
-    # when XLA reads XLA_FLAGS; subprocesses inherit them.
+    # compiles them in about half the time (benchmarks/README.md). Set
+    # before JAX's first computation, when XLA reads XLA_FLAGS;
+    # subprocesses inherit them.
     from keras_seqlab.testing.reference_check import jax_compile_settings
 
     jax_compile_settings(None)
@@ -68,7 +68,7 @@ def _isolate():
     """Fixed seeds; the global dtype policy restored after each test.
 
     No `keras.backend.clear_session()`: it runs a full garbage collection
-    (about 0.2 s a test) and no test depends on auto-generated names.
+    at every test, and no test depends on auto-generated names.
     """
     keras.utils.set_random_seed(1234)
     policy = keras.config.dtype_policy()

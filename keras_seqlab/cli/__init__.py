@@ -139,7 +139,7 @@ def _check_cache(args):
     return check.jax_compile_settings(folder)
 
 
-# The default run answers in minutes (measured in the README): at most
+# The default run answers in minutes: at most
 # QUICK_LIMIT windows a split, QUICK_EPOCHS epochs, and no seq-to-seq task
 # (its models are those of seq-to-vector); --full trains every task on
 # every window to convergence. QUICK_LIMIT is a multiple of the batch

@@ -345,12 +345,9 @@ _LAYER_DOC = """
       another model and is not offered.
     - `mode="auto"` (default): `resolved_mode` says which one runs. The
       rule: parallel when the backend's default device is an accelerator
-      (GPU, TPU, ...: what the scan is for; not measured here, no
-      accelerator was available), sequential on a CPU. Measured with
-      `benchmarks/min_rnn.py` on a shared 2-core CPU (Keras 3.15, training
-      step, batch 64, 16 features, 64 units, T = 128 and 1024), parallel
-      over sequential time: JAX 1.2-3.4x, TensorFlow (XLA) 1.9-3.5x,
-      PyTorch (one thread) 0.8-1.1x, i.e. no gain worth a rule there.
+      (GPU, TPU, ...: what the scan is for), sequential on a CPU, where
+      `benchmarks/min_rnn.py` found no gain worth a rule (its figures:
+      benchmarks/README.md).
 
     Mixed precision: the state is linear in the inputs (no squashing
     activation), so inputs of scale 100 give gradients near 1e4, and under

@@ -72,8 +72,9 @@ class NumpyZeros(keras.initializers.Initializer):
     """Zeros made by NumPy, for weights a comparison sets itself.
 
     On JAX every Keras initializer call runs eagerly, so each new shape
-    compiles XLA programs (a random one about ten, ~60 ms each on a
-    2-core CPU: 260 compiles in `seqlab check`); a NumPy value is copied.
+    compiles XLA programs (a random initializer about ten); a NumPy value
+    is copied (figures: benchmarks/README.md, "Measured figures behind
+    library constants").
     """
 
     def __call__(self, shape, dtype=None):
@@ -166,10 +167,10 @@ def _jax_gradients(fn, arrays, layer):
     loss and optimizer, whose eager ops each compile per weight shape.
 
     The gradient is compiled (`jax.jit`), even inside `jax.disable_jit`:
-    eagerly, JAX linearizes and transposes every primitive in Python
-    (~0.8 s per recurrent case on a 2-core CPU), while XLA compiles the
-    whole gradient in ~0.15 s with `jax_compile_settings` (~0.5 s
-    without) and JAX's persistent cache, where set, skips even that.
+    eagerly, JAX linearizes and transposes every primitive in Python,
+    which costs more than XLA compiling the whole gradient once (with
+    `jax_compile_settings`; JAX's persistent cache, where set, skips even
+    that; figures: benchmarks/README.md).
     """
     import jax  # backend-guarded
 

@@ -322,10 +322,9 @@ def _op_by_op():
     (`jax.disable_jit`).
 
     Each case builds a new layer, so every `lax.scan` of its forward pass
-    would be traced and compiled anew (0.1-0.3 s each on a 2-core CPU,
-    ~230 forward rows). Op by op, XLA compiles each primitive once per
-    shape and reuses it across cases: measured over the whole check,
-    61 s compiled against 53 s op by op (cold cache, same results). A
+    would be traced and compiled anew. Op by op, XLA compiles each
+    primitive once per shape and reuses it across cases, which was the
+    faster over the whole check (figures: benchmarks/README.md). A
     gradient is the other way round, and is compiled inside this context
     (`comparison._jax_gradients`). The loop body is the same code either
     way; compiled training is exercised by the test suite.
@@ -338,9 +337,9 @@ def _op_by_op():
 
 
 # XLA flags that make the check's small programs compile faster, in
-# `XLA_FLAGS` form. Measured on a 2-core CPU over the whole check (cold
-# cache): 90 s with the first alone, 42 s with both (and the gradients
-# compiled, `comparison._jax_gradients`).
+# `XLA_FLAGS` form: together about halving the check's compile time
+# (figures: benchmarks/README.md, "Measured figures behind library
+# constants").
 FAST_COMPILE_FLAGS = (
     # LLVM without optimization: the programs are a few ops on a dozen
     # numbers, and run as fast either way.
@@ -397,7 +396,7 @@ def jax_compile_settings(cache_dir):
 
 def xla_accepts(flag, cache_dir=None):
     """Whether this jaxlib's XLA accepts `flag` in `XLA_FLAGS` (backend-
-    guarded): a child process compiles one program with it (~2 s). The
+    guarded): a child process compiles one program with it. The
     answer is kept in `cache_dir` per jaxlib version, when given."""
     import jaxlib  # backend-guarded
 
