@@ -6,8 +6,9 @@ the issue names as the baseline, and what a user writes), or, cheaper, one
 `predict_on_batch` (the model's compiled predict function without
 `predict`'s per-call set-up: the cheapest way Keras offers to recompute).
 Both are timed, batch 1. With `keras_seqlab.stream(model)`, it costs one step
-(`s(x_t)`: compiled with `jax.jit` on JAX, `tf.function` on TensorFlow,
-`torch.jit.trace` on PyTorch). Both give the same numbers
+as the README writes it, `y_t, state = s.step(x_t, state)` (compiled with
+`jax.jit` on JAX, `tf.function` on TensorFlow, `torch.jit.trace` on
+PyTorch). Both give the same numbers
 (tests/test_streaming.py).
 
 Models (many-to-one heads, F = `--units` channels, one input feature):
@@ -26,6 +27,7 @@ measured in one process mean anything; nothing here asserts a time.
 
     PYTHONPATH=. python benchmarks/streaming.py            # every backend
     KERAS_BACKEND=jax PYTHONPATH=. python benchmarks/streaming.py --one
+    PYTHONPATH=. python benchmarks/streaming.py --models wavenet
     PYTHONPATH=. python benchmarks/streaming.py --quick    # smoke test
 """
 
@@ -100,9 +102,10 @@ def run_one(args):
 
     keras.utils.set_random_seed(0)
     rows = []
-    for name, (model, window, max_length) in _models(
-        args.quick, args.units
-    ).items():
+    models = _models(args.quick, args.units)
+    for name, (model, window, max_length) in models.items():
+        if args.models and name not in args.models.split(","):
+            continue
         rng = np.random.default_rng(0)
         history = rng.standard_normal((1, window, 1)).astype("float32")
         point = rng.standard_normal((1, 1)).astype("float32")
@@ -117,12 +120,12 @@ def run_one(args):
             args.repeats,
         )
         stepper = ks.stream(model, max_length=max_length)
-        stepper.reset(1)
-        step = _median_ms(
-            lambda: stepper(point),  # noqa: B023
-            args.warmup,
-            args.repeats,
-        )
+        state = [stepper.initial_state(1)]
+
+        def one_step():
+            state[0] = stepper.step(point, state[0])[1]  # noqa: B023
+
+        step = _median_ms(one_step, args.warmup, args.repeats)
         rows.append(
             {
                 "backend": keras.backend.backend(),
@@ -164,6 +167,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="tiny models")
     parser.add_argument(
+        "--models", help="some of wavenet,attention,lstm (default: all)"
+    )
+    parser.add_argument(
         "--backends", default="jax,torch,tensorflow", help="comma-separated"
     )
     parser.add_argument(
@@ -181,6 +187,7 @@ def main(argv=None):
         command += ["--units", str(args.units), "--warmup", str(args.warmup)]
         command += ["--repeats", str(args.repeats)]
         command += ["--quick"] if args.quick else []
+        command += ["--models", args.models] if args.models else []
         env = {**os.environ, "KERAS_BACKEND": backend}
         done = subprocess.run(command, capture_output=True, text=True, env=env)
         if done.returncode != 0:

@@ -236,7 +236,9 @@ def _compiled(function, variables):
 def test_step_is_a_pure_function_that_compiles():
     model = ks.build("wavenet", (T, F), head="seq_to_seq", units=4)
     s = stream(model)
-    step = _compiled(lambda x_t, state: s.step(x_t, state), model.variables)
+    step = _compiled(
+        lambda x_t, state: s.pure_step(x_t, state), model.variables
+    )
     x = _sequences(seed=7)
     state, outputs = s.initial_state(3), []
     for t in range(T):
@@ -344,6 +346,15 @@ def test_compiled_step_reads_weights_changed_since():
     np.testing.assert_allclose(
         first, to_numpy(model(x))[:, 0], atol=TOL, rtol=0
     )
+    # `step` (compiled) reads them at `initial_state`; `pure_step` always.
+    model.set_weights([0.5 * w for w in model.get_weights()])
+    stale, _ = s.step(x[:, 0], s.state)
+    fresh, _ = s.step(x[:, 0], s.initial_state(3))
+    pure, _ = s.pure_step(x[:, 0], s.initial_state(3))
+    expected = to_numpy(model(x))[:, 0]
+    np.testing.assert_allclose(to_numpy(fresh), expected, atol=TOL, rtol=0)
+    np.testing.assert_allclose(to_numpy(pure), expected, atol=TOL, rtol=0)
+    assert np.abs(to_numpy(stale) - expected).max() > 1e-3
 
 
 @pytest.mark.parametrize("cell", ["gru", "peephole_lstm"])

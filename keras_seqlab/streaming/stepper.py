@@ -145,12 +145,14 @@ class StepLayer(keras.layers.Layer):
 class Stepper:
     """A causal sequence model stepped one time point at a time.
 
-    Made by `keras_seqlab.stream(model)`. `step(x_t, state)` is a pure
-    function of the step's inputs and the state (the model's weights are
-    read, never written), so it can be jit-compiled; `step_model()` is the
-    same step as a Keras model with explicit state inputs and outputs. The
-    stateful convenience keeps the state itself: `reset()`, then `s(x_t)`
-    for each new point.
+    Made by `keras_seqlab.stream(model)`. `step(x_t, state)` is one step,
+    compiled (with `jit`, the default) with the model's weights as read
+    at `initial_state`, `reset` or `run`; `pure_step(x_t, state)` is the
+    same step as a pure function of the step's inputs and the state (the
+    weights are read, never written), to compose under `jax.jit` or
+    `tf.function` yourself; `step_model()` is the step as a Keras model
+    with explicit state inputs and outputs. The stateful convenience
+    keeps the state itself: `reset()`, then `s(x_t)` for each new point.
     """
 
     def __init__(self, model, max_length=None, jit=True):
@@ -165,7 +167,10 @@ class Stepper:
         return self.layer.max_length
 
     def initial_state(self, batch_size=1):
-        """The state before the first step: a list of zero tensors."""
+        """The state before the first step: a list of zero tensors.
+
+        The compiled `step` reads the model's weights here: after training
+        further, start again from a new `initial_state`."""
         if (
             isinstance(batch_size, bool)
             or not isinstance(batch_size, numbers.Integral)
@@ -175,6 +180,7 @@ class Stepper:
                 f"{OWNER}: `batch_size` must be a positive integer, got "
                 f"{batch_size!r}."
             )
+        self._refresh()
         return self.layer.initial_state(int(batch_size))
 
     def _inputs(self, x_t):
@@ -204,7 +210,10 @@ class Stepper:
         return checked
 
     def step(self, x_t, state, mask=None):
-        """One step: `(y_t, new_state)`.
+        """One step, compiled: `(y_t, new_state)`, as `pure_step` computes
+        it (with the weights read at the last `initial_state`, `reset` or
+        `run`; eager where `stream(jit=False)` or a growing attention
+        cache).
 
         Args:
             x_t: `(batch, features)`, the inputs at this time point (a list
@@ -219,6 +228,12 @@ class Stepper:
                 model with several outputs.
             new_state: the state after this step.
         """
+        return self._step(x_t, state, mask, self._run_step)
+
+    def pure_step(self, x_t, state, mask=None):
+        """`step` as a pure function of `(x_t, state)`, not compiled: the
+        model's current weights are read at every call (compose it under
+        `jax.jit` or `tf.function` yourself)."""
         return self._step(x_t, state, mask, self.layer.step)
 
     def _step(self, x_t, state, mask, step):
@@ -245,7 +260,6 @@ class Stepper:
         start): after training further, `reset` before stepping again.
         """
         self.state = self.initial_state(batch_size)
-        self._refresh()
 
     def __call__(self, x_t, mask=None):
         """One step with the state kept here (`reset` starts over)."""
@@ -269,7 +283,8 @@ class Stepper:
             )
         if state is None:
             state = self.initial_state(sequence.shape[0])
-        self._refresh()
+        else:
+            self._refresh()
         outputs = []
         for t in range(sequence.shape[1]):
             step_mask = None if mask is None else np.asarray(mask)[:, t]
@@ -462,11 +477,11 @@ def stream(model, max_length=None, jit=True):
             a causal attention block's cache keeps (fixed shapes, so a
             jit-compiled step compiles once; beyond it, sliding-window
             attention).
-        jit: whether the stateful convenience (`s(x_t)`) and `run`
+        jit: whether `step`, the stateful convenience (`s(x_t)`) and `run`
             compile the step (JAX: `jax.jit`, TensorFlow: `tf.function`,
             PyTorch: `torch.jit.trace`; a growing attention cache steps
-            eagerly). `step` itself is always the plain function, to
-            compile as you like.
+            eagerly). `pure_step` is always the plain function, to compose
+            as you like.
 
     Returns:
         A `Stepper`.

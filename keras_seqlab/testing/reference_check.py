@@ -21,7 +21,6 @@ import dataclasses
 import importlib
 import json
 import os
-import pkgutil
 import subprocess
 import sys
 
@@ -83,16 +82,17 @@ GRADIENT_SETUPS = [
 def _layer_modules():
     """The modules of `keras_seqlab.layers` that declare reference cases
     (`REFERENCE_CASES`): a new layer family is checked by declaring its
-    cases, with no list here to edit."""
+    cases, with no list here to edit. The package imports every module of
+    a public layer; the backend-specific ones it does not import (the
+    PyTorch loop's) declare none."""
     from keras_seqlab import layers
 
-    names = sorted(m.name for m in pkgutil.iter_modules(layers.__path__))
+    prefix = layers.__name__ + "."
     return tuple(
-        name
-        for name in names
-        if hasattr(
-            importlib.import_module(f"keras_seqlab.layers.{name}"),
-            "REFERENCE_CASES",
+        sorted(
+            name.removeprefix(prefix)
+            for name, module in list(sys.modules.items())
+            if name.startswith(prefix) and hasattr(module, "REFERENCE_CASES")
         )
     )
 
