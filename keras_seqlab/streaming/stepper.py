@@ -11,6 +11,7 @@ from keras_seqlab.streaming.graph import Graph
 from keras_seqlab.streaming.rules import OWNER
 from keras_seqlab.streaming.rules import Value
 from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_units
 
 
 def _check_model(model):
@@ -171,17 +172,9 @@ class Stepper:
 
         The compiled `step` reads the model's weights here: after training
         further, start again from a new `initial_state`."""
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, numbers.Integral)
-            or batch_size < 1
-        ):
-            raise ValueError(
-                f"{OWNER}: `batch_size` must be a positive integer, got "
-                f"{batch_size!r}."
-            )
+        batch_size = check_units(OWNER, batch_size, "batch_size")
         self._refresh()
-        return self.layer.initial_state(int(batch_size))
+        return self.layer.initial_state(batch_size)
 
     def _inputs(self, x_t):
         single = len(self.layer.features) == 1
