@@ -13,6 +13,14 @@ from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_units
 
 
+def keep_mask(mask, like):
+    """A boolean mask, `(batch, T)` or one step's `(batch,)`, as `like`'s
+    dtype with a trailing axis: what a sequence (or a step) is multiplied
+    by to zero its padded steps (the one mask multiply of WaveNet, the
+    TCN and their steppers)."""
+    return ops.expand_dims(ops.cast(mask, like.dtype), -1)
+
+
 def check_dilations(owner, dilations):
     """Returns `dilations` as a tuple of positive ints; raises otherwise."""
     if isinstance(dilations, (str, bytes, numbers.Number)) or not hasattr(

@@ -11,6 +11,7 @@ from keras_seqlab.layers.causal_conv import ConvArguments
 from keras_seqlab.layers.causal_conv import causal_conv
 from keras_seqlab.layers.causal_conv import check_channels
 from keras_seqlab.layers.causal_conv import check_padding
+from keras_seqlab.layers.causal_conv import keep_mask
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask
@@ -295,7 +296,7 @@ class TCNBlock(ConvArguments):
         mask = check_mask(owner, inputs, mask)
         keep = None
         if mask is not None:
-            keep = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+            keep = keep_mask(mask, inputs)
         x = inputs if keep is None else inputs * keep
         h = x
         for i in range(2):

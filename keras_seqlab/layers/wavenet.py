@@ -7,6 +7,7 @@ from keras_seqlab.layers.causal_conv import ConvArguments
 from keras_seqlab.layers.causal_conv import causal_conv
 from keras_seqlab.layers.causal_conv import check_channels
 from keras_seqlab.layers.causal_conv import check_gated
+from keras_seqlab.layers.causal_conv import keep_mask
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask
@@ -177,7 +178,7 @@ class WaveNetBlock(ConvArguments):
         x = inputs
         keep = None
         if mask is not None:
-            keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)
+            keep = keep_mask(mask, x)
             x = x * keep
         a = causal_conv(x, self.convolution_kernel(), self.dilation_rate)
         residual, skip = self.block_outputs(a, x)

@@ -8,6 +8,7 @@ from keras_seqlab.layers.causal_conv import ConvArguments
 from keras_seqlab.layers.causal_conv import check_channels
 from keras_seqlab.layers.causal_conv import check_dilations
 from keras_seqlab.layers.causal_conv import check_gated
+from keras_seqlab.layers.causal_conv import keep_mask
 from keras_seqlab.layers.causal_conv import last_step
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.layers.wavenet import CASE_SHAPE
@@ -156,7 +157,7 @@ class WaveNet(ConvArguments):
             total = skip if total is None else total + skip
         y = self.output_activation(total if self.gated else h)
         if mask is not None:
-            y = y * ops.expand_dims(ops.cast(mask, y.dtype), -1)
+            y = y * keep_mask(mask, y)
         if self.return_sequences:
             return y
         if mask is None:

@@ -5,10 +5,10 @@ positional encoding's offset and attention pooling's running softmax."""
 from keras import ops
 
 from keras_seqlab.layers.causal_conv import causal_conv_step
+from keras_seqlab.layers.causal_conv import keep_mask
 from keras_seqlab.streaming.rules import Rule
 from keras_seqlab.streaming.rules import Value
 from keras_seqlab.streaming.rules import Window
-from keras_seqlab.streaming.rules import keep_mask
 from keras_seqlab.streaming.rules import refuse
 from keras_seqlab.streaming.rules import where_real
 

@@ -18,6 +18,7 @@ import keras
 from keras import ops
 
 from keras_seqlab.layers.causal_conv import causal_conv_step
+from keras_seqlab.layers.causal_conv import keep_mask
 from keras_seqlab.layers.forecast import Rescale
 from keras_seqlab.layers.quantiles import QuantileHead
 from keras_seqlab.layers.quantiles import RepeatQuantiles
@@ -74,11 +75,6 @@ def refuse(layer, why):
 
 def _accepts(layer, argument):
     return argument in inspect.signature(layer.call).parameters
-
-
-def keep_mask(mask, like):
-    """The mask as `like`'s dtype, shaped to multiply a (batch, F) step."""
-    return ops.expand_dims(ops.cast(mask, like.dtype), -1)
 
 
 def where_real(mask, new, old):
