@@ -20,6 +20,7 @@ import pathlib
 import time
 
 from keras_seqlab.experiments import compare
+from keras_seqlab.forecasting.significance import format_p
 
 MELBOURNE = (
     pathlib.Path(__file__).resolve().parents[2]
@@ -51,12 +52,6 @@ def _run(fields, horizon, args):
     )
 
 
-def _p(value):
-    if value != value:  # NaN
-        return "-"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="linear,gru,lstm")
@@ -81,7 +76,7 @@ def main():
                 lines.append(
                     f"| {name} | {horizon} | {r['label']} | "
                     f"{r['test_rmse']:.3f} | {r['test_mase']:.3f} | "
-                    f"{r['test_skill']:+.1f} | {_p(r['test_dm_p'])} |"
+                    f"{r['test_skill']:+.1f} | {format_p(r['test_dm_p'])} |"
                 )
             for b in entry["baselines"]:
                 if "reason" in b:

@@ -1,6 +1,6 @@
 """The package's layering, read from the installed modules' imports.
 
-Imports run one way (README, "How the code is laid out"): the CLI on top,
+Imports run one way (docs/layout.md): the CLI on top,
 then tuning, experiments, testing, models, layers, and data, reference and
 utils at the bottom. No module imports another module's private names.
 """

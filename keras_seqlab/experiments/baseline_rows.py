@@ -46,7 +46,7 @@ def table_baselines(plan, task, entry, runner, predictions):
     y = last_step(task, task.test[1])
     truth = original(plan, y)
 
-    def score(forecasts):
+    def score(name, forecasts):
         trained = forecasts
         if plan.scaler is not None:
             trained = plan.scaler.transform(
@@ -82,17 +82,15 @@ def panel_baselines(plan, entry, windows, runner, predictions):
     independent)."""
     seasons = plan.seasons
 
-    def score(forecasts):
-        return panel_scores(windows, forecasts, None, seasons)
+    def score(name, forecasts):
+        scored = panel_scores(windows, forecasts, None, seasons)
+        for series_id, scores in scored["series"].items():
+            entry["series"].setdefault(series_id, {})[name] = scores
+        return scored["pooled"]
 
     jobs = window_jobs(windows, seasons)
-    rows, found = baseline_rows(
-        runner, jobs, plan.horizon, lambda f: score(f)["pooled"]
-    )
+    rows, found = baseline_rows(runner, jobs, plan.horizon, score)
     entry["baselines"] = rows
-    for name, forecasts in found.items():
-        for series_id, scores in score(forecasts)["series"].items():
-            entry["series"].setdefault(series_id, {})[name] = scores
     truth = windows.targets()
     series = windows.locate(np.arange(len(windows)))[0]
     positions = np.arange(len(windows)) - windows.cumulative[series]
@@ -128,8 +126,8 @@ def table_jobs(plan, task):
 def baseline_rows(runner, jobs, horizon, score):
     """One result row per baseline of `runner` (a `Baselines`).
 
-    `score(forecasts)` gives the test scores of `(N, H)` forecasts in
-    original units (keys without the `test_` prefix). Returns the rows
+    `score(name, forecasts)` gives the test scores of `(N, H)` forecasts
+    in original units (keys without the `test_` prefix). Returns the rows
     and the forecasts by baseline name (of those that ran).
     """
     rows, found = [], {}
@@ -142,9 +140,8 @@ def baseline_rows(runner, jobs, horizon, score):
             "seconds": round(outcome.seconds, 3),
         }
         if outcome.reason is None:
-            row.update(
-                {f"test_{k}": v for k, v in score(outcome.forecasts).items()}
-            )
+            scores = score(name, outcome.forecasts)
+            row.update({f"test_{k}": v for k, v in scores.items()})
             found[name] = outcome.forecasts
         else:
             row["reason"] = outcome.reason

@@ -36,6 +36,7 @@ from keras_seqlab.experiments.training import EpochProgress
 from keras_seqlab.forecasting.metrics import coverage
 from keras_seqlab.forecasting.metrics import interval_width
 from keras_seqlab.forecasting.metrics import pinball
+from keras_seqlab.forecasting.panel import common_season
 from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_scores
 from keras_seqlab.forecasting.panel import panel_seasons
@@ -408,19 +409,13 @@ def _results(plan, entry):
             "quantiles": None if s.quantiles is None else list(s.quantiles),
             "calibrate": False,
             "models": list(plan.models),
-            "season": _one(plan.seasons),
+            "season": common_season(plan.seasons),
             "baselines": list(s.baselines),
         },
         "tasks": [entry],
         "plots": [],
         "notes": [],
     }
-
-
-def _one(seasons):
-    """The seasonal period of every series, or None if they differ."""
-    found = set(seasons.tolist())
-    return found.pop() if len(found) == 1 else None
 
 
 def _write(results, trained, folder):

@@ -23,7 +23,8 @@ def is_terminal(stream):
 
 
 def format_seconds(seconds):
-    """`"2 min 41 s"`, `"12.3 s"`."""
+    """Seconds as text: tenths of a second under a minute, then whole
+    minutes and seconds (and hours)."""
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)

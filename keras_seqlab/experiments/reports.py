@@ -4,6 +4,7 @@ the files a comparison writes (`results.json`, `leaderboard.txt`)."""
 import json
 import math
 
+from keras_seqlab.forecasting.significance import format_p
 from keras_seqlab.utils import files
 
 
@@ -79,7 +80,10 @@ def format_leaderboard(results):
                 f"{r['test_mase']:.3g}",
             ]
             if compared:
-                row += [_skill(r.get("test_skill")), _p(r.get("test_dm_p"))]
+                row += [
+                    _skill(r.get("test_skill")),
+                    format_p(r.get("test_dm_p")),
+                ]
             if quantiles:
                 row += [
                     f"{r['test_pinball']:.4g}",
@@ -113,12 +117,6 @@ def format_leaderboard(results):
 
 def _skill(value):
     return "-" if value is None or math.isnan(value) else f"{value:+.1f}"
-
-
-def _p(value):
-    if value is None or math.isnan(value):
-        return "-"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _baseline_rows(entry, metric, width):

@@ -31,6 +31,7 @@ from keras_seqlab.forecasting.metrics import mae
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
 from keras_seqlab.forecasting.significance import diebold_mariano
+from keras_seqlab.forecasting.significance import format_p
 from keras_seqlab.forecasting.significance import origin_losses
 from keras_seqlab.forecasting.significance import skill
 from keras_seqlab.layers.quantiles import point_forecast
@@ -182,10 +183,9 @@ def format_baselines(result):
         )
     best = result.get("best_baseline")
     if best is not None:
-        p = result["dm_p"]
-        shown = "-" if math.isnan(p) else f"{p:.3g}"
         lines.append(
             f"skill against {best} (lowest RMSE): {result['skill']:+.1f}% "
-            f"RMSE; Diebold-Mariano p {shown} over the folds"
+            f"RMSE; Diebold-Mariano p {format_p(result['dm_p'])} over the "
+            "folds"
         )
     return lines + list(result.get("notes", []))

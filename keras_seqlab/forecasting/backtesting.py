@@ -263,7 +263,7 @@ def backtest(
         )
     season = season or season_of(dates)
     quantiles = None if isinstance(model, str) else spec["quantiles"]
-    results, raw = [], []
+    results, raw, scales = [], [], []
     origins = np.arange(first, len(values), horizon)
     for origin in origins:
         rows = values[:origin]
@@ -276,14 +276,16 @@ def backtest(
         # A quantile model is scored on its median.
         guess = point_forecast(np.asarray(raw[-1]), quantiles)
         truth = future[:, index]
-        scale = naive_scale(rows[:, index], season)
+        scales.append(naive_scale(rows[:, index], season))
         results.append(
             {
                 "origin": int(origin),
                 "date": None if dates is None else str(dates[origin]),
                 "forecast": guess.tolist(),
                 "truth": truth.tolist(),
-                **pooled_scores(truth[None], guess[None], np.array([scale])),
+                **pooled_scores(
+                    truth[None], guess[None], np.array(scales[-1:])
+                ),
             }
         )
     mean = {m: float(np.mean([f[m] for f in results])) for m in METRICS}
@@ -302,7 +304,7 @@ def backtest(
         [at(o - 1) for o in origins],
         [[at(o + k) for k in range(horizon)] for o in origins],
         np.array([f["truth"] for f in results]),
-        np.array([naive_scale(series[:o], season) for o in origins]),
+        np.array(scales),
         np.arange(len(origins)),
     )
     jobs = [Job(target, series, origins, None, season)]

@@ -421,6 +421,12 @@ def panel_seasons(panel, season=None):
     )
 
 
+def common_season(seasons):
+    """The seasonal period every series shares, or None if they differ."""
+    found = set(np.asarray(seasons).tolist())
+    return found.pop() if len(found) == 1 else None
+
+
 def panel_scores(windows, predictions, quantiles=None, seasons=None):
     """Scores of forecasts of `windows` (e.g. the test split), per series
     and pooled, in original units.

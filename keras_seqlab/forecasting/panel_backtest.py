@@ -26,6 +26,7 @@ from keras_seqlab.forecasting.cv_table import METRICS
 from keras_seqlab.forecasting.cv_table import plain_dates
 from keras_seqlab.forecasting.forecaster import forecaster_spec
 from keras_seqlab.forecasting.metrics import naive_scale
+from keras_seqlab.forecasting.panel import common_season
 from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_seasons
 from keras_seqlab.forecasting.panel import predict_windows
@@ -176,7 +177,7 @@ def backtest_panel(
         "series": {},
         "mean": pooled_scores(y[done], f[done], naive[done]),
         "skipped": int(len(panel) - len(np.unique(series[done]))),
-        "season": _one(seasons),
+        "season": common_season(seasons),
     }
     for k in range(folds):
         pick = done & (fold == k)
@@ -201,12 +202,6 @@ def backtest_panel(
         quantiles,
         (baselines, jobs),
     )
-
-
-def _one(seasons):
-    """The seasonal period of every series, or None if they differ."""
-    found = set(np.asarray(seasons).tolist())
-    return found.pop() if len(found) == 1 else None
 
 
 def format_panel_backtest(result, shown=20):

@@ -104,3 +104,10 @@ def origin_losses(truth, forecasts, positions=None):
         return loss
     index = np.unique(positions, return_inverse=True)[1]
     return np.bincount(index, loss) / np.bincount(index)
+
+
+def format_p(value):
+    """A p-value as tables print it: `<0.001`, `0.042`, or `-` (None, NaN)."""
+    if value is None or math.isnan(value):
+        return "-"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
