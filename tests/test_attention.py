@@ -18,7 +18,7 @@ from seqlab_testing import to_numpy
 
 from keras_seqlab import reference
 from keras_seqlab.layers.attention import AttentionBlock
-from keras_seqlab.layers.attention import AttentionPooling
+from keras_seqlab.layers.pooling import AttentionPooling
 from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.reference import attention as ref_attention
 from keras_seqlab.testing import families

@@ -6,7 +6,6 @@ the time loop (the mask rule and the PyTorch loop) they all share.
 """
 
 from keras_seqlab.layers.attention import AttentionBlock
-from keras_seqlab.layers.attention import AttentionPooling
 from keras_seqlab.layers.causal_conv import receptive_field
 from keras_seqlab.layers.esn import ESN
 from keras_seqlab.layers.esn import ESNCell
@@ -30,6 +29,7 @@ from keras_seqlab.layers.nas import NASCell
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTMCell
 from keras_seqlab.layers.persistence import Persistence
+from keras_seqlab.layers.pooling import AttentionPooling
 from keras_seqlab.layers.positional import PositionalEncoding
 from keras_seqlab.layers.quantiles import ConformalInterval
 from keras_seqlab.layers.quantiles import QuantileHead

@@ -1,4 +1,4 @@
-"""Attention over time: a Transformer block and attention pooling."""
+"""Attention over time: a Transformer encoder block."""
 
 import keras
 from keras import constraints
@@ -7,6 +7,8 @@ from keras import layers
 from keras import ops
 from keras import regularizers
 
+from keras_seqlab.layers.stepping import cannot_step
+from keras_seqlab.layers.stepping import zero_masked
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.export import weight_config
 from keras_seqlab.utils.validation import check_positive_float
@@ -15,15 +17,6 @@ from keras_seqlab.utils.validation import check_sequence_call
 from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_units
 from keras_seqlab.utils.validation import layer_owner
-
-
-def _zero_padding(values, mask):
-    """`values` (batch, T, F) with the steps where `mask` is False zeroed.
-
-    A fresh tensor: it carries no Keras mask, and nothing computed from it
-    depends on what the padded steps held (not even inf or NaN).
-    """
-    return ops.where(mask[:, :, None], values, ops.zeros_like(values))
 
 
 @seqlab_export
@@ -206,7 +199,7 @@ class AttentionBlock(layers.Layer):
             # `dot_product_attention` path (zero weights on its explicit
             # path, with dropout or scores). So it gets a fresh tensor
             # without a mask and an `attention_mask` without empty rows.
-            source = _zero_padding(inputs, mask)
+            source = zero_masked(mask, inputs)
             attention_mask = self._attention_mask(mask)
         attended = self._attention(
             source,
@@ -220,7 +213,7 @@ class AttentionBlock(layers.Layer):
             attended, scores = attended
         outputs = self.after_attention(source, attended, training)
         if mask is not None:
-            outputs = _zero_padding(outputs, mask)
+            outputs = zero_masked(mask, outputs)
             if return_attention_scores:
                 scores = ops.where(
                     mask[:, None, :, None], scores, ops.zeros_like(scores)
@@ -234,9 +227,62 @@ class AttentionBlock(layers.Layer):
         """The `keras.layers.MultiHeadAttention` sublayer."""
         return self._attention
 
+    def initial_step_state(self, batch_size, dtype, max_length=None):
+        """The step protocol (`layers.stepping`), causal blocks only: a
+        key/value cache of the steps so far, and which of them are real.
+
+        `max_length` None keeps every step (the cache grows by one step a
+        call); an integer L keeps the last L (a cache of fixed shape, the
+        oldest step dropped): the same numbers as the full sequence while
+        at most L steps have been seen, sliding-window attention after.
+        """
+        if not self.causal:
+            cannot_step(
+                self,
+                "its attention is not causal (causal=False: step t attends "
+                "to later steps); build it with causal=True",
+            )
+        steps = max_length or 0
+        value_dim = self._attention.value_dense.kernel.shape[-1]
+        heads = (batch_size, steps, self.num_heads)
+        return [
+            ops.zeros((*heads, self.key_dim), dtype),
+            ops.zeros((*heads, value_dim), dtype),
+            ops.zeros((batch_size, steps), dtype),
+        ]
+
+    def step(self, x_t, state, mask=None, max_length=None):
+        """`call` at one step: the query of x_t against the cache, with
+        `ops.dot_product_attention` (MultiHeadAttention's own kernel)."""
+        mha = self._attention
+        keys, values, valid = state
+        source = ops.expand_dims(zero_masked(mask, x_t), 1)
+        real = ops.ones((ops.shape(source)[0], 1), valid.dtype)
+        if mask is not None:
+            real = ops.cast(ops.expand_dims(mask, 1), valid.dtype)
+        keys = ops.concatenate([keys, mha.key_dense(source)], axis=1)
+        values = ops.concatenate([values, mha.value_dense(source)], axis=1)
+        # The query attends to the real steps so far and to itself (a
+        # padded query attends to itself only in `call`; its output is
+        # zeroed either way).
+        allowed = ops.concatenate([valid, ops.ones_like(real)], axis=1)
+        valid = ops.concatenate([valid, real], axis=1)
+        if max_length:
+            keys, values = keys[:, -max_length:], values[:, -max_length:]
+            valid, allowed = valid[:, -max_length:], allowed[:, -max_length:]
+        attended = ops.dot_product_attention(
+            mha.query_dense(source),
+            keys,
+            values,
+            mask=ops.expand_dims(ops.expand_dims(allowed > 0.5, 1), 1),
+        )
+        attended = mha.output_dense(attended)
+        y = self.after_attention(source, attended, training=False)[:, 0]
+        return zero_masked(mask, y), [keys, values, valid]
+
     def after_attention(self, source, attended, training=None):
         """The sublayers after attention; pointwise in time, so shared
-        with the stepper (`keras_seqlab.stream`) and its key/value cache."""
+        by `call` and `step`."""
         outputs = self._attention_norm(
             source + self._attention_dropout(attended, training=training)
         )
@@ -298,146 +344,8 @@ class AttentionBlock(layers.Layer):
         return {**super().get_config(), **config}
 
 
-@seqlab_export
-class AttentionPooling(layers.Layer):
-    """Additive (Bahdanau) attention pooling over time: many-to-one.
-
-        s_t = vᵀ tanh(h_t W + b)
-        α = softmax(s) over the real steps (masked steps: α_t = 0 exactly)
-        context = Σ_t α_t h_t
-
-    with `kernel` W (features, units), `bias` b (units,) and
-    `score_vector` v (units,). The head that looks back across all the
-    hidden states of a sequence model and weighs them. A sequence whose
-    steps are all masked gets α = 0 and a zero context (never NaN).
-
-    Args:
-        units: positive integer, the size of the scoring layer.
-        kernel_initializer, bias_initializer, score_vector_initializer:
-            initializers of W, b and v.
-        kernel_regularizer, bias_regularizer, score_vector_regularizer:
-            regularizers.
-        kernel_constraint, bias_constraint, score_vector_constraint:
-            constraints.
-
-    Call arguments:
-        inputs: `(batch, timesteps, features)`.
-        mask: optional boolean `(batch, timesteps)`, True for real steps.
-        return_attention_weights: also return α, `(batch, timesteps)`.
-
-    Returns:
-        The context `(batch, features)`, or `(context, weights)`.
-
-    Example:
-
-    >>> pool = keras_seqlab.AttentionPooling(8)
-    >>> context, alpha = pool(
-    ...     np.ones((2, 5, 4)), return_attention_weights=True
-    ... )
-    >>> context.shape, alpha.shape
-    ((2, 4), (2, 5))
-    """
-
-    def __init__(
-        self,
-        units,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        score_vector_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        score_vector_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        score_vector_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.units = check_units(self.__class__.__name__, units)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.score_vector_initializer = initializers.get(
-            score_vector_initializer
-        )
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.score_vector_regularizer = regularizers.get(
-            score_vector_regularizer
-        )
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.score_vector_constraint = constraints.get(score_vector_constraint)
-        self._softmax = layers.Softmax(axis=-1, dtype=self.dtype_policy)
-
-    def build(self, inputs_shape):
-        inputs_shape = tuple(inputs_shape)
-        check_sequence_shape(layer_owner(self), inputs_shape)
-        self._features = inputs_shape[-1]
-        self.kernel = self.add_weight(
-            shape=(self._features, self.units),
-            name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = self.add_weight(
-            shape=(self.units,),
-            name="bias",
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
-        self.score_vector = self.add_weight(
-            shape=(self.units,),
-            name="score_vector",
-            initializer=self.score_vector_initializer,
-            regularizer=self.score_vector_regularizer,
-            constraint=self.score_vector_constraint,
-        )
-
-    def call(self, inputs, mask=None, return_attention_weights=False):
-        mask = check_sequence_call(self, inputs, mask, self._features)
-        if mask is not None:
-            inputs = _zero_padding(inputs, mask)
-        hidden = ops.tanh(ops.matmul(inputs, self.kernel) + self.bias)
-        scores = ops.sum(hidden * self.score_vector, axis=-1)
-        # keras.layers.Softmax gives masked steps exactly 0, also when a
-        # whole row is masked.
-        weights = self._softmax(scores, mask=mask)
-        context = ops.sum(weights[:, :, None] * inputs, axis=1)
-        if return_attention_weights:
-            return context, weights
-        return context
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, inputs_shape):
-        return (inputs_shape[0], inputs_shape[-1])
-
-    def compute_output_spec(
-        self, inputs, mask=None, return_attention_weights=False
-    ):
-        features = getattr(self, "_features", None)
-        check_sequence_call(self, inputs, mask, features)
-        context = keras.KerasTensor(
-            (inputs.shape[0], inputs.shape[-1]), dtype=self.compute_dtype
-        )
-        if not return_attention_weights:
-            return context
-        weights = keras.KerasTensor(inputs.shape[:2], dtype=self.compute_dtype)
-        return context, weights
-
-    def get_config(self):
-        config = {
-            "units": self.units,
-            **weight_config(self, ("kernel", "bias", "score_vector")),
-        }
-        return {**super().get_config(), **config}
-
-
 # The reference cases (keras_seqlab.testing.reference_check): batch 2,
-# 5 steps, d_model 4; pooling `units` 3; "holes" masks every other step.
+# 5 steps, d_model 4; "holes" masks every other step.
 _SHAPE = {"batch": 2, "timesteps": 5, "input_dim": 4, "units": 3}
 _MASKS = tuple(
     {**_SHAPE, "mask": mask} for mask in (None, "left", "right", "holes")
@@ -480,14 +388,4 @@ REFERENCE_CASES = (
     _block_case("AttentionBlock grads", 6, False, gradient=(None,)),
     _block_case("AttentionBlock causal grads", 6, True, gradient=("left",)),
     _block_case("AttentionBlock no ff grads", None, False, gradient=("right",)),
-    {
-        "kind": "attention_pooling",
-        "name": "AttentionPooling",
-        "layer": AttentionPooling,
-        "forward_setups": _MASKS,
-        "gradient_setups": (
-            {**_SHAPE, "seed": 4},
-            {**_SHAPE, "mask": "holes", "seed": 4},
-        ),
-    },
 )

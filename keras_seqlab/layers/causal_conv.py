@@ -21,6 +21,15 @@ def keep_mask(mask, like):
     return ops.expand_dims(ops.cast(mask, like.dtype), -1)
 
 
+def masked_input(x, mask):
+    """`(x, keep)`: `x` zero at the masked steps and `keep_mask`, or
+    `(x, None)` without a mask."""
+    if mask is None:
+        return x, None
+    keep = keep_mask(mask, x)
+    return x * keep, keep
+
+
 def check_dilations(owner, dilations):
     """Returns `dilations` as a tuple of positive ints; raises otherwise."""
     if isinstance(dilations, (str, bytes, numbers.Number)) or not hasattr(

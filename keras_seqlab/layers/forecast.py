@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_seqlab.layers.stepping import PointwiseStep
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_finite_float
@@ -35,7 +36,7 @@ def _floats(owner, name, values):
 
 
 @seqlab_export
-class Rescale(keras.layers.Layer):
+class Rescale(PointwiseStep, keras.layers.Layer):
     """y = x * scale + offset, per column of axis `axis`; no weights.
 
     `scale` and `offset` are lists of one number per column (or one number
@@ -103,7 +104,7 @@ class Rescale(keras.layers.Layer):
 
 
 @seqlab_export
-class ForecastSpec(keras.layers.Layer):
+class ForecastSpec(PointwiseStep, keras.layers.Layer):
     """Identity layer that records how to feed a forecaster.
 
     It is the first layer of every forecaster this package saves

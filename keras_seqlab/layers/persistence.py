@@ -5,6 +5,7 @@ import numbers
 from keras import layers
 from keras import ops
 
+from keras_seqlab.layers.stepping import PointwiseStep
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_units
 
@@ -34,7 +35,7 @@ def check_target_index(owner, target_index):
 
 
 @seqlab_export
-class Persistence(layers.Layer):
+class Persistence(PointwiseStep, layers.Layer):
     """The naive forecast: the last observed value, repeated.
 
     For inputs x of shape `(batch, T, k)` and target column(s) c, the

@@ -66,15 +66,21 @@ class PositionalEncoding(layers.Layer):
     def call(self, inputs, mask=None):
         check_sequence_call(self, inputs, mask, self._features)
         positions = ops.cast(ops.arange(ops.shape(inputs)[1]), "float32")
-        encoding = self.encoding(positions)
-        return inputs + ops.cast(encoding, inputs.dtype)[None]
+        return self._added(inputs, positions[None])
+
+    def initial_step_state(self, batch_size, dtype):
+        """The step protocol (`layers.stepping`): the position reached."""
+        return [ops.zeros((batch_size,), "float32")]
+
+    def step(self, x_t, state, mask=None):
+        """`call` at the position held in the state (padding counts)."""
+        return self._added(x_t, state[0]), [state[0] + 1.0]
+
+    def _added(self, inputs, positions):
+        return inputs + ops.cast(self.encoding(positions), inputs.dtype)
 
     def encoding(self, positions):
-        """PE at float32 `positions` of any shape: shape + (d,).
-
-        `call` takes positions 0 … T-1; a stepper (`keras_seqlab.stream`)
-        the position it has reached.
-        """
+        """PE at float32 `positions` of any shape: shape + (d,)."""
         frequencies = ops.convert_to_tensor(self._frequencies, "float32")
         angles = ops.expand_dims(positions, -1) * frequencies
         return ops.where(

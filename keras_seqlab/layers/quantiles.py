@@ -15,6 +15,7 @@ import numpy as np
 from keras import layers
 from keras import ops
 
+from keras_seqlab.layers.stepping import PointwiseStep
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_finite_float
 from keras_seqlab.utils.validation import layer_owner
@@ -80,7 +81,7 @@ def _check_last_axis(layer, shape, expected=None, minimum=1):
 
 
 @seqlab_export
-class QuantileHead(layers.Layer):
+class QuantileHead(PointwiseStep, layers.Layer):
     """Ordered (non-crossing) quantiles from Q raw values.
 
     For inputs a of shape `(..., Q)`, Q = `len(quantiles)`:
@@ -137,7 +138,7 @@ class QuantileHead(layers.Layer):
 
 
 @seqlab_export
-class RepeatQuantiles(layers.Layer):
+class RepeatQuantiles(PointwiseStep, layers.Layer):
     """A point forecast as a quantile forecast: every quantile the same.
 
     Appends a trailing axis of size Q = `len(quantiles)` that repeats the
@@ -171,7 +172,7 @@ def check_margin(owner, margin):
 
 
 @seqlab_export
-class ConformalInterval(layers.Layer):
+class ConformalInterval(PointwiseStep, layers.Layer):
     """Moves the outermost quantiles out by a calibrated margin.
 
     For quantile forecasts q of shape `(..., Q)`, Q >= 2, ordered along the

@@ -17,6 +17,8 @@ from keras import ops
 from keras import regularizers
 
 from keras_seqlab.layers import loop
+from keras_seqlab.layers.stepping import rnn_initial_state
+from keras_seqlab.layers.stepping import rnn_step
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_initial_state
 from keras_seqlab.utils.validation import check_rate
@@ -311,6 +313,14 @@ class SeqlabRNN(keras.layers.RNN):
     >>> layer(np.zeros((2, 5, 3))).shape
     (2, 5, 8)
     """
+
+    def initial_step_state(self, batch_size, dtype):
+        """The step protocol (`layers.stepping.rnn_initial_state`)."""
+        return rnn_initial_state(self, batch_size, dtype)
+
+    def step(self, x_t, state, mask=None):
+        """One step of the cell (`layers.stepping.rnn_step`)."""
+        return rnn_step(self, x_t, state, mask)
 
     def build(self, sequences_shape, initial_state_shape=None):
         check_sequence_shape(

@@ -9,10 +9,16 @@ from keras import ops
 
 from keras_seqlab.layers.causal_conv import ConvArguments
 from keras_seqlab.layers.causal_conv import causal_conv
+from keras_seqlab.layers.causal_conv import causal_conv_step
 from keras_seqlab.layers.causal_conv import check_channels
 from keras_seqlab.layers.causal_conv import check_padding
-from keras_seqlab.layers.causal_conv import keep_mask
+from keras_seqlab.layers.causal_conv import masked_input
 from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.stepping import cannot_step
+from keras_seqlab.layers.stepping import push
+from keras_seqlab.layers.stepping import queue_state
+from keras_seqlab.layers.stepping import split_state
+from keras_seqlab.layers.stepping import step_mask
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_rate
@@ -47,6 +53,19 @@ def check_normalization(owner, batch, layer, weight):
             f"{owner}: only one normalization can be used at once, got "
             f"{' and '.join(on)} both True."
         )
+
+
+def check_causal(layer):
+    """Raises (`stepping.cannot_step`) unless `layer` (a TCN block or
+    stack) is causal: causal padding, not running backwards."""
+    if layer.padding != "causal":
+        cannot_step(
+            layer,
+            f'padding="{layer.padding}" is not causal (its output at step t '
+            'sees later steps); use padding="causal"',
+        )
+    if getattr(layer, "go_backwards", False):
+        cannot_step(layer, "it runs backwards (go_backwards=True)")
 
 
 def check_seed(owner, seed):
@@ -267,9 +286,8 @@ class TCNBlock(ConvArguments):
     def after_convolution(self, i, a, training=False):
         """h_i = D_i(φ(N_i(a + b_i))) from a = W_i ∗ h_{i−1} (no bias).
 
-        Pointwise in time, at inference on a (batch, F) step as on a
-        sequence: a stepper (`keras_seqlab.stream`) convolves one step's
-        taps and shares this with `call`.
+        Pointwise in time: `step`, which convolves one step's taps,
+        shares this with `call`.
         """
         if self.use_bias:
             a = a + self.biases[i]
@@ -294,22 +312,64 @@ class TCNBlock(ConvArguments):
         owner = layer_owner(self)
         check_channels(owner, inputs.shape, self.input_channels)
         mask = check_mask(owner, inputs, mask)
-        keep = None
-        if mask is not None:
-            keep = keep_mask(mask, inputs)
-        x = inputs if keep is None else inputs * keep
+        x, keep = masked_input(inputs, mask)
+
+        def convolve(i, h):
+            kernel = self.convolution_kernel(i)
+            return causal_conv(h, kernel, self.dilation_rate, self.padding)
+
+        return self._residual(x, keep, convolve, training)
+
+    def _residual(self, x, keep, convolve, training):
+        """`(residual, skip)` from the masked input, `convolve(i, h)` the
+        i-th dilated convolution (of the sequence, or of one step)."""
         h = x
         for i in range(2):
-            a = causal_conv(
-                h, self.convolution_kernel(i), self.dilation_rate, self.padding
-            )
-            h = self.after_convolution(i, a, training)
+            h = self.after_convolution(i, convolve(i, h), training)
             if keep is not None:
                 h = h * keep
         residual, skip = self.block_outputs(x, h)
         if keep is not None:
             residual, skip = residual * keep, skip * keep
         return residual, skip
+
+    @property
+    def span(self):
+        """(k − 1)·d: the earlier inputs one convolution step reads."""
+        return (self.kernel_size - 1) * self.dilation_rate
+
+    @property
+    def queue_count(self):
+        """How many state tensors `step` keeps: a queue per convolution."""
+        return 2 * int(self.span > 0)
+
+    def initial_step_state(self, batch_size, dtype):
+        """The step protocol (`layers.stepping`): one queue per dilated
+        convolution, of its last (k − 1)·d inputs; causal padding only."""
+        check_causal(self)
+        channels = (self.input_channels, self.filters)
+        return [
+            s
+            for c in channels
+            for s in queue_state(batch_size, self.span, c, dtype)
+        ]
+
+    def step(self, x_t, state, mask=None):
+        """`((residual_t, skip_t), new_state)`: `call` at one step (at
+        inference), its convolutions from the queues' taps."""
+        x, keep = masked_input(ops.expand_dims(x_t, 1), step_mask(mask))
+        queues = split_state(state, [self.queue_count // 2] * 2)
+        new = []
+
+        def convolve(i, h):
+            window, queue = push(queues[i], h)
+            new.extend(queue)
+            kernel = self.convolution_kernel(i)
+            a = causal_conv_step(window, kernel, self.dilation_rate)
+            return ops.expand_dims(a, 1)
+
+        residual, skip = self._residual(x, keep, convolve, training=False)
+        return (residual[:, 0], skip[:, 0]), new
 
     def compute_output_shape(self, inputs_shape):
         check_channels(layer_owner(self), inputs_shape, self.input_channels)

@@ -11,7 +11,10 @@ from keras_seqlab.layers.causal_conv import check_padding
 from keras_seqlab.layers.causal_conv import last_step
 from keras_seqlab.layers.causal_conv import middle_step
 from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.stepping import split_state
+from keras_seqlab.layers.stepping import where_real
 from keras_seqlab.layers.tcn import TCNBlock
+from keras_seqlab.layers.tcn import check_causal
 from keras_seqlab.layers.tcn import check_flag
 from keras_seqlab.layers.tcn import check_normalization
 from keras_seqlab.layers.tcn import check_seed
@@ -245,6 +248,35 @@ class TCN(ConvArguments):
             return y[:, index, :]
         select = last_step if self.padding == "causal" else middle_step
         return ops.sum(y * ops.expand_dims(select(mask, y.dtype), -1), 1)
+
+    def initial_step_state(self, batch_size, dtype):
+        """The step protocol (`layers.stepping`): the blocks' queues, and
+        with `return_sequences=False` the output at the last real step;
+        causal, forwards only."""
+        check_causal(self)
+        state = [
+            s
+            for block in self.blocks
+            for s in block.initial_step_state(batch_size, dtype)
+        ]
+        if not self.return_sequences:
+            state.append(ops.zeros((batch_size, self.filters), dtype))
+        return state
+
+    def step(self, x_t, state, mask=None):
+        """`call` at one step (at inference): each block's `step`."""
+        sizes = [block.queue_count for block in self.blocks]
+        h, total, new = x_t, None, []
+        for block, own in zip(self.blocks, split_state(state, sizes)):
+            (h, skip), own = block.step(h, own, mask=mask)
+            new += own
+            if self.use_skip_connections:
+                total = skip if total is None else total + skip
+        y = total if self.use_skip_connections else h
+        if self.return_sequences:
+            return y, new
+        last = where_real(mask, y, state[-1])
+        return last, new + [last]
 
     def compute_output_shape(self, inputs_shape):
         check_channels(

@@ -5,10 +5,14 @@ from keras import ops
 
 from keras_seqlab.layers.causal_conv import ConvArguments
 from keras_seqlab.layers.causal_conv import causal_conv
+from keras_seqlab.layers.causal_conv import causal_conv_step
 from keras_seqlab.layers.causal_conv import check_channels
 from keras_seqlab.layers.causal_conv import check_gated
-from keras_seqlab.layers.causal_conv import keep_mask
+from keras_seqlab.layers.causal_conv import masked_input
 from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.stepping import push
+from keras_seqlab.layers.stepping import queue_state
+from keras_seqlab.layers.stepping import step_mask
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_units
@@ -175,12 +179,38 @@ class WaveNetBlock(ConvArguments):
     def call(self, inputs, mask=None):
         check_channels(layer_owner(self), inputs.shape, self.input_channels)
         mask = check_mask(layer_owner(self), inputs, mask)
-        x = inputs
-        keep = None
-        if mask is not None:
-            keep = keep_mask(mask, x)
-            x = x * keep
+        x, keep = masked_input(inputs, mask)
         a = causal_conv(x, self.convolution_kernel(), self.dilation_rate)
+        return self._outputs(a, x, keep)
+
+    def initial_step_state(self, batch_size, dtype):
+        """The step protocol (`layers.stepping`): the queue of the last
+        (k − 1)·d inputs (Fast WaveNet, Paine et al. 2016)."""
+        return queue_state(batch_size, self.span, self.input_channels, dtype)
+
+    @property
+    def span(self):
+        """(k − 1)·d: the earlier inputs one convolution step reads."""
+        return (self.kernel_size - 1) * self.dilation_rate
+
+    @property
+    def queue_count(self):
+        """How many state tensors `step` keeps: one queue, if any."""
+        return int(self.span > 0)
+
+    def step(self, x_t, state, mask=None):
+        """`((residual_t, skip_t), new_state)`: `call` at one step, its
+        convolution from the queue's taps."""
+        x, keep = masked_input(ops.expand_dims(x_t, 1), step_mask(mask))
+        window, state = push(state, x)
+        a = causal_conv_step(
+            window, self.convolution_kernel(), self.dilation_rate
+        )
+        residual, skip = self._outputs(ops.expand_dims(a, 1), x, keep)
+        return (residual[:, 0], skip[:, 0]), state
+
+    def _outputs(self, a, x, keep):
+        """`block_outputs`, zero at the masked steps."""
         residual, skip = self.block_outputs(a, x)
         if keep is not None:
             residual = residual * keep
@@ -199,8 +229,7 @@ class WaveNetBlock(ConvArguments):
         """`(residual, skip)` from `a = W ∗ x` (no bias yet) and `x`.
 
         Everything after the dilated convolution is pointwise in time, so
-        a stepper (`keras_seqlab.stream`) that convolves one step's taps
-        shares this with `call`.
+        `step`, which convolves one step's taps, shares this with `call`.
         """
         if not self.gated:
             if self.use_bias:

@@ -11,6 +11,8 @@ from keras_seqlab.layers.causal_conv import check_gated
 from keras_seqlab.layers.causal_conv import keep_mask
 from keras_seqlab.layers.causal_conv import last_step
 from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.stepping import split_state
+from keras_seqlab.layers.stepping import where_real
 from keras_seqlab.layers.wavenet import CASE_SHAPE
 from keras_seqlab.layers.wavenet import CASE_WIDE
 from keras_seqlab.layers.wavenet import WaveNetBlock
@@ -155,14 +157,43 @@ class WaveNet(ConvArguments):
         for block in self.blocks:
             h, skip = block(h, mask=mask)
             total = skip if total is None else total + skip
-        y = self.output_activation(total if self.gated else h)
-        if mask is not None:
-            y = y * keep_mask(mask, y)
+        y = self._output(total, h, mask)
         if self.return_sequences:
             return y
         if mask is None:
             return y[:, -1, :]
         return ops.sum(y * ops.expand_dims(last_step(mask, y.dtype), -1), 1)
+
+    def _output(self, total, h, mask):
+        """act(Σ s_i) or act(h_n), zero at the masked steps."""
+        y = self.output_activation(total if self.gated else h)
+        return y if mask is None else y * keep_mask(mask, y)
+
+    def initial_step_state(self, batch_size, dtype):
+        """The step protocol (`layers.stepping`): the blocks' queues, and
+        with `return_sequences=False` the output at the last real step."""
+        state = [
+            s
+            for block in self.blocks
+            for s in block.initial_step_state(batch_size, dtype)
+        ]
+        if not self.return_sequences:
+            state.append(ops.zeros((batch_size, self.filters), dtype))
+        return state
+
+    def step(self, x_t, state, mask=None):
+        """`call` at one step: each block's `step`."""
+        sizes = [block.queue_count for block in self.blocks]
+        h, total, new = x_t, None, []
+        for block, own in zip(self.blocks, split_state(state, sizes)):
+            (h, skip), own = block.step(h, own, mask=mask)
+            new += own
+            total = skip if total is None else total + skip
+        y = self._output(total, h, mask)
+        if self.return_sequences:
+            return y, new
+        last = where_real(mask, y, state[-1])
+        return last, new + [last]
 
     def compute_output_shape(self, inputs_shape):
         channels = self.blocks[0].input_channels

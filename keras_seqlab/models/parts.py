@@ -97,6 +97,14 @@ class FixedWindow(layers.Layer):
         self._check(input_shape)
         return tuple(input_shape)
 
+    def initial_step_state(self, batch_size, dtype):
+        """The step protocol: a step passes on (the window length is the
+        full model's business)."""
+        return []
+
+    def step(self, x_t, state, mask=None):
+        return x_t, []
+
     def get_config(self):
         config = super().get_config()
         config.update(window=self.window, model_name=self.model_name)

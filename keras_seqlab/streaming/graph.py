@@ -9,17 +9,6 @@ graph inside the graph (`rule_for` makes it one).
 
 import keras
 
-from keras_seqlab.layers.attention import AttentionBlock
-from keras_seqlab.layers.attention import AttentionPooling
-from keras_seqlab.layers.forecast import ForecastSpec
-from keras_seqlab.layers.persistence import Persistence
-from keras_seqlab.layers.positional import PositionalEncoding
-from keras_seqlab.layers.tcn import TCNBlock
-from keras_seqlab.layers.tcn_stack import TCN
-from keras_seqlab.layers.wavenet import WaveNetBlock
-from keras_seqlab.layers.wavenet_stack import WaveNet
-from keras_seqlab.models.parts import FixedWindow
-from keras_seqlab.streaming import blocks
 from keras_seqlab.streaming import rules
 from keras_seqlab.streaming.rules import OWNER
 from keras_seqlab.streaming.rules import Rule
@@ -292,31 +281,14 @@ def rule_for(layer, inputs, shapes, kwargs, options):
     ):
         rules.refuse(layer, "attention scores are not returned step by step")
     if rules.steps_itself(layer):
-        return rules.Protocol(layer, shape)
+        return rules.Protocol(layer, shape, options)
     if isinstance(layer, keras.layers.RNN):
-        return rules.Recurrent(layer, shape)
-    if isinstance(layer, WaveNet):
-        return blocks.Stack(layer, shape)
-    if isinstance(layer, WaveNetBlock):
-        return blocks.Block(layer, shape[-1])
-    if isinstance(layer, TCN):
-        return blocks.TCNStack(layer, shape)
-    if isinstance(layer, TCNBlock):
-        return blocks.TCNResidual(layer, shape[-1])
-    if isinstance(layer, AttentionBlock):
-        return blocks.Attention(layer, options.get("max_length"))
-    if isinstance(layer, PositionalEncoding):
-        return blocks.Positions(layer)
-    if isinstance(layer, AttentionPooling):
-        return blocks.Pooling(layer)
+        steps = rules.KerasRecurrent(layer)
+        return rules.Protocol(layer, shape, options, steps)
     if isinstance(layer, keras.layers.Conv1D):
         return rules.Conv(layer, shape)
-    if isinstance(layer, (ForecastSpec, FixedWindow)):
-        return rules.Identity(layer)
     if isinstance(layer, keras.layers.Reshape):
         return rules.Reshape(layer, shape)
-    if isinstance(layer, Persistence):
-        return rules.Pointwise(layer, kwargs, timed_out=layer.return_sequences)
     if isinstance(layer, (keras.layers.LayerNormalization,)):
         if 1 in [a % len(shape) for a in _axes(layer.axis)]:
             rules.refuse(layer, "it normalizes over the time axis")
@@ -345,10 +317,10 @@ def rule_for(layer, inputs, shapes, kwargs, options):
         return rules.Pointwise(layer, kwargs)
     rules.refuse(
         layer,
-        "it is not known to be causal (stream knows the recurrent layers, "
-        "WaveNet, causal attention and convolutions, layers that act on "
-        "each step alone, and layers that define initial_step_state and "
-        "step, the step protocol)",
+        "it is not known to be causal (stream knows the layers that define "
+        "initial_step_state and step, the step protocol: every causal "
+        "layer of keras_seqlab; and of Keras's, the recurrent layers, "
+        "causal convolutions and the layers that act on each step alone)",
     )
 
 

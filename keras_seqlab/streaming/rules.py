@@ -18,15 +18,17 @@ import keras
 from keras import ops
 
 from keras_seqlab.layers.causal_conv import causal_conv_step
-from keras_seqlab.layers.causal_conv import keep_mask
-from keras_seqlab.layers.forecast import Rescale
-from keras_seqlab.layers.quantiles import QuantileHead
-from keras_seqlab.layers.quantiles import RepeatQuantiles
+from keras_seqlab.layers.stepping import cannot_step
+from keras_seqlab.layers.stepping import push
+from keras_seqlab.layers.stepping import queue_state
+from keras_seqlab.layers.stepping import rnn_initial_state
+from keras_seqlab.layers.stepping import rnn_step
 
 OWNER = "stream"
 
-# Layers that act on each time step alone (or on the trailing axes), so one
-# step of the output is the layer applied to one step of the input.
+# Keras's layers that act on each time step alone (or on the trailing
+# axes), so one step of the output is the layer applied to one step of the
+# input. This package's layers define the step protocol instead.
 POINTWISE = (
     keras.layers.Dense,
     keras.layers.TimeDistributed,
@@ -50,9 +52,6 @@ POINTWISE = (
     keras.layers.Average,
     keras.layers.Maximum,
     keras.layers.Minimum,
-    Rescale,
-    QuantileHead,
-    RepeatQuantiles,
 )
 
 
@@ -67,22 +66,23 @@ class Value:
 
 
 def refuse(layer, why):
-    raise ValueError(
-        f"{OWNER}: layer {layer.name!r} ({layer.__class__.__name__}) cannot "
-        f"step one time point at a time: {why}."
-    )
+    try:
+        cannot_step(layer, why)
+    except ValueError as error:
+        raise ValueError(f"{OWNER}: {error}") from None
+
+
+def _taken(method, options):
+    """The options a method takes by name."""
+    return {
+        k: v
+        for k, v in options.items()
+        if k in inspect.signature(method).parameters
+    }
 
 
 def _accepts(layer, argument):
     return argument in inspect.signature(layer.call).parameters
-
-
-def where_real(mask, new, old):
-    """Per row: `new` where the step is real, `old` where it is masked."""
-    if mask is None:
-        return new
-    shape = (-1,) + (1,) * (len(new.shape) - 1)
-    return ops.where(ops.reshape(mask, shape), new, old)
 
 
 class Rule:
@@ -94,6 +94,7 @@ class Rule:
 
     state_count = 0
     timed_out = True
+    fixed_shapes = True
 
     def __init__(self, layer):
         self.layer = layer
@@ -114,8 +115,8 @@ def steps_itself(layer):
 
 
 class Protocol(Rule):
-    """A layer that steps itself (the step protocol), a user's own causal
-    layer included:
+    """A layer that steps itself (the step protocol, `layers.stepping`),
+    this package's own layers and a user's causal layer alike:
 
         initial_step_state(batch_size, dtype) -> [tensor, ...]
         step(x_t, state, mask=None) -> (y_t, new_state)
@@ -123,36 +124,85 @@ class Protocol(Rule):
     `x_t` is one step `(batch, features)`, `mask` None or a boolean
     `(batch,)` (False where the step is padding: the layer keeps its state
     there, as its `call` does with a mask); `y_t` is the step of a sequence
-    output, or the value for the sequence ending here when the layer
-    reduces the time axis (its output has one axis less than its input).
-    The Keras mask passes on to a sequence output if the layer
-    `supports_masking`.
+    output (a tuple of them for a layer with several outputs), or the value
+    for the sequence ending here when the layer reduces the time axis (its
+    `return_sequences` is False, or without that attribute, its output has
+    another rank than its input). The Keras mask passes on to
+    a sequence output if the layer `supports_masking`. A ValueError from
+    `initial_step_state` refuses the layer; the stepper's options
+    (`max_length`) are passed to both methods where they take them by
+    name.
+
+    `steps` is the object with the two methods: the layer itself, or an
+    adapter for one of Keras's layers.
     """
 
-    def __init__(self, layer, shape):
+    def __init__(self, layer, shape, options, steps=None):
         super().__init__(layer)
-        self.state_count = len(layer.initial_step_state(1, "float32"))
-        out = layer.compute_output_shape(tuple(shape))
-        self.timed_out = len(out) == len(shape)
+        self.steps = layer if steps is None else steps
+        self.options = _taken(self.steps.initial_step_state, options)
+        self.step_options = _taken(self.steps.step, options)
+        try:
+            probe = self.initial_state(1, layer.compute_dtype)
+        except ValueError as error:
+            if str(error).startswith(f"layer {layer.name!r}"):
+                raise ValueError(f"{OWNER}: {error}") from None
+            refuse(layer, str(error))
+        self.state_count = len(probe)
+        self.timed_out = getattr(layer, "return_sequences", None)
+        if self.timed_out is None:
+            out = layer.compute_output_shape(tuple(shape))
+            while out and isinstance(out[0], (tuple, list)):
+                out = out[0]
+            self.timed_out = len(out) == len(shape)
+        self.fixed_shapes = self._fixed_shapes(shape, probe)
+
+    def _fixed_shapes(self, shape, probe):
+        """Whether the state keeps its shapes from step to step (one probe
+        step; an attention cache without `max_length` grows)."""
+        if None in shape[2:]:
+            return True
+        x = ops.zeros((1, *shape[2:]), self.layer.compute_dtype)
+        _, new = self.steps.step(x, list(probe), **self.step_options)
+        return [tuple(s.shape) for s in probe] == [tuple(s.shape) for s in new]
 
     def initial_state(self, batch, dtype):
-        return list(self.layer.initial_step_state(batch, dtype))
+        state = self.steps.initial_step_state(batch, dtype, **self.options)
+        return list(state)
 
     def step(self, inputs, state):
         value = inputs
         if not value.timed:
             refuse(self.layer, "its input was reduced over time already")
-        y, new = self.layer.step(value.tensor, list(state), mask=value.mask)
+        y, new = self.steps.step(
+            value.tensor, list(state), mask=value.mask, **self.step_options
+        )
         if len(new) != self.state_count:
             refuse(
                 self.layer,
                 f"its step returned {len(new)} state tensor(s), its "
                 f"initial_step_state {self.state_count}",
             )
+        outputs = list(y) if isinstance(y, (tuple, list)) else [y]
         if not self.timed_out:
-            return [Value(y, None, False)], list(new)
+            return [Value(t, None, False) for t in outputs], list(new)
         mask = value.mask if self.layer.supports_masking else None
-        return [Value(y, mask, True)], list(new)
+        return [Value(t, mask, True) for t in outputs], list(new)
+
+
+class KerasRecurrent:
+    """The step protocol of one of Keras's `keras.layers.RNN` layers
+    (LSTM, GRU, SimpleRNN, RNN of any cell): `layers.stepping`'s, which
+    this package's recurrent layers define as their own methods."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def initial_step_state(self, batch_size, dtype):
+        return rnn_initial_state(self.layer, batch_size, dtype)
+
+    def step(self, x_t, state, mask=None):
+        return rnn_step(self.layer, x_t, state, mask)
 
 
 class Static(Rule):
@@ -177,10 +227,9 @@ class Pointwise(Rule):
     `compute_mask` mean what they mean in the full model.
     """
 
-    def __init__(self, layer, kwargs, timed_out=True):
+    def __init__(self, layer, kwargs):
         super().__init__(layer)
         self.kwargs = dict(kwargs)
-        self.timed_out = timed_out
         if _accepts(layer, "training"):
             self.kwargs["training"] = False
 
@@ -218,14 +267,6 @@ class Pointwise(Rule):
         return [Value(y[:, 0], mask, True) for y in outputs], []
 
 
-class Identity(Rule):
-    """A layer that passes its input on: `ForecastSpec`, and `FixedWindow`
-    (whose check of the window length is the full model's business)."""
-
-    def step(self, inputs, state):
-        return [inputs], []
-
-
 class Reshape(Rule):
     """`keras.layers.Reshape` of the axes after time (time kept first)."""
 
@@ -244,76 +285,12 @@ class Reshape(Rule):
         return [Value(y, value.mask, True)], []
 
 
-class Recurrent(Rule):
-    """A `keras.layers.RNN` (Keras's LSTM, GRU, SimpleRNN, every layer of
-    this package): its cell's states, plus the last output, which a masked
-    step returns again (as the full layer does)."""
+class Conv(Rule):
+    """`keras.layers.Conv1D`, causal (or kernel size 1), stride 1: a
+    queue of its last (k − 1)·d inputs."""
 
     def __init__(self, layer, shape):
         super().__init__(layer)
-        if layer.go_backwards:
-            refuse(layer, "it runs backwards (go_backwards=True)")
-        if getattr(layer, "return_state", False):
-            refuse(layer, "return_state=True is not supported")
-        self.cell = layer.cell
-        self.units = layer.compute_output_shape(shape)[-1]
-        self.structure = self._cell_state(1)
-        self.state_count = 1 + len(keras.tree.flatten(self.structure))
-        self.timed_out = layer.return_sequences
-
-    def _cell_state(self, batch):
-        states = self.cell.get_initial_state(batch_size=batch)
-        return states if keras.tree.is_nested(states) else [states]
-
-    def initial_state(self, batch, dtype):
-        output = ops.zeros((batch, self.units), dtype)
-        return [output, *keras.tree.flatten(self._cell_state(batch))]
-
-    def step(self, inputs, state):
-        value = inputs
-        previous, cell_state = state[0], state[1:]
-        states = keras.tree.pack_sequence_as(self.structure, cell_state)
-        output, new = self.cell(value.tensor, states, training=False)
-        new = keras.tree.flatten(new)
-        mask = value.mask
-        output = where_real(mask, output, previous)
-        new = [where_real(mask, n, o) for n, o in zip(new, cell_state)]
-        if not self.layer.return_sequences:
-            return [Value(output, None, False)], [output, *new]
-        y = output
-        if mask is not None and getattr(
-            self.layer, "zero_output_for_mask", False
-        ):
-            y = output * keep_mask(mask, output)
-        return [Value(y, mask, True)], [output, *new]
-
-
-class Window(Rule):
-    """A causal convolution's left buffer: the last (k − 1)·d inputs."""
-
-    def __init__(self, layer, span, channels):
-        super().__init__(layer)
-        self.span = span
-        self.channels = channels
-        self.state_count = 1 if span else 0
-
-    def initial_state(self, batch, dtype):
-        if not self.span:
-            return []
-        return [ops.zeros((batch, self.span, self.channels), dtype)]
-
-    def window(self, x, state):
-        """`(window, new_state)`: the buffer with `x` (batch, C) appended."""
-        if not self.span:
-            return ops.expand_dims(x, 1), []
-        window = ops.concatenate([state[0], ops.expand_dims(x, 1)], axis=1)
-        return window, [window[:, 1:]]
-
-
-class Conv(Window):
-    """`keras.layers.Conv1D`, causal (or kernel size 1), stride 1."""
-
-    def __init__(self, layer, shape):
         k = layer.kernel_size[0]
         if layer.data_format != "channels_last":
             refuse(layer, "only channels_last is supported")
@@ -328,11 +305,16 @@ class Conv(Window):
                 'step t sees later steps); use padding="causal"',
             )
         self.dilation = layer.dilation_rate[0]
-        super().__init__(layer, (k - 1) * self.dilation, shape[-1])
+        self.span = (k - 1) * self.dilation
+        self.channels = shape[-1]
+        self.state_count = 1 if self.span else 0
+
+    def initial_state(self, batch, dtype):
+        return queue_state(batch, self.span, self.channels, dtype)
 
     def step(self, inputs, state):
         value = inputs
-        window, state = self.window(value.tensor, state)
+        window, state = push(state, ops.expand_dims(value.tensor, 1))
         y = causal_conv_step(window, self.layer.kernel, self.dilation)
         if self.layer.use_bias:
             y = y + self.layer.bias

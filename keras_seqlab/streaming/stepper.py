@@ -6,7 +6,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_seqlab.streaming.blocks import Attention
 from keras_seqlab.streaming.graph import Graph
 from keras_seqlab.streaming.rules import OWNER
 from keras_seqlab.streaming.rules import Value
@@ -90,8 +89,8 @@ class StepLayer(keras.layers.Layer):
             {"max_length": self.max_length},
         )
         self.state_count = self.graph.state_count
-        self.fixed_shapes = self.max_length is not None or not any(
-            isinstance(rule, Attention) for rule in self.graph.rules()
+        self.fixed_shapes = all(
+            rule.fixed_shapes for rule in self.graph.rules()
         )
         self.built = True
 
@@ -456,14 +455,16 @@ def stream(model, max_length=None, jit=True):
 
     Args:
         model: a Functional or Sequential Keras model whose layers are all
-            causal: this package's recurrent layers, WaveNet blocks and
-            stacks, causal `AttentionBlock`s, `PositionalEncoding`,
-            `AttentionPooling`, Keras's RNN layers, causal `Conv1D`,
-            layers that act on each step alone (Dense, TimeDistributed,
-            Dropout, LayerNormalization, Masking, Embedding, PReLU shared
-            over time, …), and any layer that defines the step protocol,
+            causal: any layer that defines the step protocol,
             `initial_step_state(batch_size, dtype)` and `step(x_t, state,
-            mask=None)` (see `keras_seqlab.streaming.rules.Protocol`). Its
+            mask=None)` (`keras_seqlab.layers.stepping`) — every causal
+            layer of this package does (recurrent layers, WaveNet and TCN
+            blocks and stacks, causal `AttentionBlock`s,
+            `PositionalEncoding`, `AttentionPooling`, the forecasting
+            heads) — and of Keras's, the RNN layers, causal `Conv1D` and
+            the layers that act on each step alone (Dense,
+            TimeDistributed, Dropout, LayerNormalization, Masking,
+            Embedding, PReLU shared over time, …). Its
             inputs are `(batch, T, features)`, or `(batch, T)` token ids
             (a step is then `(batch,)`).
         max_length: None (attention caches every step), or the most steps
