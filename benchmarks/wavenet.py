@@ -41,8 +41,8 @@ from _backend import configure_threads
 from _timing import measure
 from _timing import progress
 
-from keras_seqlab.layers.causal_conv import receptive_field
-from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.layers.convolutional.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.wavenet_stack import WaveNet
 
 BATCH = 64
 KERNEL_SIZE = 2

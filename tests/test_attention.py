@@ -17,9 +17,9 @@ from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
 from keras_seqlab import reference
-from keras_seqlab.layers.attention import AttentionBlock
-from keras_seqlab.layers.pooling import AttentionPooling
-from keras_seqlab.layers.positional import PositionalEncoding
+from keras_seqlab.layers.attention.block import AttentionBlock
+from keras_seqlab.layers.attention.pooling import AttentionPooling
+from keras_seqlab.layers.attention.positional import PositionalEncoding
 from keras_seqlab.reference import attention as ref_attention
 from keras_seqlab.testing import families
 from keras_seqlab.testing import reference_check as check
@@ -59,8 +59,8 @@ def _pooling(units=3, seed=0):
 
 
 # The comparison with the reference is keras_seqlab.testing's; its cases are
-# declared in keras_seqlab/layers/attention.py (REFERENCE_CASES) and run by
-# tests/test_against_reference.py.
+# declared in keras_seqlab/layers/attention/block.py and pooling.py
+# (REFERENCE_CASES) and run by tests/test_against_reference.py.
 _keys = families.weight_keys
 
 

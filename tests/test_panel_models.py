@@ -20,8 +20,8 @@ from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_scores
 from keras_seqlab.forecasting.panel import predict_windows
 from keras_seqlab.forecasting.panel_forecast import forecast_panel
-from keras_seqlab.layers.forecast import Unstandardize
-from keras_seqlab.layers.forecast import WindowStandardize
+from keras_seqlab.layers.heads.forecast import Unstandardize
+from keras_seqlab.layers.heads.forecast import WindowStandardize
 from keras_seqlab.testing import layer_test
 
 pd = pytest.importorskip("pandas")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import keras_seqlab
-from keras_seqlab.layers.causal_conv import receptive_field
-from keras_seqlab.layers.tcn import TCNBlock
-from keras_seqlab.layers.tcn_stack import TCN
+from keras_seqlab.layers.convolutional.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.tcn import TCNBlock
+from keras_seqlab.layers.convolutional.tcn_stack import TCN
 from keras_seqlab.reference import tcn as ref_tcn
 from keras_seqlab.testing.comparison import max_error
 from keras_seqlab.testing.families import tcn_params
@@ -169,7 +169,8 @@ def test_go_backwards_runs_on_the_reversed_sequence():
 
 
 # TCNBlock and TCN against the reference, values and gradients, are the
-# cases `keras_seqlab.layers.tcn` and `tcn_stack` declare (REFERENCE_CASES):
+# cases `keras_seqlab.layers.convolutional.tcn` and `tcn_stack` declare
+# (REFERENCE_CASES):
 # tests/test_against_reference.py and `seqlab check` run them.
 
 

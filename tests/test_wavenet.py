@@ -16,9 +16,9 @@ from keras import ops
 from seqlab_testing import BACKEND
 from seqlab_testing import to_numpy
 
-from keras_seqlab.layers.causal_conv import receptive_field
-from keras_seqlab.layers.wavenet import WaveNetBlock
-from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.layers.convolutional.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.wavenet import WaveNetBlock
+from keras_seqlab.layers.convolutional.wavenet_stack import WaveNet
 from keras_seqlab.reference import value_and_grad
 from keras_seqlab.reference import wavenet as ref_wavenet
 from keras_seqlab.testing import comparison
@@ -61,8 +61,8 @@ def _padding_mask(side, batch=BATCH, steps=STEPS):
 
 
 # The comparison with the reference is keras_seqlab.testing's; the cases it
-# runs are declared in keras_seqlab/layers/wavenet.py (REFERENCE_CASES) and
-# run by tests/test_against_reference.py.
+# runs are declared in keras_seqlab/layers/convolutional/wavenet.py
+# (REFERENCE_CASES) and run by tests/test_against_reference.py.
 _params = families.wavenet_params
 _reference = families.wavenet_reference
 _flatten = comparison.flatten

@@ -8,7 +8,7 @@ import numpy as np
 
 from keras_seqlab.experiments.training import last_step
 from keras_seqlab.experiments.training import original
-from keras_seqlab.layers.quantiles import median_index
+from keras_seqlab.layers.heads.quantiles import median_index
 from keras_seqlab.utils import files
 
 

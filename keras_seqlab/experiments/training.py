@@ -26,8 +26,8 @@ from keras_seqlab.forecasting.metrics import naive_scale
 from keras_seqlab.forecasting.metrics import pinball
 from keras_seqlab.forecasting.metrics import rmse
 from keras_seqlab.forecasting.metrics import smape
-from keras_seqlab.layers.quantiles import ConformalInterval
-from keras_seqlab.layers.quantiles import median_index
+from keras_seqlab.layers.heads.quantiles import ConformalInterval
+from keras_seqlab.layers.heads.quantiles import median_index
 from keras_seqlab.models import build
 from keras_seqlab.models.training import MONITOR
 from keras_seqlab.models.training import fit

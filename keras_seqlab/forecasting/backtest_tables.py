@@ -34,7 +34,7 @@ from keras_seqlab.forecasting.significance import diebold_mariano
 from keras_seqlab.forecasting.significance import format_p
 from keras_seqlab.forecasting.significance import origin_losses
 from keras_seqlab.forecasting.significance import skill
-from keras_seqlab.layers.quantiles import point_forecast
+from keras_seqlab.layers.heads.quantiles import point_forecast
 
 
 @dataclasses.dataclass

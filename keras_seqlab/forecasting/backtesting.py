@@ -34,7 +34,7 @@ from keras_seqlab.forecasting.metrics import naive_scale
 from keras_seqlab.forecasting.panel_backtest import backtest_panel
 from keras_seqlab.forecasting.panel_backtest import format_panel_backtest
 from keras_seqlab.forecasting.panel_forecast import panel_for
-from keras_seqlab.layers.quantiles import point_forecast
+from keras_seqlab.layers.heads.quantiles import point_forecast
 from keras_seqlab.models import build
 from keras_seqlab.models import names as architectures
 from keras_seqlab.models.training import fit

@@ -11,9 +11,9 @@ import pathlib
 
 import keras
 
-from keras_seqlab.layers.forecast import ForecastSpec
-from keras_seqlab.layers.forecast import Rescale
-from keras_seqlab.layers.quantiles import model_quantiles
+from keras_seqlab.layers.heads.forecast import ForecastSpec
+from keras_seqlab.layers.heads.forecast import Rescale
+from keras_seqlab.layers.heads.quantiles import model_quantiles
 
 SPEC_LAYER = "forecast_spec"
 

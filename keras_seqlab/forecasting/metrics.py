@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_seqlab.layers.quantiles import check_quantiles
+from keras_seqlab.layers.heads.quantiles import check_quantiles
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_units
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_seqlab.layers.quantiles import median_index
+from keras_seqlab.layers.heads.quantiles import median_index
 from keras_seqlab.utils import files
 
 

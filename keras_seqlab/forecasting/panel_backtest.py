@@ -30,7 +30,7 @@ from keras_seqlab.forecasting.panel import common_season
 from keras_seqlab.forecasting.panel import fit_panel
 from keras_seqlab.forecasting.panel import panel_seasons
 from keras_seqlab.forecasting.panel import predict_windows
-from keras_seqlab.layers.quantiles import point_forecast
+from keras_seqlab.layers.heads.quantiles import point_forecast
 from keras_seqlab.utils.validation import check_units
 
 OWNER = "backtest"

@@ -5,16 +5,27 @@ package name `keras_seqlab`. `recurrent` holds the base classes, `loop`
 the time loop (the mask rule and the PyTorch loop) they all share.
 """
 
-from keras_seqlab.layers.attention import AttentionBlock
-from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.attention.block import AttentionBlock
+from keras_seqlab.layers.attention.pooling import AttentionPooling
+from keras_seqlab.layers.attention.positional import PositionalEncoding
+from keras_seqlab.layers.convolutional.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.tcn import TCNBlock
+from keras_seqlab.layers.convolutional.tcn_stack import TCN
+from keras_seqlab.layers.convolutional.wavenet import WaveNetBlock
+from keras_seqlab.layers.convolutional.wavenet_stack import WaveNet
 from keras_seqlab.layers.esn import ESN
 from keras_seqlab.layers.esn import ESNCell
-from keras_seqlab.layers.forecast import ForecastSpec
-from keras_seqlab.layers.forecast import Rescale
-from keras_seqlab.layers.forecast import WindowStandardize
 from keras_seqlab.layers.gru_variants import VARIANTS as GRU_VARIANTS
 from keras_seqlab.layers.gru_variants import GRUVariant
 from keras_seqlab.layers.gru_variants import GRUVariantCell
+from keras_seqlab.layers.heads.forecast import ForecastSpec
+from keras_seqlab.layers.heads.forecast import Rescale
+from keras_seqlab.layers.heads.forecast import WindowStandardize
+from keras_seqlab.layers.heads.persistence import Persistence
+from keras_seqlab.layers.heads.quantiles import ConformalInterval
+from keras_seqlab.layers.heads.quantiles import QuantileHead
+from keras_seqlab.layers.heads.quantiles import RepeatQuantiles
+from keras_seqlab.layers.heads.quantiles import model_quantiles
 from keras_seqlab.layers.ln_lstm import LayerNormLSTM
 from keras_seqlab.layers.ln_lstm import LayerNormLSTMCell
 from keras_seqlab.layers.ln_simple_rnn import LayerNormSimpleRNNCell
@@ -28,20 +39,9 @@ from keras_seqlab.layers.nas import NAS
 from keras_seqlab.layers.nas import NASCell
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTMCell
-from keras_seqlab.layers.persistence import Persistence
-from keras_seqlab.layers.pooling import AttentionPooling
-from keras_seqlab.layers.positional import PositionalEncoding
-from keras_seqlab.layers.quantiles import ConformalInterval
-from keras_seqlab.layers.quantiles import QuantileHead
-from keras_seqlab.layers.quantiles import RepeatQuantiles
-from keras_seqlab.layers.quantiles import model_quantiles
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.layers.recurrent import SeqlabRNN
-from keras_seqlab.layers.tcn import TCNBlock
-from keras_seqlab.layers.tcn_stack import TCN
-from keras_seqlab.layers.wavenet import WaveNetBlock
-from keras_seqlab.layers.wavenet_stack import WaveNet
 
 __all__ = [
     "AttentionBlock",

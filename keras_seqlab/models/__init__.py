@@ -61,7 +61,7 @@ retraced for another length): there they run on the other length.
 """
 
 # Importing the builders registers them.
-from keras_seqlab.layers.persistence import Persistence
+from keras_seqlab.layers.heads.persistence import Persistence
 from keras_seqlab.models import builders
 from keras_seqlab.models.autoregressive import forecast_autoregressive
 from keras_seqlab.models.builders import build_attention

@@ -17,7 +17,7 @@ import inspect
 import keras
 from keras import ops
 
-from keras_seqlab.layers.causal_conv import causal_conv_step
+from keras_seqlab.layers.convolutional.causal_conv import causal_conv_step
 from keras_seqlab.layers.stepping import cannot_step
 from keras_seqlab.layers.stepping import push
 from keras_seqlab.layers.stepping import queue_state

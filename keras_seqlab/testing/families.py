@@ -15,8 +15,8 @@ import numpy as np
 from keras import ops
 
 from keras_seqlab import reference
-from keras_seqlab.layers.tcn_stack import TCN
-from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.layers.convolutional.tcn_stack import TCN
+from keras_seqlab.layers.convolutional.wavenet_stack import WaveNet
 from keras_seqlab.reference import tcn as ref_tcn
 from keras_seqlab.testing.comparison import Result
 from keras_seqlab.testing.comparison import cheap_initializers

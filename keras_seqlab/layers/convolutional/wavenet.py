@@ -3,13 +3,13 @@ is `keras_seqlab.layers.wavenet_stack.WaveNet`."""
 
 from keras import ops
 
-from keras_seqlab.layers.causal_conv import ConvArguments
-from keras_seqlab.layers.causal_conv import causal_conv
-from keras_seqlab.layers.causal_conv import causal_conv_step
-from keras_seqlab.layers.causal_conv import check_channels
-from keras_seqlab.layers.causal_conv import check_gated
-from keras_seqlab.layers.causal_conv import masked_input
-from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.causal_conv import ConvArguments
+from keras_seqlab.layers.convolutional.causal_conv import causal_conv
+from keras_seqlab.layers.convolutional.causal_conv import causal_conv_step
+from keras_seqlab.layers.convolutional.causal_conv import check_channels
+from keras_seqlab.layers.convolutional.causal_conv import check_gated
+from keras_seqlab.layers.convolutional.causal_conv import masked_input
+from keras_seqlab.layers.convolutional.causal_conv import receptive_field
 from keras_seqlab.layers.stepping import push
 from keras_seqlab.layers.stepping import queue_state
 from keras_seqlab.layers.stepping import step_mask

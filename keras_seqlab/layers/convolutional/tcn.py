@@ -7,13 +7,13 @@ import keras
 from keras import activations
 from keras import ops
 
-from keras_seqlab.layers.causal_conv import ConvArguments
-from keras_seqlab.layers.causal_conv import causal_conv
-from keras_seqlab.layers.causal_conv import causal_conv_step
-from keras_seqlab.layers.causal_conv import check_channels
-from keras_seqlab.layers.causal_conv import check_padding
-from keras_seqlab.layers.causal_conv import masked_input
-from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.causal_conv import ConvArguments
+from keras_seqlab.layers.convolutional.causal_conv import causal_conv
+from keras_seqlab.layers.convolutional.causal_conv import causal_conv_step
+from keras_seqlab.layers.convolutional.causal_conv import check_channels
+from keras_seqlab.layers.convolutional.causal_conv import check_padding
+from keras_seqlab.layers.convolutional.causal_conv import masked_input
+from keras_seqlab.layers.convolutional.causal_conv import receptive_field
 from keras_seqlab.layers.stepping import cannot_step
 from keras_seqlab.layers.stepping import push
 from keras_seqlab.layers.stepping import queue_state

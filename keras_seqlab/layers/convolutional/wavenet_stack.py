@@ -4,19 +4,19 @@ cycling dilations and summed skip outputs."""
 from keras import activations
 from keras import ops
 
-from keras_seqlab.layers.causal_conv import ConvArguments
-from keras_seqlab.layers.causal_conv import check_channels
-from keras_seqlab.layers.causal_conv import check_dilations
-from keras_seqlab.layers.causal_conv import check_gated
-from keras_seqlab.layers.causal_conv import keep_mask
-from keras_seqlab.layers.causal_conv import last_step
-from keras_seqlab.layers.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.causal_conv import ConvArguments
+from keras_seqlab.layers.convolutional.causal_conv import check_channels
+from keras_seqlab.layers.convolutional.causal_conv import check_dilations
+from keras_seqlab.layers.convolutional.causal_conv import check_gated
+from keras_seqlab.layers.convolutional.causal_conv import keep_mask
+from keras_seqlab.layers.convolutional.causal_conv import last_step
+from keras_seqlab.layers.convolutional.causal_conv import receptive_field
+from keras_seqlab.layers.convolutional.wavenet import CASE_SHAPE
+from keras_seqlab.layers.convolutional.wavenet import CASE_WIDE
+from keras_seqlab.layers.convolutional.wavenet import WaveNetBlock
+from keras_seqlab.layers.convolutional.wavenet import reference_case
 from keras_seqlab.layers.stepping import split_state
 from keras_seqlab.layers.stepping import where_real
-from keras_seqlab.layers.wavenet import CASE_SHAPE
-from keras_seqlab.layers.wavenet import CASE_WIDE
-from keras_seqlab.layers.wavenet import WaveNetBlock
-from keras_seqlab.layers.wavenet import reference_case
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_units
@@ -219,7 +219,7 @@ class WaveNet(ConvArguments):
 
 
 # What `seqlab check` compares against the reference (see the block's
-# cases in keras_seqlab/layers/wavenet.py).
+# cases in keras_seqlab/layers/convolutional/wavenet.py).
 REFERENCE_CASES = (
     reference_case(
         "WaveNet gated d1-2-4",
