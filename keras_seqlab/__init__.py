@@ -40,37 +40,7 @@ from keras_seqlab.forecasting import forecast
 from keras_seqlab.forecasting import forecaster
 from keras_seqlab.forecasting import forecaster_spec
 from keras_seqlab.forecasting import load_forecaster
-from keras_seqlab.layers import ESN
-from keras_seqlab.layers import GRU_VARIANTS
-from keras_seqlab.layers import NAS
-from keras_seqlab.layers import TCN
-from keras_seqlab.layers import AttentionBlock
-from keras_seqlab.layers import AttentionPooling
-from keras_seqlab.layers import ESNCell
-from keras_seqlab.layers import ForecastSpec
-from keras_seqlab.layers import GRUVariant
-from keras_seqlab.layers import GRUVariantCell
-from keras_seqlab.layers import LayerNormLSTM
-from keras_seqlab.layers import LayerNormLSTMCell
-from keras_seqlab.layers import LayerNormSimpleRNNCell
-from keras_seqlab.layers import LNSimpleRNN
-from keras_seqlab.layers import LNSimpleRNNCell
-from keras_seqlab.layers import MinGRU
-from keras_seqlab.layers import MinGRUCell
-from keras_seqlab.layers import MinLSTM
-from keras_seqlab.layers import MinLSTMCell
-from keras_seqlab.layers import NASCell
-from keras_seqlab.layers import PeepholeLSTM
-from keras_seqlab.layers import PeepholeLSTMCell
-from keras_seqlab.layers import Persistence
-from keras_seqlab.layers import PositionalEncoding
-from keras_seqlab.layers import RecurrentCell
-from keras_seqlab.layers import Rescale
-from keras_seqlab.layers import SeqlabRNN
-from keras_seqlab.layers import TCNBlock
-from keras_seqlab.layers import WaveNet
-from keras_seqlab.layers import WaveNetBlock
-from keras_seqlab.layers import receptive_field
+from keras_seqlab.layers import *  # noqa: F403 (the layers' __all__)
 from keras_seqlab.models import build
 from keras_seqlab.models import build_classifier
 from keras_seqlab.models import forecast_autoregressive
@@ -80,39 +50,10 @@ from keras_seqlab.streaming import stream
 __version__ = "0.1.0"
 
 __all__ = [
-    "AttentionBlock",
-    "AttentionPooling",
-    "ESN",
-    "ESNCell",
-    "ForecastSpec",
-    "GRUVariant",
-    "GRUVariantCell",
-    "GRU_VARIANTS",
-    "LNSimpleRNN",
-    "LNSimpleRNNCell",
-    "LayerNormLSTM",
-    "LayerNormLSTMCell",
-    "LayerNormSimpleRNNCell",
-    "MinGRU",
-    "MinGRUCell",
-    "MinLSTM",
-    "MinLSTMCell",
-    "NAS",
-    "NASCell",
-    "PeepholeLSTM",
-    "PeepholeLSTMCell",
-    "Persistence",
-    "PositionalEncoding",
-    "RecurrentCell",
-    "Rescale",
+    *layers.__all__,
     "Scaler",
-    "SeqlabRNN",
     "SeriesData",
     "Stepper",
-    "TCN",
-    "TCNBlock",
-    "WaveNet",
-    "WaveNetBlock",
     "WindowedSeries",
     "backtest",
     "build",
@@ -130,7 +71,6 @@ __all__ = [
     "load_weather",
     "make_windows",
     "models",
-    "receptive_field",
     "split_gap",
     "stream",
     "synthetic_series",

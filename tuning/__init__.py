@@ -19,33 +19,19 @@ from keras_seqlab.tuning.validation import tuner_class
 from keras_seqlab.tuning.validation import walk_forward
 from keras_seqlab.tuning.validation import walk_forward_splits
 
-_HYPERMODELS = (
-    "SeqHyperModel",
-    "HyperPersistence",
-    "HyperLinear",
-    "HyperDense",
-    "HyperSimpleRNN",
-    "HyperStackedRNN",
-    "HyperLSTM",
-    "HyperStackedLSTM",
-    "HyperGRU",
-    "HyperLNSimpleRNN",
-    "HyperPeepholeLSTM",
-    "HyperLNLSTM",
-    "HyperNAS",
-    "HyperESN",
-    "HyperGRUVariant",
-    "HyperMinGRU",
-    "HyperMinLSTM",
-    "HyperConvGRU",
-    "HyperWaveNet",
-    "HyperTCN",
-    "HyperAttention",
-    "HyperBidirectional",
-    "get_hypermodel",
-    "hypermodel_class",
-    "names",
-)
+# Read from `hypermodels` when first used (it needs keras-tuner): its
+# functions, and every class whose name starts with "Hyper" (one per
+# architecture, registered there) or is the base class.
+_LAZY_FUNCTIONS = ("get_hypermodel", "hypermodel_class", "names")
+
+
+def _lazy(name):
+    return (
+        name.startswith("Hyper")
+        or name == "SeqHyperModel"
+        or name in _LAZY_FUNCTIONS
+    )
+
 
 __all__ = [
     "TUNER_KINDS",
@@ -54,12 +40,13 @@ __all__ = [
     "tuner_class",
     "walk_forward",
     "walk_forward_splits",
-    *_HYPERMODELS,
+    "SeqHyperModel",
+    *_LAZY_FUNCTIONS,
 ]
 
 
 def __getattr__(name):
-    if name not in _HYPERMODELS:
+    if not _lazy(name):
         raise AttributeError(
             f"module 'keras_seqlab.tuning' has no attribute {name!r}"
         )

@@ -1,9 +1,14 @@
-"""Layers: the recurrent cells and layers, WaveNet, attention, persistence.
+"""Layers, by kind: `recurrent/` (the cells and their layers),
+`convolutional/` (WaveNet, TCN), `attention/` (the Transformer block,
+attention pooling, positional encoding) and `heads/` (the forecasting
+layers around a model). `stepping` holds the step protocol's helpers.
 
 Every class here is registered for `.keras` serialization under the
-package name `keras_seqlab`. `recurrent` holds the base classes, `loop`
-the time loop (the mask rule and the PyTorch loop) they all share.
+package name `keras_seqlab` (`utils.export.seqlab_export`), which also
+makes it public: `__all__` is read from that registry.
 """
+
+# ruff: noqa: F401 (the names are public through `__all__`, read below)
 
 from keras_seqlab.layers.attention.block import AttentionBlock
 from keras_seqlab.layers.attention.pooling import AttentionPooling
@@ -20,12 +25,14 @@ from keras_seqlab.layers.gru_variants import GRUVariant
 from keras_seqlab.layers.gru_variants import GRUVariantCell
 from keras_seqlab.layers.heads.forecast import ForecastSpec
 from keras_seqlab.layers.heads.forecast import Rescale
+from keras_seqlab.layers.heads.forecast import Unstandardize
 from keras_seqlab.layers.heads.forecast import WindowStandardize
 from keras_seqlab.layers.heads.persistence import Persistence
 from keras_seqlab.layers.heads.quantiles import ConformalInterval
 from keras_seqlab.layers.heads.quantiles import QuantileHead
 from keras_seqlab.layers.heads.quantiles import RepeatQuantiles
 from keras_seqlab.layers.heads.quantiles import model_quantiles
+from keras_seqlab.layers.heads.window import FixedWindow
 from keras_seqlab.layers.ln_lstm import LayerNormLSTM
 from keras_seqlab.layers.ln_lstm import LayerNormLSTMCell
 from keras_seqlab.layers.ln_simple_rnn import LayerNormSimpleRNNCell
@@ -42,43 +49,16 @@ from keras_seqlab.layers.peephole_lstm import PeepholeLSTMCell
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.utils.export import exported
 
+# The classes registered with `seqlab_export` in the modules imported above
+# (a new layer is public once its module is imported here), the base
+# classes and the functions.
 __all__ = [
-    "AttentionBlock",
-    "AttentionPooling",
+    *exported(__name__),
     "CellRNN",
-    "ESN",
-    "ESNCell",
-    "ForecastSpec",
-    "ConformalInterval",
-    "GRUVariant",
-    "GRUVariantCell",
     "GRU_VARIANTS",
-    "LNSimpleRNN",
-    "LNSimpleRNNCell",
-    "LayerNormLSTM",
-    "LayerNormLSTMCell",
-    "LayerNormSimpleRNNCell",
-    "MinGRU",
-    "MinGRUCell",
-    "MinLSTM",
-    "MinLSTMCell",
-    "NAS",
-    "NASCell",
-    "PeepholeLSTM",
-    "PeepholeLSTMCell",
-    "Persistence",
-    "PositionalEncoding",
-    "QuantileHead",
     "RecurrentCell",
-    "Rescale",
-    "RepeatQuantiles",
-    "SeqlabRNN",
-    "TCN",
-    "TCNBlock",
-    "WaveNet",
-    "WaveNetBlock",
-    "WindowStandardize",
     "model_quantiles",
     "receptive_field",
 ]

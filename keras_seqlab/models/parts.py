@@ -15,19 +15,22 @@ from keras_seqlab.layers.nas import NAS
 from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
 from keras_seqlab.utils.validation import check_choice
 
-RECURRENT_CELLS = (
-    "simple_rnn",
-    "lstm",
-    "gru",
-    "ln_simple_rnn",
-    "peephole_lstm",
-    "ln_lstm",
-    "nas",
-    "esn",
-    "gru_variant",
-    "min_gru",
-    "min_lstm",
-)
+# The recurrent layer of each cell name: Keras's three, then this
+# package's.
+RECURRENT_LAYERS = {
+    "simple_rnn": layers.SimpleRNN,
+    "lstm": layers.LSTM,
+    "gru": layers.GRU,
+    "ln_simple_rnn": LNSimpleRNN,
+    "peephole_lstm": PeepholeLSTM,
+    "ln_lstm": LayerNormLSTM,
+    "nas": NAS,
+    "esn": ESN,
+    "gru_variant": GRUVariant,
+    "min_gru": MinGRU,
+    "min_lstm": MinLSTM,
+}
+RECURRENT_CELLS = tuple(RECURRENT_LAYERS)
 
 
 def model_inputs(spec):
@@ -97,7 +100,7 @@ def recurrent_layer(
     name=None,
     **options,
 ):
-    """One recurrent layer by cell name (see `RECURRENT_CELLS`).
+    """One recurrent layer by cell name (see `RECURRENT_LAYERS`).
 
     Args:
         cell: `"simple_rnn"`, `"lstm"`, `"gru"` (Keras's layers),
@@ -120,23 +123,7 @@ def recurrent_layer(
         name=name,
         **options,
     )
-    if cell == "simple_rnn":
-        return layers.SimpleRNN(units, **common)
-    if cell == "lstm":
-        return layers.LSTM(units, **common)
-    if cell == "gru":
-        return layers.GRU(units, **common)
-    classes = {
-        "ln_simple_rnn": LNSimpleRNN,
-        "peephole_lstm": PeepholeLSTM,
-        "ln_lstm": LayerNormLSTM,
-        "nas": NAS,
-        "esn": ESN,
-        "gru_variant": GRUVariant,
-        "min_gru": MinGRU,
-        "min_lstm": MinLSTM,
-    }
-    return classes[cell](units, **common)
+    return RECURRENT_LAYERS[cell](units, **common)
 
 
 OUTPUTS = ("dense", "recurrent")

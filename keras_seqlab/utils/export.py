@@ -7,10 +7,26 @@ from keras import regularizers
 
 PACKAGE = "keras_seqlab"
 
+# Every class `seqlab_export` registered, by name: the one list of the
+# public classes (`exported` reads the package's `__all__` lists from it).
+EXPORTED = {}
+
 
 def seqlab_export(cls):
-    """Registers `cls` as `keras_seqlab>ClassName` for `.keras` files."""
+    """Registers `cls` as `keras_seqlab>ClassName` for `.keras` files and
+    in `EXPORTED`."""
+    EXPORTED[cls.__name__] = cls
     return keras.saving.register_keras_serializable(package=PACKAGE)(cls)
+
+
+def exported(package):
+    """The names of the classes registered from the modules of `package`
+    (a dotted name), sorted."""
+    return sorted(
+        name
+        for name, cls in EXPORTED.items()
+        if cls.__module__.startswith(package + ".")
+    )
 
 
 def weight_config(layer, names):
