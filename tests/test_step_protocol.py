@@ -112,3 +112,53 @@ def test_a_step_that_loses_state_is_refused():
     model = keras.Sequential([keras.Input((T, F)), Broken(2, name="b")])
     with pytest.raises(ValueError, match="'b'.*returned 0 state"):
         stream(model).run(_x())
+
+
+def test_the_streaming_package_names_no_layer_of_this_package():
+    # Every causal layer of keras_seqlab steps through the protocol, so the
+    # stepper's table holds Keras's own layers only.
+    import ast
+    import pathlib
+
+    from keras_seqlab import streaming
+    from keras_seqlab.streaming import rules
+
+    allowed = {
+        "keras_seqlab.layers.stepping",
+        "keras_seqlab.layers.convolutional.causal_conv",  # Conv1D's step
+    }
+    folder = pathlib.Path(streaming.__file__).parent
+    wrong = []
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            module = getattr(node, "module", None) or ""
+            if (
+                isinstance(node, ast.ImportFrom)
+                and module.startswith("keras_seqlab.layers")
+                and module not in allowed
+            ):
+                wrong.append(f"{path.name}: {module}")
+    assert not wrong
+    assert all(cls.__module__.startswith("keras.") for cls in rules.POINTWISE)
+
+
+def test_a_protocol_layer_with_two_outputs_and_a_refusal():
+    import keras_seqlab as ks
+
+    block = ks.WaveNetBlock(4, kernel_size=3, dilation_rate=2)
+    inputs = keras.Input((T, F))
+    residual, skip = block(layers.Masking(0.0)(inputs))
+    model = keras.Model(inputs, layers.Add()([residual, skip]))
+    data = _x(2)
+    y, _ = stream(model).run(data)
+    np.testing.assert_allclose(to_numpy(y), to_numpy(model(data)), atol=1e-5)
+
+    class Ahead(Smoother):
+        def initial_step_state(self, batch_size, dtype):
+            from keras_seqlab.layers.stepping import cannot_step
+
+            cannot_step(self, "it reads the next step")
+
+    ahead = keras.Sequential([keras.Input((T, F)), Ahead(2, name="ahead")])
+    with pytest.raises(ValueError, match="stream: layer 'ahead'.*next step"):
+        stream(ahead)
