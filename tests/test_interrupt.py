@@ -55,6 +55,41 @@ def test_interrupt_swallowed_by_a_gc_callback_is_raised_at_the_next_batch(
 
 
 @pytest.mark.backend_free
+def test_a_swallowed_sigterm_is_raised_again_as_itself(monkeypatch):
+    """The CLI's SIGTERM (`cli.runner.Terminated`, a KeyboardInterrupt)
+    lost in a gc callback comes back at the next batch as SIGTERM, so the
+    command still exits 143, not 130."""
+    from keras_seqlab.cli.runner import Terminated
+    from keras_seqlab.cli.runner import sigterm_interrupts
+
+    fired = []
+
+    def terminate_once(phase, info):
+        if not fired:
+            fired.append(phase)
+            signal.raise_signal(signal.SIGTERM)
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    stop = interrupt.StopOnInterrupt()
+    # Were the runner's handler missing, this one, not the default, runs.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        with pytest.raises(Terminated):
+            with sigterm_interrupts(), interrupt.sticky():
+                gc.callbacks.append(terminate_once)
+                try:
+                    gc.collect()  # raised, and swallowed, here
+                finally:
+                    gc.callbacks.remove(terminate_once)
+                assert fired
+                stop.on_train_batch_end(0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert unraisable == []
+
+
+@pytest.mark.backend_free
 @pytest.mark.parametrize(
     "hook", ["on_test_batch_end", "on_predict_batch_end", "on_epoch_end"]
 )

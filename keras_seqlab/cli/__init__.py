@@ -44,13 +44,13 @@ from keras_seqlab.cli import backtest
 from keras_seqlab.cli import forecast
 from keras_seqlab.cli import reproduce
 from keras_seqlab.cli import tune
-from keras_seqlab.cli.options import BASELINES_HELP
+from keras_seqlab.cli.options import add_baselines
 from keras_seqlab.cli.options import data_parser
 from keras_seqlab.cli.options import floats
-from keras_seqlab.cli.options import message
 from keras_seqlab.cli.options import settings
 from keras_seqlab.cli.options import widths
-from keras_seqlab.cli.options import write_failure
+from keras_seqlab.cli.runner import Refused
+from keras_seqlab.cli.runner import command
 from keras_seqlab.utils.backend import PREFERENCE
 from keras_seqlab.utils.backend import installed
 
@@ -64,30 +64,35 @@ def package_version():
         return keras_seqlab.__version__
 
 
-def _check(args):
+def _check_cases(args):
+    """The cases `seqlab check` runs and its JAX compilation cache folder
+    (None: none, or not JAX); None for `--list`."""
     from keras_seqlab.testing import reference_check as check
 
-    names = [c.name for c in check.CASES]
     if args.list:
-        print("\n".join(names))
-        return 0
+        return None
     cases = check.CASES
     if args.cells:
         wanted = [n.strip() for n in args.cells.split(",") if n.strip()]
         unknown = [n for n in wanted if n not in check.CASES_BY_NAME]
         if unknown:
-            print(
-                f"seqlab check: unknown cell {', '.join(map(repr, unknown))}; "
-                "see `seqlab check --list`.",
-                file=sys.stderr,
+            raise Refused(
+                f"unknown cell {', '.join(map(repr, unknown))}; "
+                "see `seqlab check --list`."
             )
-            return 2
         cases = [check.CASES_BY_NAME[n] for n in wanted]
+    return cases, _check_cache(args)
+
+
+def _check(args, plan):
     import keras
 
-    cache = _check_cache(args)
-    if isinstance(cache, int):
-        return cache
+    from keras_seqlab.testing import reference_check as check
+
+    if plan is None:
+        print("\n".join(c.name for c in check.CASES))
+        return 0
+    cases, cache = plan
     print(
         f"keras {keras.__version__}, backend {keras.backend.backend()}: "
         f"{len(cases)} layers vs the pure-Python reference "
@@ -107,7 +112,7 @@ def _check(args):
 
 def _check_cache(args):
     """The JAX compilation cache folder `seqlab check` uses (None: none, or
-    not JAX), or exit status 2 for a `--cache-dir` it cannot write."""
+    not JAX); `Refused` for a `--cache-dir` it cannot write."""
     import keras
 
     from keras_seqlab.testing import reference_check as check
@@ -128,12 +133,9 @@ def _check_cache(args):
         writable = False
     if not writable:
         if args.cache_dir is not None:
-            print(
-                f"seqlab check: --cache-dir {folder!r} is not a folder this "
-                "user can write.",
-                file=sys.stderr,
+            raise Refused(
+                f"--cache-dir {folder!r} is not a folder this user can write."
             )
-            return 2
         # The default place is a convenience: without it, compile anew.
         folder = None
     return check.jax_compile_settings(folder)
@@ -167,46 +169,36 @@ def _budget(args):
     return {"epochs": epochs, "limit": limit, "heads": heads}
 
 
-def _compare(args):
+def _compare_plan(args):
     from keras_seqlab.experiments import compare
-    from keras_seqlab.utils.files import FolderError
 
-    try:
-        units, model_units = widths(args.units, DEFAULT_UNITS)
-        chosen = settings(
-            args,
-            batch_size=args.batch_size,
-            units=units,
-            model_units=model_units,
-            scale=not args.no_scale,
-            restore_best=not args.no_restore_best,
-            split=args.split,
-            quantiles=args.quantiles,
-            calibrate=args.calibrate,
-            baselines=args.baselines,
-            **_budget(args),
-        )
-        plan = compare.prepare(chosen, args.models)
-    except (ValueError, ImportError) as error:
-        print(f"seqlab compare: {message(error)}", file=sys.stderr)
-        return 2
-    try:
-        results = compare.execute(
-            plan,
-            out=args.out,
-            plots=not args.no_plots,
-            progress=sys.stderr,
-            verbose=args.verbose,
-        )
-    except FolderError as error:  # raised before anything trains
-        print(message(error), file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"seqlab compare: {write_failure(error)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nseqlab compare: interrupted; nothing written", file=sys.stderr)
-        return 130
+    units, model_units = widths(args.units, DEFAULT_UNITS)
+    chosen = settings(
+        args,
+        batch_size=args.batch_size,
+        units=units,
+        model_units=model_units,
+        scale=not args.no_scale,
+        restore_best=not args.no_restore_best,
+        split=args.split,
+        quantiles=args.quantiles,
+        calibrate=args.calibrate,
+        baselines=args.baselines,
+        **_budget(args),
+    )
+    return compare.prepare(chosen, args.models)
+
+
+def _compare(args, plan):
+    from keras_seqlab.experiments import compare
+
+    results = compare.execute(
+        plan,
+        out=args.out,
+        plots=not args.no_plots,
+        progress=sys.stderr,
+        verbose=args.verbose,
+    )
     print(compare.format_leaderboard(results), flush=True)
     written = ["results.json", "leaderboard.txt", *results["plots"]]
     print(f"wrote {', '.join(written)} to {args.out}")
@@ -327,14 +319,9 @@ def _add_compare(commands, data):
         help="calibrate that interval on the validation split (split "
         "conformal) so its coverage holds on test",
     )
-    parser.add_argument(
-        "--baselines",
-        nargs="?",
-        const="all",
-        metavar="A,B",
-        help=BASELINES_HELP,
-    )
-    parser.set_defaults(run=_compare)
+    add_baselines(parser, "targets")
+    # An unusable --out (a FolderError) is found before anything trains.
+    command(parser, _compare_plan, _compare, refused=(ValueError, ImportError))
 
 
 def _version():
@@ -406,7 +393,7 @@ def build_parser():
         action="store_true",
         help="JAX only: no persistent compilation cache",
     )
-    check.set_defaults(run=_check)
+    command(check, _check_cases, _check)
     data = data_parser()
     _add_compare(commands, data)
     tune.add(commands, data)

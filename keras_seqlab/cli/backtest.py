@@ -2,15 +2,16 @@
 
 import json
 import pathlib
-import sys
 
-from keras_seqlab.cli.forecast import Refused
 from keras_seqlab.cli.forecast import writable
-from keras_seqlab.cli.options import BASELINES_HELP
-from keras_seqlab.cli.options import SEASON_HELP
+from keras_seqlab.cli.options import add_baselines
+from keras_seqlab.cli.options import add_data_flags
 from keras_seqlab.cli.options import name_list
+from keras_seqlab.cli.runner import Refused
+from keras_seqlab.cli.runner import command
 
-PROG = "seqlab backtest"
+# The library function whose messages the command shows.
+OWNER = "backtest"
 
 
 def _load(args):
@@ -28,11 +29,9 @@ def _load(args):
     ):
         if value is not None and value <= 0:
             raise Refused(f"{flag} must be a positive integer, got {value}.")
-    try:
-        if choose_baselines("--baselines", args.baselines):
-            statsforecast_models("--baselines")
-    except (ValueError, ImportError) as error:
-        raise Refused(str(error).replace("`baselines`", "it")) from None
+    # Before the model loads and anything trains.
+    if choose_baselines(OWNER, args.baselines):
+        statsforecast_models(OWNER)
     out = writable("--out", args.out, (".csv", ".json"))
     plot = writable("--plot", args.plot, ".png")
     panel_flags = [
@@ -125,57 +124,40 @@ def _panel_roles(args):
     )
 
 
-def run(args):
+def _backtest(args):
+    """Everything checked and backtested, nothing written."""
     from keras_seqlab.forecasting.backtesting import backtest
+
+    model, data, out, plot = _load(args)
+    # Window and epochs are for training an architecture at each origin.
+    extra = {}
+    if isinstance(model, str):
+        extra = dict(epochs=args.epochs)
+        if args.window is not None:
+            extra["window"] = args.window
+        extra.update(_panel_roles(args))
+    result = backtest(
+        model,
+        data,
+        folds=args.folds,
+        horizon=args.horizon,
+        baselines=args.baselines,
+        season=args.season,
+        **extra,
+    )
+    return data, out, plot, result
+
+
+def run(args, done):
     from keras_seqlab.forecasting.backtesting import format_backtest
     from keras_seqlab.forecasting.output import plot_backtest
 
-    try:
-        model, data, out, plot = _load(args)
-        # Window and epochs are for training an architecture at each origin.
-        extra = {}
-        if isinstance(model, str):
-            extra = dict(window=args.window, epochs=args.epochs)
-            extra.update(_panel_roles(args))
-        result = backtest(
-            model,
-            data,
-            folds=args.folds,
-            horizon=args.horizon,
-            baselines=args.baselines,
-            season=args.season,
-            **extra,
-        )
-    except ValueError as error:
-        text = str(error).removeprefix("backtest: ")
-        text = text.removeprefix("--csv: ")
-        for name in (
-            "folds",
-            "horizon",
-            "window",
-            "epochs",
-            "id_column",
-            "future_columns",
-            "static_columns",
-            "calendar",
-            "season",
-            "baselines",
-        ):
-            text = text.replace(f"`{name}`", "--" + name.replace("_", "-"))
-        print(f"{PROG}: {text}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted; nothing written", file=sys.stderr)
-        return 130
-    try:
-        if out is not None:
-            _write(out, result)
-        if plot is not None:
-            history = data.column(result["target"])
-            plot_backtest(plot, history, result, data.dates)
-    except OSError as error:
-        print(f"{PROG}: could not write: {error}", file=sys.stderr)
-        return 1
+    data, out, plot, result = done
+    if out is not None:
+        _write(out, result)
+    if plot is not None:
+        history = data.column(result["target"])
+        plot_backtest(plot, history, result, data.dates)
     print(format_backtest(result))
     return 0
 
@@ -208,29 +190,40 @@ def add(commands):
             "apart) using only the rows before the origin, and print MAE, "
             "RMSE, MASE and sMAPE per origin and their mean. MODEL is a "
             ".keras forecaster (used as it is) or an architecture name "
-            "(trained anew at every origin)."
+            "(trained anew at every origin, one global model per fold for "
+            "a long table); the data flags but --csv, --date-column and "
+            "--season are an architecture's, as a saved model brings its "
+            "own."
         ),
     )
     parser.add_argument("model", metavar="MODEL|ARCH")
-    parser.add_argument("--csv", metavar="PATH", required=True)
     parser.add_argument("--folds", type=int, default=3, help="default 3")
     parser.add_argument(
         "--horizon", type=int, help="steps per origin (default: the model's)"
     )
-    parser.add_argument("--target", metavar="COL", help="ARCH: the target")
-    parser.add_argument("--columns", metavar="A,B", help="ARCH: the inputs")
-    parser.add_argument("--date-column", metavar="COL")
-    parser.add_argument(
-        "--id-column",
-        metavar="COL",
-        help="ARCH: the series id column of a long table (every series "
-        "from its own last K origins, one global model per fold)",
-    )
-    parser.add_argument("--future-columns", metavar="A,B", help="ARCH")
-    parser.add_argument("--static-columns", metavar="A,B", help="ARCH")
-    parser.add_argument("--calendar", metavar="F,F", help="ARCH")
-    parser.add_argument(
-        "--window", type=int, default=30, help="ARCH: default 30"
+    # A saved model brings its own columns, window and roles: these data
+    # flags are an architecture's (ARCH), and --csv is the only data.
+    add_data_flags(
+        parser,
+        (
+            "csv",
+            "target",
+            "columns",
+            "date_column",
+            "window",
+            "season",
+            "id_column",
+            "future_columns",
+            "static_columns",
+            "calendar",
+        ),
+        csv=dict(required=True, help="the series, or a long table"),
+        target=dict(help="ARCH: the column to forecast"),
+        columns=dict(help="ARCH: the input columns (default: all)"),
+        window=dict(help="ARCH: input window length (default 30)"),
+        date_column=dict(
+            help="date column of the CSV file (default: the model's)"
+        ),
     )
     parser.add_argument(
         "--epochs", type=int, default=10, help="ARCH: default 10"
@@ -242,15 +235,14 @@ def add(commands):
         "ds, cutoff, y, a column per model) and FILE_metrics.csv (a row per "
         "series, cutoff and metric); FILE.json: everything",
     )
-    parser.add_argument(
-        "--baselines",
-        nargs="?",
-        const="all",
-        metavar="A,B",
-        help=BASELINES_HELP.replace("the same targets", "the same origins"),
-    )
-    parser.add_argument("--season", type=int, metavar="M", help=SEASON_HELP)
+    add_baselines(parser, "origins")
     parser.add_argument(
         "--plot", metavar="FILE.png", help="forecasts against the truth"
     )
-    parser.set_defaults(run=run)
+    command(
+        parser,
+        _backtest,
+        run,
+        refused=(ValueError, ImportError),
+        owners=(OWNER,),
+    )

@@ -1,26 +1,18 @@
 """`seqlab forecast MODEL --csv PATH`: the next values of a series.
 
 Everything is checked (the model file, the CSV and its columns, the
-steps, the output paths) before the model runs; bad settings print one
-line and exit 2, a failure 1, Ctrl-C 130.
+steps, the output paths) before the model runs, and the forecasts are
+made before anything is written; the exit statuses are the runner's
+(`cli.runner`).
 """
 
 import pathlib
 import sys
 
+from keras_seqlab.cli.runner import Refused
+from keras_seqlab.cli.runner import command
+
 PROG = "seqlab forecast"
-
-
-class Refused(ValueError):
-    """A bad setting: one line, exit status 2."""
-
-
-def _flags(error):
-    """The library's message in the command's words."""
-    text = str(error).removeprefix("forecast: ")
-    for name in ("future", "steps"):
-        text = text.replace(f"`{name}`", f"--{name}")
-    return text
 
 
 def writable(flag, path, suffix):
@@ -113,81 +105,62 @@ def _load_panel(args, model, spec, out, plot):
     return model, spec, data, future, out, plot
 
 
-def _run_panel(args, model, spec, data, future, out, plot_path):
-    """`seqlab forecast` of a panel model: a long CSV of every series."""
+def _forecast_panel(args, model, spec, data, future):
+    """A panel model's forecasts: `(csv text, plot(path), note)`."""
     from keras_seqlab.forecasting.output import panel_to_csv
     from keras_seqlab.forecasting.output import plot_panel
     from keras_seqlab.forecasting.panel_forecast import forecast_panel
-    from keras_seqlab.utils import files
 
-    try:
-        frame = forecast_panel(model, data, steps=args.steps, future=future)
-    except ValueError as error:
-        text = str(error).removeprefix("forecast_panel: ")
-        text = text.replace("`future`", "--future").replace(
-            "`steps`", "--steps"
-        )
-        print(f"{PROG}: {text}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted; nothing written", file=sys.stderr)
-        return 130
-    text = panel_to_csv(frame)
-    try:
-        if out is not None:
-            files.write_text(out, text)
-        if plot_path is not None:
-            plot_panel(plot_path, data, frame, spec)
-    except OSError as error:
-        print(f"{PROG}: could not write: {error}", file=sys.stderr)
-        return 1
-    sys.stdout.write(text)
+    frame = forecast_panel(model, data, steps=args.steps, future=future)
     skipped = frame.attrs.get("skipped", [])
+    note = None
     if skipped:
-        print(
-            f"{PROG}: skipped {len(skipped)} series shorter than the "
-            f"window ({spec['window']} rows), e.g. {skipped[:3]}",
-            file=sys.stderr,
+        note = (
+            f"skipped {len(skipped)} series shorter than the window "
+            f"({spec['window']} rows), e.g. {skipped[:3]}"
         )
-    written = [str(p) for p in (out, plot_path) if p is not None]
-    if written:
-        print(f"wrote {', '.join(written)}", file=sys.stderr)
-    return 0
+    return (
+        panel_to_csv(frame),
+        lambda path: plot_panel(path, data, frame, spec),
+        note,
+    )
 
 
-def run(args):
+def _forecasts(args):
+    """Everything checked and forecast, nothing written: `(out, plot path,
+    (csv text, plot(path), note))`."""
     from keras_seqlab.forecasting import forecast
     from keras_seqlab.forecasting.forecast import future_dates
     from keras_seqlab.forecasting.output import plot
     from keras_seqlab.forecasting.output import to_csv
+
+    model, spec, data, future, out, plot_path = _load(args)
+    if spec.get("panel") is not None:
+        return out, plot_path, _forecast_panel(args, model, spec, data, future)
+    steps = args.steps or spec["horizon"]
+    forecasts = forecast(
+        model, data, steps=steps, future=future, method=args.method
+    )
+    dates = future_dates(data.dates, steps, spec["freq"])
+
+    def draw(path):
+        history = data.column(spec["target"])
+        plot(path, history, forecasts, spec, data.dates, dates)
+
+    return out, plot_path, (to_csv(forecasts, spec, dates), draw, None)
+
+
+def run(args, made):
     from keras_seqlab.utils import files
 
-    try:
-        model, spec, data, future, out, plot_path = _load(args)
-        if spec.get("panel") is not None:
-            return _run_panel(args, model, spec, data, future, out, plot_path)
-        steps = args.steps or spec["horizon"]
-        forecasts = forecast(
-            model, data, steps=steps, future=future, method=args.method
-        )
-    except ValueError as error:
-        print(f"{PROG}: {_flags(error)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted; nothing written", file=sys.stderr)
-        return 130
-    dates = future_dates(data.dates, steps, spec["freq"])
-    text = to_csv(forecasts, spec, dates)
-    try:
-        if out is not None:
-            files.write_text(out, text)
-        if plot_path is not None:
-            history = data.column(spec["target"])
-            plot(plot_path, history, forecasts, spec, data.dates, dates)
-    except OSError as error:
-        print(f"{PROG}: could not write: {error}", file=sys.stderr)
-        return 1
+    out, plot_path, (text, draw, note) = made
+    if out is not None:
+        files.write_text(out, text)
+    if plot_path is not None:
+        draw(plot_path)
     sys.stdout.write(text)
+    if note:
+        print(f"{PROG}: {note}", file=sys.stderr)
     written = [str(p) for p in (out, plot_path) if p is not None]
     if written:
         print(f"wrote {', '.join(written)}", file=sys.stderr)
@@ -244,4 +217,4 @@ def add(commands):
         metavar="FILE.png",
         help="draw history, forecast and interval (needs matplotlib)",
     )
-    parser.set_defaults(run=run)
+    command(parser, _forecasts, run, owners=("forecast", "forecast_panel"))

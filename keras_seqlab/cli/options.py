@@ -1,21 +1,55 @@
 """What the commands share: the data flags, settings and error messages."""
 
 import argparse
+import re
 
-# Flags whose names are not the setting's name with dashes.
-_FLAGS = {"overrides": "--set", "architecture": "ARCH"}
+_NAMED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 def flag(field):
-    return _FLAGS.get(field, "--" + field.replace("_", "-"))
+    """The flag of a setting no parser names: `val_size` is --val-size."""
+    return "--" + field.replace("_", "-")
 
 
-def message(error):
-    """An error's message with every named setting as its flag."""
+def parser_flags(parser):
+    """`{dest: flag}` of every argument of `parser`: an option's long
+    string (`future_columns` is --future-columns, `overrides` --set), a
+    positional's metavar (`architecture` is ARCH)."""
+    flags = {}
+    # argparse has no public list of a parser's arguments.
+    for action in parser._actions:
+        if action.dest in (argparse.SUPPRESS, "help"):
+            continue
+        if action.option_strings:
+            longs = [s for s in action.option_strings if s.startswith("--")]
+            flags[action.dest] = (longs or action.option_strings)[0]
+        else:
+            flags[action.dest] = action.metavar or action.dest.upper()
+    return flags
+
+
+def message(error, flags=None, owners=()):
+    """An error's message in the command's words.
+
+    The library names a setting in backticks: each one that is a flag of
+    the command (`flags`, from `parser_flags`) or that the error lists in
+    its `fields` (`experiments.SettingsError`, `utils.files.FolderError`)
+    becomes that flag. A leading `owner: ` of `owners` (the library
+    function that raised it) goes.
+    """
+    flags = flags or {}
+    fields = set(getattr(error, "fields", ()))
     text = str(error)
-    for field in getattr(error, "fields", ()):
-        text = text.replace(f"`{field}`", flag(field))
-    return text
+    for owner in owners:
+        text = text.removeprefix(f"{owner}: ")
+
+    def named(match):
+        name = match.group(1)
+        if name in flags:
+            return flags[name]
+        return flag(name) if name in fields else match.group(0)
+
+    return _NAMED.sub(named, text)
 
 
 def write_failure(error):
@@ -111,108 +145,180 @@ SEASON_HELP = (
     "without dates)"
 )
 BASELINES_HELP = (
-    "score classical baselines (statsforecast) on the same targets: all "
+    "score classical baselines (statsforecast) on the same {scored}: all "
     "(no value), or some of seasonal_naive,auto_ets,auto_arima,auto_theta; "
     'needs pip install "keras-seqlab[baselines]"'
 )
 
+_DATA = "data"
+_PANEL = "many series (a long table: one row per series and date)"
+
+# Every data flag, declared once: (group, flag, argparse keywords). Its
+# dest is the setting's name in `experiments.Settings` and the library.
+DATA_FLAGS = {
+    "dataset": (
+        _DATA,
+        "--dataset",
+        dict(
+            choices=("synthetic", "weather", "weather-cities"),
+            default=None,
+            help="built-in data set (default: synthetic); weather-cities: "
+            "the 11 cities of the weather data as a long table, temp_mean "
+            "of every city",
+        ),
+    ),
+    "csv": (_DATA, "--csv", dict(metavar="PATH", help="your own CSV file")),
+    "target": (
+        _DATA,
+        "--target",
+        dict(
+            metavar="COL",
+            help="column to forecast (needed with --csv; weather default "
+            "BASEL_sunshine)",
+        ),
+    ),
+    "columns": (
+        _DATA,
+        "--columns",
+        dict(
+            metavar="A,B",
+            help="input columns (default: all but --date-column; weather: "
+            "the BASEL columns)",
+        ),
+    ),
+    "date_column": (
+        _DATA,
+        "--date-column",
+        dict(metavar="COL", help="date column of the CSV file"),
+    ),
+    "window": (
+        _DATA,
+        "--window",
+        dict(
+            type=int,
+            help="input window length (default 50 synthetic, 30 otherwise)",
+        ),
+    ),
+    "limit": (
+        _DATA,
+        "--limit",
+        dict(
+            type=int,
+            help="at most N windows (series) per split, for quick runs",
+        ),
+    ),
+    "seed": (_DATA, "--seed", dict(type=int, default=42, help="default 42")),
+    "season": (
+        _DATA,
+        "--season",
+        dict(type=int, metavar="M", help=SEASON_HELP),
+    ),
+    "id_column": (
+        _PANEL,
+        "--id-column",
+        dict(
+            metavar="COL",
+            help="the series id column of a long CSV table: one global "
+            "model over every series",
+        ),
+    ),
+    "future_columns": (
+        _PANEL,
+        "--future-columns",
+        dict(
+            metavar="A,B",
+            help="columns known ahead (their values at the forecast dates "
+            "are inputs)",
+        ),
+    ),
+    "static_columns": (
+        _PANEL,
+        "--static-columns",
+        dict(metavar="A,B", help="columns with one value per series"),
+    ),
+    "calendar": (
+        _PANEL,
+        "--calendar",
+        dict(
+            metavar="F,F",
+            help="calendar inputs from the dates: month, dayofweek, "
+            "dayofyear, day, hour, weekofyear, quarter (weather-cities "
+            "default: dayofyear)",
+        ),
+    ),
+    "val_size": (
+        _PANEL,
+        "--val-size",
+        dict(
+            type=int,
+            metavar="STEPS",
+            help="validation steps per series (default: the horizon, or a "
+            "tenth of the median series length if longer)",
+        ),
+    ),
+    "test_size": (
+        _PANEL,
+        "--test-size",
+        dict(
+            type=int,
+            metavar="STEPS",
+            help="test steps per series (default as --val-size)",
+        ),
+    ),
+    "id_embedding": (
+        _PANEL,
+        "--id-embedding",
+        dict(
+            type=int,
+            metavar="DIM",
+            help="learn a DIM-wide vector per series id as an input (a "
+            "series the model never saw gets the vector of an unknown one)",
+        ),
+    ),
+    "max_windows": (
+        _PANEL,
+        "--max-windows",
+        dict(
+            type=int,
+            metavar="N",
+            help="at most N training (and validation) windows per series, "
+            "the most recent",
+        ),
+    ),
+}
+
+
+def add_data_flags(parser, names=None, **changes):
+    """Adds the data flags `names` (default: every one) to `parser`, in
+    their groups; `changes` replaces keywords of one flag's declaration
+    (`csv={"required": True}`)."""
+    unknown = set(changes) - set(DATA_FLAGS)
+    if unknown:
+        raise TypeError(f"no data flag {sorted(unknown)}")
+    groups = {}
+    for name, (group, option, keywords) in DATA_FLAGS.items():
+        if names is not None and name not in names:
+            continue
+        if group not in groups:
+            groups[group] = parser.add_argument_group(group)
+        groups[group].add_argument(
+            option, **{**keywords, **changes.get(name, {})}
+        )
+    return parser
+
+
+def add_baselines(parser, scored):
+    """`--baselines [A,B]`, the baselines scored on the same `scored`."""
+    parser.add_argument(
+        "--baselines",
+        nargs="?",
+        const="all",
+        metavar="A,B",
+        help=BASELINES_HELP.format(scored=scored),
+    )
+
 
 def data_parser():
-    """The data options that compare and tune share (a parent parser)."""
-    parser = argparse.ArgumentParser(add_help=False)
-    data = parser.add_argument_group("data")
-    data.add_argument(
-        "--dataset",
-        choices=("synthetic", "weather", "weather-cities"),
-        default=None,
-        help="built-in data set (default: synthetic); weather-cities: the "
-        "11 cities of the weather data as a long table, temp_mean of "
-        "every city",
-    )
-    data.add_argument("--csv", metavar="PATH", help="your own CSV file")
-    data.add_argument(
-        "--target",
-        metavar="COL",
-        help="column to forecast (needed with --csv; weather default "
-        "BASEL_sunshine)",
-    )
-    data.add_argument(
-        "--columns",
-        metavar="A,B",
-        help="input columns (default: all but --date-column; weather: "
-        "the BASEL columns)",
-    )
-    data.add_argument(
-        "--date-column", metavar="COL", help="date column of the CSV file"
-    )
-    data.add_argument(
-        "--window",
-        type=int,
-        help="input window length (default 50 synthetic, 30 otherwise)",
-    )
-    data.add_argument(
-        "--limit",
-        type=int,
-        help="at most N windows (series) per split, for quick runs",
-    )
-    data.add_argument("--seed", type=int, default=42, help="default 42")
-    data.add_argument(
-        "--season",
-        type=int,
-        metavar="M",
-        help=SEASON_HELP,
-    )
-    panel = parser.add_argument_group(
-        "many series (a long table: one row per series and date)"
-    )
-    panel.add_argument(
-        "--id-column",
-        metavar="COL",
-        help="the series id column of a long CSV table: one global model "
-        "over every series",
-    )
-    panel.add_argument(
-        "--future-columns",
-        metavar="A,B",
-        help="columns known ahead (their values at the forecast dates are "
-        "inputs)",
-    )
-    panel.add_argument(
-        "--static-columns",
-        metavar="A,B",
-        help="columns with one value per series",
-    )
-    panel.add_argument(
-        "--calendar",
-        metavar="F,F",
-        help="calendar inputs from the dates: month, dayofweek, dayofyear, "
-        "day, hour, weekofyear, quarter (weather-cities default: dayofyear)",
-    )
-    panel.add_argument(
-        "--val-size",
-        type=int,
-        metavar="STEPS",
-        help="validation steps per series (default: the horizon, or a "
-        "tenth of the median series length if longer)",
-    )
-    panel.add_argument(
-        "--test-size",
-        type=int,
-        metavar="STEPS",
-        help="test steps per series (default as --val-size)",
-    )
-    panel.add_argument(
-        "--id-embedding",
-        type=int,
-        metavar="DIM",
-        help="learn a DIM-wide vector per series id as an input (a series "
-        "the model never saw gets the vector of an unknown one)",
-    )
-    panel.add_argument(
-        "--max-windows",
-        type=int,
-        metavar="N",
-        help="at most N training (and validation) windows per series, the "
-        "most recent",
-    )
-    return parser
+    """Every data flag, the options compare and tune share (a parent
+    parser)."""
+    return add_data_flags(argparse.ArgumentParser(add_help=False))

@@ -2,41 +2,28 @@
 
 import sys
 
-from keras_seqlab.cli.options import message
-from keras_seqlab.cli.options import write_failure
-
-PROG = "seqlab reproduce"
+from keras_seqlab.cli.runner import command
 
 
-def run(args):
+def _check(args):
     from keras_seqlab.experiments import reproduce
-    from keras_seqlab.utils.files import FolderError
 
-    try:
-        # Everything is checked before anything trains: rows, seeds and
-        # (in execute, first) the output folder.
-        reproduce.check(args.study, args.rows, args.seeds, args.quick)
-        results = reproduce.execute(
-            args.study,
-            rows=args.rows,
-            seeds=args.seeds,
-            quick=args.quick,
-            out=args.out,
-            progress=sys.stderr,
-        )
-    except FolderError as error:
-        print(message(error), file=sys.stderr)
-        return 2
-    except ValueError as error:
-        text = str(error).removeprefix("reproduce: ")
-        print(f"{PROG}: {text.replace('seeds', '--seeds')}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"{PROG}: {write_failure(error)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"\n{PROG}: interrupted; nothing written", file=sys.stderr)
-        return 130
+    # Everything is checked before anything trains: rows and seeds here,
+    # the output folder first thing in execute.
+    reproduce.check(args.study, args.rows, args.seeds, args.quick)
+
+
+def run(args, _):
+    from keras_seqlab.experiments import reproduce
+
+    results = reproduce.execute(
+        args.study,
+        rows=args.rows,
+        seeds=args.seeds,
+        quick=args.quick,
+        out=args.out,
+        progress=sys.stderr,
+    )
     print(reproduce.format_text(results))
     print(
         f"{len(results['rows'])} rows, {len(results['seeds'])} seed(s), "
@@ -98,4 +85,10 @@ def add(commands):
         default=DEFAULT_OUT,
         help=f"output folder (default ./{DEFAULT_OUT})",
     )
-    parser.set_defaults(run=run)
+    command(
+        parser,
+        _check,
+        run,
+        refused_in_work=(ValueError,),
+        owners=("reproduce",),
+    )

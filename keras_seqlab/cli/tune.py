@@ -2,86 +2,65 @@
 
 import sys
 
-from keras_seqlab.cli.options import message
 from keras_seqlab.cli.options import settings
-from keras_seqlab.cli.options import write_failure
+from keras_seqlab.cli.runner import Refused
+from keras_seqlab.cli.runner import command
 
 
 def _kept(setup):
-    if setup is None:
-        return ""
     return (
         f"; the finished trials are kept in {setup.project}: run the same "
         "command again to resume."
     )
 
 
-def run(args):
-    from keras_seqlab.utils.files import FolderError
-
+def _setup(args):
     try:
         from keras_seqlab.tuning import distributed
-        from keras_seqlab.tuning import reports
         from keras_seqlab.tuning import search
     except ImportError as error:
-        print(
-            f"seqlab tune needs keras-tuner ({error}); pip install "
-            '"keras-seqlab[tuning]".',
-            file=sys.stderr,
-        )
-        return 2
-    setup = None
-    try:
-        role = distributed.role(
-            args.chief,
-            args.worker,
-            args.oracle,
-            token=args.token,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-        )
-        chosen = settings(args)
-        prepare = search.prepare
-        if chosen.validated().panel:
-            from keras_seqlab.tuning import panel_tune
+        raise Refused(
+            f"keras-tuner is not installed ({error}); pip install "
+            '"keras-seqlab[tuning]".'
+        ) from None
+    role = distributed.role(
+        args.chief,
+        args.worker,
+        args.oracle,
+        token=args.token,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+    )
+    chosen = settings(args)
+    prepare = search.prepare
+    if chosen.validated().panel:
+        from keras_seqlab.tuning import panel_tune
 
-            prepare = panel_tune.prepare
-        setup = prepare(
-            args.architecture,
-            chosen,
-            head=args.head,
-            tuner=args.tuner,
-            max_trials=args.max_trials,
-            overrides=args.set,
-            folds=args.folds,
-            out=args.out,
-            overwrite=args.overwrite,
-            distributed=role,
-            lease=args.lease,
-        )
-        if args.space:
-            print(f"the {args.architecture} search space (--set NAME=VALUE):")
-            print(reports.format_space(setup.hypermodel))
-            return 0
-        results = search.run(setup, progress=sys.stderr)
-    except FolderError as error:  # raised before anything trains
-        print(message(error), file=sys.stderr)
-        return 2
-    except (ValueError, ImportError) as error:
-        print(f"seqlab tune: {message(error)}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(
-            f"seqlab tune: {write_failure(error)}{_kept(setup)}",
-            file=sys.stderr,
-        )
-        return 1
-    except RuntimeError as error:
-        print(f"seqlab tune: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"\nseqlab tune: interrupted{_kept(setup)}", file=sys.stderr)
-        return 130
+        prepare = panel_tune.prepare
+    return prepare(
+        args.architecture,
+        chosen,
+        head=args.head,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        overrides=args.overrides,
+        folds=args.folds,
+        out=args.out,
+        overwrite=args.overwrite,
+        distributed=role,
+        lease=args.lease,
+    )
+
+
+def run(args, setup):
+    from keras_seqlab.tuning import reports
+    from keras_seqlab.tuning import search
+
+    if args.space:
+        print(f"the {args.architecture} search space (--set NAME=VALUE):")
+        print(reports.format_space(setup.hypermodel))
+        return 0
+    results = search.run(setup, progress=sys.stderr)
     if setup.role == "worker":
         print(f"seqlab tune: worker {results['worker']} done")
         return 0
@@ -142,6 +121,7 @@ def add(commands, data):
     )
     space.add_argument(
         "--set",
+        dest="overrides",  # the library's name: its messages name --set
         action="append",
         metavar="NAME=VALUE",
         help="fix a hyperparameter (units=64) or give choices (depth=1,2); "
@@ -203,4 +183,14 @@ def add(commands, data):
     scale.add_argument(
         "--tls-key", metavar="PEM", help="chief: the certificate's key"
     )
-    parser.set_defaults(run=run)
+    # search.run finds bad settings too (TuneError: a folder in use or
+    # holding another search, a worker's token refused), before it trains.
+    command(
+        parser,
+        _setup,
+        run,
+        refused=(ValueError, ImportError),
+        refused_in_work=(ValueError, ImportError),
+        failed=(RuntimeError,),
+        kept=_kept,
+    )

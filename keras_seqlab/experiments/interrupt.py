@@ -3,8 +3,10 @@
 Python drops an exception raised while a garbage-collector callback runs
 (JAX registers one, `_xla_gc_callback`) and prints "Exception ignored ...
 KeyboardInterrupt". A Ctrl-C that lands there is lost and training goes on.
-Inside `sticky()` a SIGINT is also recorded, and `check()` raises it again;
-`StopOnInterrupt` calls it after every batch and epoch.
+Inside `sticky()` a SIGINT is also recorded, and so is any interrupt
+Python swallows (a `KeyboardInterrupt` subclass, such as the CLI's SIGTERM),
+and `check()` raises it again; `StopOnInterrupt` calls it after every batch
+and epoch.
 """
 
 import contextlib
@@ -14,19 +16,19 @@ import threading
 
 import keras
 
-_pending = False
+_pending = None  # the KeyboardInterrupt class recorded, if any
 
 
 def check():
-    """Raises KeyboardInterrupt if a Ctrl-C was recorded and not yet raised
-    where it could be caught."""
-    if _pending:
-        raise KeyboardInterrupt
+    """Raises the recorded interrupt (KeyboardInterrupt for Ctrl-C) if one
+    was recorded and not yet raised where it could be caught."""
+    if _pending is not None:
+        raise _pending
 
 
 def _handler(signum, frame):
     global _pending
-    _pending = True
+    _pending = KeyboardInterrupt
     raise KeyboardInterrupt
 
 
@@ -38,14 +40,17 @@ def sticky():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _pending = False
+    _pending = None
     previous_handler = signal.signal(signal.SIGINT, _handler)
     previous_hook = sys.unraisablehook
 
     def hook(info):
         # The swallowed interrupt is raised again by check(); its
         # "Exception ignored" traceback would only alarm.
-        if not issubclass(info.exc_type, KeyboardInterrupt):
+        global _pending
+        if issubclass(info.exc_type, KeyboardInterrupt):
+            _pending = info.exc_type
+        else:
             previous_hook(info)
 
     sys.unraisablehook = hook
@@ -55,7 +60,7 @@ def sticky():
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         sys.unraisablehook = previous_hook
-        _pending = False
+        _pending = None
 
 
 class StopOnInterrupt(keras.callbacks.Callback):

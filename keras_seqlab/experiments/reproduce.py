@@ -42,6 +42,7 @@ from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.data.windows import make_windows
 from keras_seqlab.experiments.published import STUDIES
 from keras_seqlab.experiments.reports import format_table
+from keras_seqlab.experiments.settings import SettingsError
 from keras_seqlab.models import build
 from keras_seqlab.models import conv_targets
 from keras_seqlab.utils import files
@@ -142,8 +143,9 @@ def check(study, rows=None, seeds=None, quick=False):
     if seeds is None:
         seeds = 1 if quick else 3
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(
-            f"reproduce: seeds must be a positive integer, got {seeds!r}."
+        raise SettingsError(
+            f"reproduce: `seeds` must be a positive integer, got {seeds!r}.",
+            "seeds",
         )
     return rows, seeds
 
