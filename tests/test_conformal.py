@@ -42,8 +42,10 @@ def test_too_few_calibration_values():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (([0.0], [0.0], [0.0], 1.0), "strictly between 0 and 1"),
-        (([0.0], [0.0], [0.0], 0), "strictly between 0 and 1"),
+        (([0.0], [0.0], [0.0], 1.0), "`coverage` must be in (0, 1)"),
+        (([0.0], [0.0], [0.0], 0), "`coverage` must be in (0, 1)"),
+        (([0.0], [0.0], [0.0], 80), "80% interval), got 80."),
+        (([0.0], [0.0], [0.0], "0.8"), "`coverage` must be a number in"),
         (([0.0, 1.0], [0.0], [0.0], 0.5), "of the same shape"),
         (([], [], [], 0.5), "non-empty array"),
         (([np.nan], [0.0], [0.0], 0.5), "finite"),

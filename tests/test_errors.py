@@ -55,7 +55,9 @@ def test_dropout_outside_zero_one(cls, argument, value):
 
 
 def test_dropout_of_the_wrong_type():
-    with pytest.raises(TypeError, match=r"`dropout` must be a float .*'0.2'"):
+    with pytest.raises(
+        TypeError, match=r"`dropout` must be a number in \[0, 1\), got '0.2'"
+    ):
         keras_seqlab.GRUVariant(4, dropout="0.2")
 
 

@@ -406,7 +406,7 @@ def test_classifier_softmax_and_bidirectional():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(n_classes=1), "`n_classes` must be >= 2"),
+        (dict(n_classes=1), "`n_classes` must be an integer >= 2, got 1."),
         (dict(cell="cnn"), "unknown cell 'cnn'"),
         (dict(vocab_size=0), "`vocab_size`"),
     ],
@@ -465,7 +465,8 @@ def test_autoregressive_multivariate_needs_future_inputs():
     models.forecast_autoregressive(
         model, history, 3, target_index=1, future_inputs=supply
     )
-    assert calls == [(2, 3, 2)] * 3
+    # The last forecast is not fed back: no row is asked for it.
+    assert calls == [(2, 3, 2)] * 2
 
 
 def test_autoregressive_rejects_a_multi_step_model():

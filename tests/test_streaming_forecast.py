@@ -77,3 +77,25 @@ def test_a_saved_forecaster_streams_after_loading(tmp_path):
         atol=1e-5,
         rtol=0,
     )
+
+
+def test_the_future_rows_cover_every_step_fed_back():
+    # Horizon 2, 5 steps: steps 1-2 from the window, 3-4 after steps 1-2
+    # are fed back, 5 after steps 3-4: four future rows (not 5 - 2).
+    model = ks.build("dense", (WINDOW, 2), head="seq_to_vector", horizon=2)
+    wrapped = ks.forecaster(model, ["y", "x"], "y", "seq_to_vector", 2)
+    data = np.concatenate([_series(), _series(seed=5)], axis=1)
+    future = np.arange(8.0, dtype="float32").reshape(4, 2)
+    with pytest.raises(ValueError, match=r"has 3 row\(s\); 5 steps with "):
+        forecast(wrapped, data, steps=5, future=future[:3], method="window")
+    got = forecast(wrapped, data, steps=5, future=future, method="window")
+    history, expected = data[-WINDOW:], []
+    for k in range(3):
+        y = np.asarray(wrapped.predict(history[None], verbose=0))[0]
+        expected.extend(y)
+        if k == 2:
+            break
+        fed = future[2 * k : 2 * k + 2].copy()
+        fed[:, 0] = y
+        history = np.concatenate([history, fed])[-WINDOW:]
+    np.testing.assert_allclose(got, expected[:5], rtol=1e-6)

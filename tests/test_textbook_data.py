@@ -284,7 +284,7 @@ def test_the_books_windows_from_a_batch_are_views(book_series):
         (np.zeros(9), dict(batch=True), ValueError, "with batch=True"),
         (np.zeros((2, 9, 3, 1)), dict(batch=True), ValueError, "got shape"),
         (np.zeros((0, 9)), dict(batch=True), ValueError, "is empty"),
-        (np.zeros((2, 9)), dict(batch=1), TypeError, "`batch` must be a"),
+        (np.zeros((2, 9)), dict(batch=1), TypeError, "`batch` must be True"),
         (np.zeros((2, 3)), dict(batch=True), ValueError, "longer than"),
     ],
 )

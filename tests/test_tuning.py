@@ -1,6 +1,7 @@
 """keras-tuner search spaces and time-ordered validation (tuning/)."""
 
 import importlib.util
+import re
 
 import keras
 import numpy as np
@@ -449,8 +450,12 @@ def test_walk_forward_with_split_gap_keeps_windows_apart(
 
 @pytest.mark.backend_free
 def test_walk_forward_splits_bad_arguments():
-    for kwargs in ({"folds": 0}, {"gap": -1}, {"min_train": 0}):
-        with pytest.raises(ValueError, match="must be an integer"):
+    for kwargs, expected in (
+        ({"folds": 0}, "`folds` must be a positive integer, got 0."),
+        ({"gap": -1}, "`gap` must be a non-negative integer, got -1."),
+        ({"min_train": 0}, "`min_train` must be a positive integer, got 0."),
+    ):
+        with pytest.raises(ValueError, match=re.escape(expected)):
             list(walk_forward_splits(10, **kwargs))
     with pytest.raises(ValueError, match="10 samples are too few"):
         list(walk_forward_splits(10, folds=3, min_train=8))
@@ -719,7 +724,7 @@ def test_a_search_without_a_completed_trial_is_an_error(tmp_path):
 
 @pytest.mark.backend_free
 def test_walk_forward_arguments_are_checked_at_construction(tmp_path):
-    with pytest.raises(ValueError, match="`folds` must be an integer >= 1"):
+    with pytest.raises(ValueError, match="`folds` must be a positive integer"):
         tuning.walk_forward(kt.RandomSearch)(
             tuning.HyperLinear(SHAPE),
             objective="val_loss",

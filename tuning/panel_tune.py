@@ -20,7 +20,7 @@ import pathlib
 
 from keras_seqlab.experiments.panel_compare import prepare_panel
 from keras_seqlab.experiments.settings import Settings
-from keras_seqlab.experiments.settings import positive_int
+from keras_seqlab.experiments.settings import setting_int
 from keras_seqlab.forecasting.metrics import PinballLoss
 from keras_seqlab.forecasting.panel import ScaledWindows
 from keras_seqlab.forecasting.panel import build_panel_forecaster
@@ -148,9 +148,7 @@ def prepare(
             "`max_trials` does not apply to Hyperband.", "max_trials"
         )
     if tuner != "hyperband":
-        max_trials = positive_int(
-            "max_trials", max_trials or DEFAULT_MAX_TRIALS
-        )
+        max_trials = setting_int("max_trials", max_trials or DEFAULT_MAX_TRIALS)
     if not isinstance(overrides, dict):
         overrides = parse_overrides(overrides)
     if settings is None:

@@ -39,7 +39,7 @@ import numpy as np
 from keras_seqlab.experiments import interrupt
 from keras_seqlab.experiments.settings import Settings
 from keras_seqlab.experiments.settings import SettingsError
-from keras_seqlab.experiments.settings import positive_int
+from keras_seqlab.experiments.settings import setting_int
 from keras_seqlab.experiments.tasks import Plan
 from keras_seqlab.experiments.tasks import Task
 from keras_seqlab.experiments.tasks import prepare as prepare_plan
@@ -229,11 +229,11 @@ def prepare(
                 "epochs",
             )
     else:
-        max_trials = positive_int(
+        max_trials = setting_int(
             "max_trials",
             DEFAULT_MAX_TRIALS if max_trials is None else max_trials,
         )
-    if folds is not None and positive_int("folds", folds) < 2:
+    if folds is not None and setting_int("folds", folds) < 2:
         raise TuneError(
             f"`folds` must be at least 2 (1 is the plain validation split), "
             f"got {folds}.",

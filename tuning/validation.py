@@ -20,28 +20,17 @@ This module does not import keras-tuner itself (`tuner_class` does).
 
 import copy
 import importlib.util
-import numbers
 
 import keras
 import numpy as np
 
 from keras_seqlab.data.splits import temporal_split
+from keras_seqlab.utils.validation import check_fraction
+from keras_seqlab.utils.validation import check_int
 
 TUNER_KINDS = ("random", "bayesian", "hyperband")
 
 _FIT_VALIDATION_ARGS = ("validation_data", "validation_split")
-
-
-def _count(owner, name, value, minimum):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        raise ValueError(
-            f"{owner}: `{name}` must be an integer >= {minimum}, got {value!r}."
-        )
-    return int(value)
 
 
 def walk_forward_splits(n, folds=3, min_train=None, gap=0, val_size=None):
@@ -77,18 +66,18 @@ def walk_forward_splits(n, folds=3, min_train=None, gap=0, val_size=None):
     [(4, 4, 7), (7, 7, 10)]
     """
     owner = "walk_forward_splits"
-    n = _count(owner, "n", n, 0)
-    folds = _count(owner, "folds", folds, 1)
-    gap = _count(owner, "gap", gap, 0)
+    n = check_int(owner, "n", n, 0)
+    folds = check_int(owner, "folds", folds, 1)
+    gap = check_int(owner, "gap", gap, 0)
     if min_train is not None:
-        min_train = _count(owner, "min_train", min_train, 1)
+        min_train = check_int(owner, "min_train", min_train, 1)
     if val_size is None:
         if min_train is None:
             val_size = n // (folds + 1)
         else:
             val_size = (n - min_train - gap) // folds
     else:
-        val_size = _count(owner, "val_size", val_size, 1)
+        val_size = check_int(owner, "val_size", val_size, 1)
     first_train = n - folds * val_size - gap
     if val_size < 1 or first_train < (min_train or 1):
         raise ValueError(
@@ -191,10 +180,7 @@ def time_ordered_search(tuner, x, y, val=0.2, gap=0, **fit_kwargs):
     owner = "time_ordered_search"
     _check_fit_kwargs(owner, fit_kwargs)
     _check_objective(owner, tuner)
-    if isinstance(val, bool) or not isinstance(val, numbers.Real):
-        raise ValueError(f"{owner}: `val` must be a fraction, got {val!r}.")
-    if not 0.0 < val < 1.0:
-        raise ValueError(f"{owner}: `val` must be in (0, 1), got {val!r}.")
+    val = check_fraction(owner, "val", val)
     x, y = _arrays(owner, x, y)
     (x_train, y_train), (x_val, y_val), _ = temporal_split(
         (x, y), val=val, test=0.0, gap=gap
@@ -246,12 +232,12 @@ class WalkForward:
         self, *args, folds=3, min_train=None, gap=0, val_size=None, **kwargs
     ):
         owner = type(self).__name__
-        _count(owner, "folds", folds, 1)
-        _count(owner, "gap", gap, 0)
+        check_int(owner, "folds", folds, 1)
+        check_int(owner, "gap", gap, 0)
         if min_train is not None:
-            _count(owner, "min_train", min_train, 1)
+            check_int(owner, "min_train", min_train, 1)
         if val_size is not None:
-            _count(owner, "val_size", val_size, 1)
+            check_int(owner, "val_size", val_size, 1)
         self.walk_forward_args = dict(
             folds=folds, min_train=min_train, gap=gap, val_size=val_size
         )

@@ -9,41 +9,27 @@ import numpy as np
 from keras_seqlab.data.series import slice_rows
 from keras_seqlab.data.series import with_rows
 from keras_seqlab.utils.validation import check_choice
+from keras_seqlab.utils.validation import check_fraction
 from keras_seqlab.utils.validation import check_non_negative
 
 _ROUNDINGS = ("nearest", "sklearn")
 
 
-def check_fraction(owner, name, value):
-    """Returns `value` as a float; raises unless 0 <= value < 1."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0.0 <= float(value) < 1.0
-    ):
-        raise ValueError(
-            f"{owner}: `{name}` must be a fraction in [0, 1), got {value!r}."
-        )
-    return float(value)
-
-
 def _check_size(owner, name, value):
     """An int (a count of rows, >= 0) or a float fraction in [0, 1)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, numbers.Real
-    ):
+    counts = isinstance(value, numbers.Integral) and not isinstance(
+        value, (bool, np.bool_)
+    )
+    try:
+        if counts:
+            return check_non_negative(owner, name, value)
+        return check_fraction(owner, name, value, low_open=False)
+    except ValueError:
+        kinds = ["a fraction in [0, 1)", "a count of rows (an integer >= 0)"]
+        first, other = kinds[::-1] if counts else kinds
         raise ValueError(
-            f"{owner}: `{name}` must be a fraction in [0, 1), got "
-            f"{value!r}; or a count of rows (an integer >= 0)."
-        )
-    if isinstance(value, numbers.Integral):
-        if value < 0:
-            raise ValueError(
-                f"{owner}: `{name}` must be a count of rows (an integer "
-                f">= 0) or a fraction in [0, 1), got {value!r}."
-            )
-        return int(value)
-    return check_fraction(owner, name, value)
+            f"{owner}: `{name}` must be {first}, got {value!r}; or {other}."
+        ) from None
 
 
 def _exact(fraction):

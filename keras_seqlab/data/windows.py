@@ -29,6 +29,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from keras_seqlab.data.panel_windows import is_panel_call
 from keras_seqlab.data.panel_windows import panel_make_windows
 from keras_seqlab.data.series import resolve
+from keras_seqlab.utils.validation import check_flag
 from keras_seqlab.utils.validation import check_non_negative
 from keras_seqlab.utils.validation import check_units
 
@@ -336,10 +337,9 @@ def window_views(
     window, horizon, gap, stride = check_counts(
         owner, window, horizon, gap, stride
     )
-    if not isinstance(batch, (bool, np.bool_)):
-        raise TypeError(f"{owner}: `batch` must be a bool, got {batch!r}.")
+    batch = check_flag(owner, "batch", batch)
     data, targets, columns = resolve(owner, data, targets, inputs, columns)
-    series, one_d = _as_series(owner, data, bool(batch))
+    series, one_d = _as_series(owner, data, batch)
     n_steps, t = series.shape[-2], series.ndim - 2
     _check_lengths(owner, n_steps, window, horizon, gap)
     bases = _columns(owner, series, one_d, targets, inputs, columns)

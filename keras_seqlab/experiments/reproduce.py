@@ -42,9 +42,11 @@ from keras_seqlab.data.scaling import Scaler
 from keras_seqlab.data.windows import make_windows
 from keras_seqlab.experiments.published import STUDIES
 from keras_seqlab.experiments.reports import format_table
-from keras_seqlab.experiments.settings import SettingsError
+from keras_seqlab.experiments.settings import setting_int
 from keras_seqlab.models import build
 from keras_seqlab.models import conv_targets
+from keras_seqlab.models.autoregressive import OneStep
+from keras_seqlab.models.autoregressive import feed_back
 from keras_seqlab.utils import files
 
 COMMAND = "seqlab reproduce"
@@ -142,12 +144,7 @@ def check(study, rows=None, seeds=None, quick=False):
     rows = choose_rows(study, rows)
     if seeds is None:
         seeds = 1 if quick else 3
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise SettingsError(
-            f"reproduce: `seeds` must be a positive integer, got {seeds!r}.",
-            "seeds",
-        )
-    return rows, seeds
+    return rows, setting_int("seeds", seeds, owner="reproduce")
 
 
 def run(study, rows=None, seeds=None, quick=False, progress=None):
@@ -331,11 +328,14 @@ class _Geron:
         if key == "deep_rnn_iterative_10":
             model = self._model("deep_rnn_dense", seed)
             series = self._data(10)
-            x = series[a:b, :WINDOW]
-            for _ in range(10):
-                step = _predict(model, x)[:, np.newaxis, :]
-                x = np.concatenate([x, step.astype(x.dtype)], axis=1)
-            return _mse(series[a:b, WINDOW:, 0], x[:, WINDOW:, 0])
+            # The book's loop: the inputs grow by each forecast.
+            source = OneStep(
+                lambda x: _predict(model, x).astype(x.dtype),
+                series[a:b, :WINDOW],
+                slide=False,
+            )
+            forecasts = np.concatenate(feed_back(source, 10, 1), axis=1)
+            return _mse(series[a:b, WINDOW:, 0], forecasts)
         task = GERON_MODELS[key][0]
         _, (x, y) = self._task(task)
         predictions = _predict(self._model(key, seed), x)

@@ -10,11 +10,12 @@ line can print its own flag for each (`keras_seqlab.cli`).
 """
 
 import dataclasses
-import numbers
 
 from keras_seqlab.forecasting.baselines import choose_baselines
 from keras_seqlab.forecasting.baselines import statsforecast_models
-from keras_seqlab.layers.quantiles import check_quantiles
+from keras_seqlab.layers.heads.quantiles import check_quantiles
+from keras_seqlab.utils.validation import check_flag
+from keras_seqlab.utils.validation import check_int
 from keras_seqlab.utils.validation import check_non_negative
 
 DATASETS = ("synthetic", "weather", "weather-cities", "csv")
@@ -44,17 +45,14 @@ class SettingsError(ValueError):
         self.fields = fields
 
 
-def positive_int(name, value):
-    """`value` as an int; a `SettingsError` unless it is an integer > 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value <= 0
-    ):
-        raise SettingsError(
-            f"`{name}` must be a positive integer, got {value}.", name
-        )
-    return int(value)
+def setting_int(name, value, minimum=1, owner=None):
+    """`value` as an int; a `SettingsError` unless it is an integer >=
+    `minimum` (`check_int`, its message naming the setting, and `owner`
+    if given)."""
+    try:
+        return check_int(owner, name, value, minimum)
+    except ValueError as error:
+        raise SettingsError(str(error), name) from None
 
 
 HEAD_NAMES = ("many_to_one", "seq_to_vector", "seq_to_seq")
@@ -79,7 +77,7 @@ def _model_units(model_units):
             raise SettingsError(
                 f"`units` per model needs model names, got {name!r}.", "units"
             )
-        checked[name] = positive_int("units", value)
+        checked[name] = setting_int("units", value)
     return checked or None
 
 
@@ -287,19 +285,14 @@ class Settings:
         if window is None:
             window = DEFAULT_WINDOW[dataset]
         optional = {
-            name: None if value is None else positive_int(name, value)
+            name: None if value is None else setting_int(name, value)
             for name, value in (
                 ("horizon", self.horizon),
                 ("limit", self.limit),
                 ("season", self.season),
             )
         }
-        if isinstance(self.seed, bool) or not isinstance(
-            self.seed, numbers.Integral
-        ):
-            raise SettingsError(
-                f"`seed` must be an integer, got {self.seed!r}.", "seed"
-            )
+        setting_int("seed", self.seed, minimum=None)
         if self.split not in SPLITS:
             raise SettingsError(
                 f"`split` must be one of {', '.join(SPLITS)}, got "
@@ -318,22 +311,20 @@ class Settings:
             )
         panel = self._panel_checks(dataset)
         for name in ("scale", "restore_best"):
-            if not isinstance(getattr(self, name), bool):
-                raise SettingsError(
-                    f"`{name}` must be True or False, got "
-                    f"{getattr(self, name)!r}.",
-                    name,
-                )
+            try:
+                check_flag(None, name, getattr(self, name))
+            except ValueError as error:
+                raise SettingsError(str(error), name) from None
         return dataclasses.replace(
             self,
             dataset=dataset,
             columns=columns,
-            window=positive_int("window", window),
+            window=setting_int("window", window),
             seed=int(self.seed),
-            epochs=positive_int("epochs", self.epochs),
-            batch_size=positive_int("batch_size", self.batch_size),
-            patience=positive_int("patience", self.patience),
-            units=positive_int("units", self.units),
+            epochs=setting_int("epochs", self.epochs),
+            batch_size=setting_int("batch_size", self.batch_size),
+            patience=setting_int("patience", self.patience),
+            units=setting_int("units", self.units),
             quantiles=quantiles,
             calibrate=bool(self.calibrate),
             heads=_heads(self.heads),
@@ -391,7 +382,7 @@ class Settings:
             value = getattr(self, name)
             if value is not None:
                 if name in ("max_windows", "id_embedding"):
-                    checked[name] = positive_int(name, value)
+                    checked[name] = setting_int(name, value)
                     continue
                 try:
                     checked[name] = check_non_negative("", name, value)

@@ -21,26 +21,13 @@ the saved model carries its calibration.
 """
 
 import math
-import numbers
 
 import keras
 import numpy as np
 
-from keras_seqlab.layers.quantiles import ConformalInterval
-from keras_seqlab.layers.quantiles import check_margin
-
-
-def _check_coverage(owner, coverage):
-    if (
-        isinstance(coverage, bool)
-        or not isinstance(coverage, numbers.Real)
-        or not 0.0 < float(coverage) < 1.0
-    ):
-        raise ValueError(
-            f"{owner}: `coverage` must be a number strictly between 0 and "
-            f"1 (e.g. 0.8 for an 80% interval), got {coverage!r}."
-        )
-    return float(coverage)
+from keras_seqlab.layers.heads.quantiles import ConformalInterval
+from keras_seqlab.layers.heads.quantiles import check_margin
+from keras_seqlab.utils.validation import check_fraction
 
 
 def _arrays(owner, y, lower, upper):
@@ -90,7 +77,9 @@ def conformal_margin(y_val, lower_val, upper_val, coverage):
             coverage⌉ > n, the margin would be infinite), or on bad input.
     """
     owner = "conformal_margin"
-    coverage = _check_coverage(owner, coverage)
+    coverage = check_fraction(
+        owner, "coverage", coverage, example="e.g. 0.8 for an 80% interval"
+    )
     y, lower, upper = _arrays(owner, y_val, lower_val, upper_val)
     scores = np.maximum(lower - y, y - upper).reshape(-1)
     if not np.all(np.isfinite(scores)):

@@ -13,7 +13,8 @@ from keras_seqlab.data.series import pandas_kind
 from keras_seqlab.data.series import select
 from keras_seqlab.forecasting.forecaster import forecaster_spec
 from keras_seqlab.forecasting.panel_forecast import forecast_panel
-from keras_seqlab.layers.quantiles import point_forecast
+from keras_seqlab.layers.heads.quantiles import point_forecast
+from keras_seqlab.models.autoregressive import feed_back
 from keras_seqlab.streaming import stream
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_units
@@ -36,14 +37,34 @@ def _shaped(y, spec):
     return y.reshape(spec["horizon"], len(spec["quantiles"]))
 
 
-class _Window:
-    """Each forecast from the last `window` rows, the model run on them."""
+class _Source:
+    """What both methods share (the `source` of `feed_back`): a forecast's
+    point values, and the rows fed back, zeros or the `future` rows."""
 
-    def __init__(self, model, spec, history):
-        self.model, self.spec = model, spec
-        self.history = history
+    def __init__(self, spec, history, future):
+        self.spec, self.future = spec, future
+        self.features = history.shape[1]
 
     def next(self):
+        values = self.forecast()
+        return values, point_forecast(values, self.spec["quantiles"])
+
+    def rows(self, start):
+        horizon = self.spec["horizon"]
+        new = np.zeros((horizon, self.features), "float32")
+        if self.future is not None:
+            new[:] = self.future[start : start + horizon]
+        return new
+
+
+class _Window(_Source):
+    """Each forecast from the last `window` rows, the model run on them."""
+
+    def __init__(self, model, spec, history, future):
+        super().__init__(spec, history, future)
+        self.model, self.history = model, history
+
+    def forecast(self):
         y = np.asarray(self.model.predict(self.history[None], verbose=0))[0]
         if self.spec["head"] == "seq_to_seq":
             y = y[-1]
@@ -54,17 +75,18 @@ class _Window:
         self.history = np.concatenate([self.history, rows])[-window:]
 
 
-class _Stream:
+class _Stream(_Source):
     """Each forecast one step on from the last (`keras_seqlab.stream`):
     the state carries on from the first window, so the model sees that
     window and every row fed back since, at one step's cost a row."""
 
-    def __init__(self, stepper, spec, history):
-        self.stepper, self.spec = stepper, spec
+    def __init__(self, stepper, spec, history, future):
+        super().__init__(spec, history, future)
+        self.stepper = stepper
         self.state = stepper.initial_state(1)
         self.add(history)
 
-    def next(self):
+    def forecast(self):
         return _shaped(np.asarray(self.last)[0], self.spec)
 
     def add(self, rows):
@@ -125,9 +147,10 @@ def forecast(model, data, steps=None, future=None, method="auto"):
             restarting). `"window"`: the model is run on the last `window`
             rows for every forecast. `"auto"` (default): "stream" when
             the model is causal, else "window".
-        future: the input rows after `data` (same form as `data`), at
-            least `steps - horizon` of them, when the model has inputs
-            other than the target; their target column is ignored.
+        future: the input rows after `data` (same form as `data`) when
+            the model has inputs other than the target: those of the
+            steps whose forecasts are fed back, `horizon · (⌈steps /
+            horizon⌉ - 1)` of them; their target column is ignored.
 
     Returns:
         `(steps,)` forecasts, or `(steps, Q)` for a quantile model; a
@@ -159,8 +182,10 @@ def forecast(model, data, steps=None, future=None, method="auto"):
         )
     target = spec["columns"].index(spec["target"])
     others = [c for c in spec["columns"] if c != spec["target"]]
+    # The rows fed back: those of every step before the last horizon.
+    fed = (-(-steps // horizon) - 1) * horizon
     rows = None
-    if steps > horizon and others:
+    if fed and others:
         if future is None:
             raise ValueError(
                 f"{OWNER}: {steps} steps go beyond the model's horizon "
@@ -169,30 +194,20 @@ def forecast(model, data, steps=None, future=None, method="auto"):
                 "as `future`."
             )
         rows, _ = _table(future, spec, "future")
-        if len(rows) < steps - horizon:
+        if len(rows) < fed:
             raise ValueError(
                 f"{OWNER}: `future` has {len(rows)} row(s); {steps} steps "
-                f"with horizon {horizon} need {steps - horizon}."
+                f"with horizon {horizon} need {fed} (the rows of the steps "
+                "whose forecasts are fed back)."
             )
     history = values[-window:].astype("float32")
     stepper = _method(model, spec, method, steps)
     if stepper is None:
-        source = _Window(model, spec, history)
+        source = _Window(model, spec, history, rows)
     else:
-        source = _Stream(stepper, spec, history)
-    parts, done = [], 0
-    while done < steps:
-        step = source.next()
-        parts.append(step)
-        done += horizon
-        if done >= steps:
-            break
-        new = np.zeros((horizon, history.shape[1]), "float32")
-        if rows is not None:
-            new[:] = rows[done - horizon : done]
-        new[:, target] = point_forecast(step, spec["quantiles"])
-        source.add(new)
-    result = np.concatenate(parts)[:steps]
+        source = _Stream(stepper, spec, history, rows)
+    result = np.concatenate(feed_back(source, steps, horizon, target))
+    result = result[:steps]
     if pandas_kind(data) == "DataFrame":
         return _frame(result, spec, future_dates(dates, steps, spec["freq"]))
     return result

@@ -17,7 +17,8 @@ from keras_seqlab.data.panel import Panel
 from keras_seqlab.data.panel import panel_from_frame
 from keras_seqlab.data.panel import with_codes
 from keras_seqlab.forecasting.forecaster import forecaster_spec
-from keras_seqlab.layers.quantiles import point_forecast
+from keras_seqlab.layers.heads.quantiles import point_forecast
+from keras_seqlab.models.autoregressive import feed_back
 from keras_seqlab.models.training import predict
 from keras_seqlab.utils.validation import check_units
 
@@ -127,6 +128,49 @@ def _future_rows(future, spec, ids, dates, columns, known_ids, owner=OWNER):
     return values.reshape(len(ids), dates.shape[1], len(columns))
 
 
+class _Source:
+    """The model on every series' last window (the `source` of
+    `feed_back`, the target in column 0): the known-future inputs of the
+    horizon it forecasts, the past-only inputs of the rows fed back."""
+
+    def __init__(self, model, spec, history, extra, known, fed_back):
+        self.model, self.spec, self.history = model, spec, history
+        self.extra, self.known, self.fed_back = extra, known, fed_back
+        self.start = 0  # the first step of the next forecast
+
+    def _ahead(self, start):
+        return slice(start, start + self.spec["horizon"])
+
+    def next(self):
+        inputs = {"past": self.history}
+        if self.known is not None:
+            ahead = self._ahead(self.start)
+            inputs["future"] = self.known[:, ahead].astype("float32")
+        inputs.update(self.extra)
+        if len(inputs) == 1:
+            inputs = self.history
+        y = predict(self.model, inputs)
+        return y, point_forecast(y, self.spec["quantiles"])
+
+    def rows(self, start):
+        n, _, features = self.history.shape
+        new = np.zeros((n, self.spec["horizon"], features), "float32")
+        ahead = self._ahead(start)
+        past = 0
+        if self.fed_back is not None:
+            past = self.fed_back.shape[-1]
+            new[..., 1 : 1 + past] = self.fed_back[:, ahead]
+        if self.known is not None:
+            new[..., 1 + past :] = self.known[:, ahead]
+        return new
+
+    def add(self, rows):
+        window = self.spec["window"]
+        self.history = np.concatenate([self.history, rows], axis=1)
+        self.history = self.history[:, -window:]
+        self.start += self.spec["horizon"]
+
+
 def forecast_panel(model, data, steps=None, future=None):
     """The next `steps` values of every series of a long table.
 
@@ -203,30 +247,14 @@ def forecast_panel(model, data, steps=None, future=None):
         past_known = panel.known[ends[:, None] - window + np.arange(window)]
         history = np.concatenate([history, past_known], axis=-1)
     history = history.astype("float32")
-    outputs = []
-    for c in range(chunks):
-        ahead = slice(c * horizon, (c + 1) * horizon)
-        inputs = {"past": history}
-        if known is not None:
-            inputs["future"] = known[:, ahead].astype("float32")
-        if panel.static is not None:
-            inputs["static"] = panel.static[chosen]
-        if panel.codes is not None:
-            inputs["series"] = panel.codes[chosen][:, None]
-        if len(inputs) == 1:
-            inputs = history
-        y = predict(model, inputs)
-        outputs.append(y)
-        if c + 1 == chunks:
-            break
-        new = np.zeros((len(ids), horizon, history.shape[-1]), "float32")
-        new[..., 0] = point_forecast(y, spec["quantiles"])
-        if fed_back is not None:
-            new[..., 1 : 1 + len(past_columns)] = fed_back[:, ahead]
-        if known is not None:
-            new[..., 1 + len(past_columns) :] = known[:, ahead]
-        history = np.concatenate([history, new], axis=1)[:, -window:]
-    result = np.concatenate(outputs, axis=1)[:, :steps]
+    extra = {}
+    if panel.static is not None:
+        extra["static"] = panel.static[chosen]
+    if panel.codes is not None:
+        extra["series"] = panel.codes[chosen][:, None]
+    source = _Source(model, spec, history, extra, known, fed_back)
+    result = np.concatenate(feed_back(source, steps, horizon), axis=1)
+    result = result[:, :steps]
     return _frame(result, spec, ids, dates, steps, skipped)
 
 

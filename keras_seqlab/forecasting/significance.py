@@ -28,6 +28,8 @@ import math
 
 import numpy as np
 
+from keras_seqlab.utils.validation import check_int
+
 
 def skill(error, baseline_error):
     """`100 (1 - error / baseline_error)`; NaN if either is not a positive
@@ -59,15 +61,7 @@ def diebold_mariano(loss, baseline_loss, horizon=1):
             "diebold_mariano: expected two 1-D losses of one length, got "
             f"shapes {a.shape} and {b.shape}."
         )
-    if (
-        isinstance(horizon, bool)
-        or not isinstance(horizon, int)
-        or (horizon < 1)
-    ):
-        raise ValueError(
-            "diebold_mariano: `horizon` must be a positive integer, got "
-            f"{horizon!r}."
-        )
+    horizon = check_int("diebold_mariano", "horizon", horizon)
     d = a - b
     n = d.size
     if n < 2 or not np.all(np.isfinite(d)):

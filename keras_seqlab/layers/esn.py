@@ -4,8 +4,6 @@
 names, weights and numbers.
 """
 
-import numbers
-
 import keras
 from keras import activations
 from keras import initializers
@@ -15,6 +13,7 @@ from keras_seqlab.layers.peephole_lstm import pop_legacy_arguments
 from keras_seqlab.layers.recurrent import CellRNN
 from keras_seqlab.layers.recurrent import RecurrentCell
 from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_fraction
 from keras_seqlab.utils.validation import check_positive_float
 
 # The weights are fixed: no regularizer or constraint applies to them.
@@ -26,21 +25,6 @@ _NOT_ARGUMENTS = (
     "recurrent_constraint",
     "bias_constraint",
 )
-
-
-def _check_fraction(owner, name, value, zero_allowed):
-    """Returns `value` as a float in [0, 1] (or (0, 1]); raises otherwise."""
-    expected = "[0, 1]" if zero_allowed else "(0, 1]"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{owner}: `{name}` must be a number in {expected}, got {value!r}."
-        )
-    value = float(value)
-    if not (0.0 <= value <= 1.0) or (value == 0.0 and not zero_allowed):
-        raise ValueError(
-            f"{owner}: `{name}` must be in {expected}, got {value!r}."
-        )
-    return value
 
 
 @seqlab_export
@@ -120,10 +104,10 @@ class ESNCell(RecurrentCell):
                 "weights are fixed (not trained): expected no regularizer "
                 "or constraint."
             )
-        self.connectivity = _check_fraction(
-            owner, "connectivity", connectivity, zero_allowed=True
+        self.connectivity = check_fraction(
+            owner, "connectivity", connectivity, low_open=False, high_open=False
         )
-        self.leaky = _check_fraction(owner, "leaky", leaky, zero_allowed=False)
+        self.leaky = check_fraction(owner, "leaky", leaky, high_open=False)
         self.spectral_radius = check_positive_float(
             owner, "spectral_radius", spectral_radius
         )

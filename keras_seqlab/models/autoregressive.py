@@ -1,10 +1,48 @@
-"""Multi-step forecasts from a one-step model, its predictions fed back."""
+"""Multi-step forecasts from a model of a few steps, its forecasts fed back.
+
+`feed_back` is the package's one such loop: `forecast_autoregressive`
+(a one-step model on a batch of windows), `keras_seqlab.forecast` (a
+forecaster beyond its horizon, on windows or stepped),
+`forecast_panel` and `seqlab reproduce` run it, each with its own
+`source` of forecasts.
+"""
 
 import numbers
 
 import numpy as np
 
 from keras_seqlab.utils.validation import check_units
+
+
+def feed_back(source, steps, horizon, target_index=0):
+    """The forecasts of the next `steps` steps, `horizon` at a time, each
+    fed back to the model as the target column of the inputs it reads next.
+
+    `source` runs the model and keeps its inputs:
+
+    - `source.next()` gives the next `horizon` steps' forecasts as
+      `(forecasts, point)`: `forecasts` what is returned, `point` the
+      values fed back, shaped `(..., horizon)` (a batch axis, or none);
+    - `source.rows(start)` gives a new float array `(..., horizon,
+      features)`: the input rows of steps `start` to `start + horizon - 1`
+      (0 is the first step forecast), the future values of the other
+      input columns, or zeros;
+    - `source.add(rows)` appends those rows, their column `target_index`
+      replaced by the forecasts, to the inputs of the next `next()`.
+
+    Returns the list of `forecasts`, one per `horizon` steps
+    (`ceil(steps / horizon)` of them); nothing is fed back after the last.
+    """
+    forecasts, done = [], 0
+    while True:
+        values, point = source.next()
+        forecasts.append(values)
+        done += horizon
+        if done >= steps:
+            return forecasts
+        rows = source.rows(done - horizon)
+        rows[..., target_index] = point
+        source.add(rows)
 
 
 def _future_row(owner, future_inputs, step, window, batch, features):
@@ -19,6 +57,34 @@ def _future_row(owner, future_inputs, step, window, batch, features):
             f"{step}, expected {(batch, features)}."
         )
     return row.copy()
+
+
+class OneStep:
+    """A `feed_back` source: a one-step model on a batch of windows `x`
+    `(batch, T, features)`, each forecast appended as a new last row, the
+    first row dropped (`slide=True`: every call sees T steps) or kept (the
+    inputs grow a step a forecast).
+
+    `predict(x)` gives the forecasts `(batch, 1)`; `future(step, x)` the
+    input row of step `step`, `(batch, features)` (None: zeros).
+    """
+
+    def __init__(self, predict, x, future=None, slide=True):
+        self.predict, self.x = predict, x
+        self.future, self.slide = future, slide
+
+    def next(self):
+        point = self.predict(self.x)
+        return point, point
+
+    def rows(self, start):
+        batch, _, features = self.x.shape
+        if self.future is None:
+            return np.zeros((batch, 1, features), self.x.dtype)
+        return self.future(start, self.x)[:, np.newaxis]
+
+    def add(self, rows):
+        self.x = np.concatenate([self.x[:, int(self.slide) :], rows], axis=1)
 
 
 def forecast_autoregressive(
@@ -45,7 +111,8 @@ def forecast_autoregressive(
         future_inputs: for `features > 1`: an array `(batch, steps,
             features)` of the future input rows, or a callable
             `f(step, window) -> (batch, features)` with `window` the
-            current `(batch, T, features)` input.
+            current `(batch, T, features)` input, called for the steps
+            whose forecast is fed back (0 to `steps - 2`).
 
     Returns:
         float array `(batch, steps)`: the forecasts.
@@ -115,21 +182,18 @@ def forecast_autoregressive(
                 f"{owner}: `future_inputs` must be (batch, >= {steps}, "
                 f"{features}), got shape {future_inputs.shape}."
             )
-    forecasts = np.empty((batch, steps), dtype="float32")
-    for step in range(steps):
-        prediction = np.asarray(model.predict_on_batch(window))
+
+    def predict(x):
+        prediction = np.asarray(model.predict_on_batch(x))
         if prediction.size != batch:
             raise ValueError(
                 f"{owner}: needs a one-step model (one value per sample); "
                 f"the model outputs shape {prediction.shape}."
             )
-        forecasts[:, step] = prediction.reshape(batch)
-        if future_inputs is None:
-            row = np.zeros((batch, features), dtype="float32")
-        else:
-            row = _future_row(
-                owner, future_inputs, step, window, batch, features
-            )
-        row[:, target_index] = forecasts[:, step]
-        window = np.concatenate([window[:, 1:], row[:, np.newaxis]], axis=1)
-    return forecasts
+        return prediction.reshape(batch, 1).astype("float32")
+
+    def future(step, x):
+        return _future_row(owner, future_inputs, step, x, batch, features)
+
+    source = OneStep(predict, window, None if future_inputs is None else future)
+    return np.concatenate(feed_back(source, steps, 1, target_index), axis=1)

@@ -7,14 +7,14 @@ with the common signature documented in `keras_seqlab.models`.
 import keras
 from keras import layers
 
-from keras_seqlab.layers.attention import AttentionBlock
-from keras_seqlab.layers.attention import AttentionPooling
-from keras_seqlab.layers.persistence import Persistence
-from keras_seqlab.layers.persistence import check_target_index
-from keras_seqlab.layers.positional import PositionalEncoding
-from keras_seqlab.layers.quantiles import RepeatQuantiles
-from keras_seqlab.layers.tcn_stack import TCN
-from keras_seqlab.layers.wavenet_stack import WaveNet
+from keras_seqlab.layers.attention.block import AttentionBlock
+from keras_seqlab.layers.attention.pooling import AttentionPooling
+from keras_seqlab.layers.attention.positional import PositionalEncoding
+from keras_seqlab.layers.convolutional.tcn_stack import TCN
+from keras_seqlab.layers.convolutional.wavenet_stack import WaveNet
+from keras_seqlab.layers.heads.persistence import Persistence
+from keras_seqlab.layers.heads.persistence import check_target_index
+from keras_seqlab.layers.heads.quantiles import RepeatQuantiles
 from keras_seqlab.models.parts import OUTPUTS
 from keras_seqlab.models.parts import fixed_window_inputs
 from keras_seqlab.models.parts import head_size
@@ -24,9 +24,9 @@ from keras_seqlab.models.parts import quantile_outputs
 from keras_seqlab.models.parts import recurrent_head
 from keras_seqlab.models.parts import recurrent_layer
 from keras_seqlab.models.parts import recurrent_stack
-from keras_seqlab.models.registry import positive_ints
 from keras_seqlab.models.registry import register
 from keras_seqlab.utils.validation import check_choice
+from keras_seqlab.utils.validation import check_positive_ints
 from keras_seqlab.utils.validation import check_units
 
 
@@ -120,7 +120,7 @@ def build_dense(spec, opts):
         raise ValueError(
             f"{spec.owner}: pass either `hidden` or `depth`, not both."
         )
-    hidden = positive_ints(spec.owner, "hidden", hidden)
+    hidden = check_positive_ints(spec.owner, "hidden", hidden)
     inputs, x = fixed_window_inputs(spec, "dense")
     for i, size in enumerate(hidden):
         if spec.sequences and i == 0:

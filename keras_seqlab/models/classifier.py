@@ -6,6 +6,7 @@ from keras import layers
 from keras_seqlab.models.parts import RECURRENT_CELLS
 from keras_seqlab.models.parts import recurrent_layer
 from keras_seqlab.utils.validation import check_choice
+from keras_seqlab.utils.validation import check_int
 from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_units
 
@@ -54,9 +55,7 @@ def build_classifier(
     """
     owner = "build_classifier"
     vocab_size = check_units(owner, vocab_size, "vocab_size")
-    n_classes = check_units(owner, n_classes, "n_classes")
-    if n_classes < 2:
-        raise ValueError(f"{owner}: `n_classes` must be >= 2, got {n_classes}.")
+    n_classes = check_int(owner, "n_classes", n_classes, minimum=2)
     check_choice(owner, "cell", cell, RECURRENT_CELLS)
     units = check_units(owner, units)
     depth = check_units(owner, depth, "depth")

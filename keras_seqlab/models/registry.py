@@ -6,8 +6,8 @@ with the common signature (see `keras_seqlab.models`) and records it;
 `supported_heads(name)` read the records.
 """
 
-from keras_seqlab.layers.forecast import HEADS
-from keras_seqlab.layers.quantiles import check_quantiles
+from keras_seqlab.layers.heads.forecast import HEADS
+from keras_seqlab.layers.heads.quantiles import check_quantiles
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_units
@@ -121,19 +121,6 @@ def _options(owner, options, allowed):
             f"this builder takes: {known}."
         )
     return {**allowed, **options}
-
-
-def positive_ints(owner, name, values):
-    try:
-        items = tuple(values)
-    except TypeError:
-        items = ()
-    if not items:
-        raise ValueError(
-            f"{owner}: `{name}` must be a non-empty sequence of positive "
-            f"integers, got {values!r}."
-        )
-    return tuple(check_units(owner, v, name) for v in items)
 
 
 def register(name, doc, allowed=None):

@@ -8,32 +8,144 @@ inputs as on eager ones; a dimension that is unknown (None) is not compared.
 import math
 import numbers
 
+import numpy as np
 from keras import ops
 from keras import tree
 
 
-def check_units(owner, units, name="units"):
-    """Returns `units` as an int; raises unless it is a positive integer."""
+class WrongType(TypeError, ValueError):
+    """An argument of the wrong type: a `TypeError`, and a `ValueError` as
+    every bad argument is (numpy's `AxisError` is both a `ValueError` and
+    an `IndexError` the same way), so either `except` catches it."""
+
+
+def _owned(owner, text):
+    """`text` as `owner`'s message (no prefix for owner None)."""
+    return text if owner is None else f"{owner}: {text}"
+
+
+_INTEGERS = {
+    None: "an integer",
+    0: "a non-negative integer",
+    1: "a positive integer",
+}
+
+
+def check_int(owner, name, value, minimum=1, optional=False):
+    """Returns `value` as an int; raises unless it is an integer >= `minimum`.
+
+    The one integer check of the package. `minimum` None takes any
+    integer; `optional` lets None through (as None). Bools are refused (True
+    is no count), so are floats such as 2.0 and strings; numpy integers are
+    taken. The `ValueError` names `owner` (None: no prefix, for callers
+    that add their own), the argument, what was expected and what was got:
+    "`window` must be a positive integer, got 0."
+    """
+    if optional and value is None:
+        return None
     if (
-        isinstance(units, bool)
-        or not isinstance(units, numbers.Integral)
-        or units <= 0
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or (minimum is not None and value < minimum)
     ):
+        expected = _INTEGERS.get(minimum, f"an integer >= {minimum}")
+        if optional:
+            expected = f"None or {expected}"
         raise ValueError(
-            f"{owner}: `{name}` must be a positive integer, got {units!r}."
+            _owned(owner, f"`{name}` must be {expected}, got {value!r}.")
         )
-    return int(units)
+    return int(value)
+
+
+def check_units(owner, units, name="units"):
+    """Returns `units` as an int; raises unless it is a positive integer
+    (`check_int`, in the layers' argument order)."""
+    return check_int(owner, name, units)
+
+
+def check_non_negative(owner, name, value):
+    """Returns `value` as an int; raises unless it is an integer >= 0."""
+    return check_int(owner, name, value, minimum=0)
+
+
+def check_positive_ints(owner, name, values):
+    """Returns `values` as a tuple of ints; raises unless it is a non-empty
+    sequence of positive integers (a string or a single number is not);
+    an item at fault is named by its index: `dilations[1]`."""
+    items = None
+    if not isinstance(values, (str, bytes, numbers.Number)):
+        try:
+            items = tuple(values)
+        except TypeError:
+            items = None
+    if not items:
+        got = values if items is None else items
+        raise ValueError(
+            _owned(
+                owner,
+                f"`{name}` must be a non-empty sequence of positive "
+                f"integers, got {got!r}.",
+            )
+        )
+    return tuple(
+        check_int(owner, f"{name}[{i}]", v) for i, v in enumerate(items)
+    )
+
+
+def check_fraction(
+    owner,
+    name,
+    value,
+    low_open=True,
+    high_open=True,
+    optional=False,
+    example=None,
+):
+    """Returns `value` as a float; raises unless it is a number between 0
+    and 1: in (0, 1) by default, an end included when it is not open
+    (`low_open=False`: [0, 1), a dropout rate).
+
+    The one check of a fraction, a rate, a probability or a coverage.
+    `optional` lets None through (as None); `example` is added to the
+    message ("e.g. 0.8 for an 80% interval"). A value that is no number (a
+    string, a bool) raises `WrongType` (a `TypeError` and a `ValueError`),
+    one out of range a `ValueError`.
+    """
+    if optional and value is None:
+        return None
+    interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+    if example is not None:
+        interval = f"{interval} ({example})"
+    number = float(value) if _is_real(value) else None
+    if number is not None:
+        above = 0.0 < number if low_open else 0.0 <= number
+        below = number < 1.0 if high_open else number <= 1.0
+        if above and below:
+            return number
+    if optional:
+        expected = f"None or a number in {interval}"
+    elif number is None:
+        expected = f"a number in {interval}"
+    else:
+        expected = f"in {interval}"
+    error = ValueError if number is not None else WrongType
+    raise error(_owned(owner, f"`{name}` must be {expected}, got {value!r}."))
 
 
 def check_rate(owner, name, value):
-    """Returns `value` as a float; raises unless 0 <= value < 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{owner}: `{name}` must be a float in [0, 1), got {value!r}."
+    """Returns `value` as a float; raises unless 0 <= value < 1 (a dropout
+    rate: `check_fraction` with 0 included)."""
+    return check_fraction(owner, name, value, low_open=False)
+
+
+def check_flag(owner, name, value):
+    """Returns `value` as a bool; raises `WrongType` unless it is True or
+    False (a numpy bool too; not 0, 1 or "yes")."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise WrongType(
+            _owned(owner, f"`{name}` must be True or False, got {value!r}.")
         )
-    if not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"{owner}: `{name}` must be in [0, 1), got {value!r}.")
-    return float(value)
+    return bool(value)
 
 
 def _is_real(value):
@@ -186,16 +298,3 @@ def check_initial_state(owner, state_size, inputs_shape, initial_state):
         f"state, for inputs of shape {tuple(inputs_shape)}), got "
         f"{len(got)} of shapes [{', '.join(map(str, got))}]."
     )
-
-
-def check_non_negative(owner, name, value):
-    """Returns `value` as an int; raises unless it is an integer >= 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < 0
-    ):
-        raise ValueError(
-            f"{owner}: `{name}` must be a non-negative integer, got {value!r}."
-        )
-    return int(value)
