@@ -103,6 +103,9 @@ NOT_FAMILIES = {
     "RepeatQuantiles": "a forecasting head: tests/test_quantiles.py",
     "Rescale": "a forecasting head: tests/test_forecasting.py",
     "WindowStandardize": "a forecasting head: tests/test_panel_models.py",
+    "Unstandardize": "a forecasting head: tests/test_panel_models.py",
+    "FixedWindow": "an identity that checks the window length: "
+    "tests/test_data_inputs.py",
 }
 
 

@@ -9,6 +9,8 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
+from keras_seqlab.layers.stepping import split_state
+from keras_seqlab.layers.stepping import where_real
 from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_units
 
@@ -238,3 +240,34 @@ class ConvArguments(keras.layers.Layer):
             "bias_constraint": constraints.serialize(self.bias_constraint),
         }
         return {**super().get_config(), **config}
+
+
+class StackSteps:
+    """The step protocol of a stack of blocks (`WaveNet`, `TCN`): the
+    blocks' states in a row, and with `return_sequences=False` the output
+    at the last real step. The stack's `combine(skips, h, mask)` makes its
+    output from the blocks' skip outputs and the last block's, in `call`
+    and here alike."""
+
+    def initial_step_state(self, batch_size, dtype):
+        state = [
+            s
+            for block in self.blocks
+            for s in block.initial_step_state(batch_size, dtype)
+        ]
+        if not self.return_sequences:
+            state.append(ops.zeros((batch_size, self.filters), dtype))
+        return state
+
+    def step(self, x_t, state, mask=None):
+        sizes = [block.step_state_count for block in self.blocks]
+        h, skips, new = x_t, [], []
+        for block, own in zip(self.blocks, split_state(state, sizes)):
+            (h, skip), own = block.step(h, own, mask=mask)
+            new += own
+            skips.append(skip)
+        y = self.combine(skips, h, mask)
+        if self.return_sequences:
+            return y, new
+        last = where_real(mask, y, state[-1])
+        return last, new + [last]

@@ -339,7 +339,7 @@ class TCNBlock(ConvArguments):
         return (self.kernel_size - 1) * self.dilation_rate
 
     @property
-    def queue_count(self):
+    def step_state_count(self):
         """How many state tensors `step` keeps: a queue per convolution."""
         return 2 * int(self.span > 0)
 
@@ -358,7 +358,7 @@ class TCNBlock(ConvArguments):
         """`((residual_t, skip_t), new_state)`: `call` at one step (at
         inference), its convolutions from the queues' taps."""
         x, keep = masked_input(ops.expand_dims(x_t, 1), step_mask(mask))
-        queues = split_state(state, [self.queue_count // 2] * 2)
+        queues = split_state(state, [self.step_state_count // 2] * 2)
         new = []
 
         def convolve(i, h):

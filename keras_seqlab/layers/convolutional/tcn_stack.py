@@ -5,6 +5,7 @@ from keras import activations
 from keras import ops
 
 from keras_seqlab.layers.convolutional.causal_conv import ConvArguments
+from keras_seqlab.layers.convolutional.causal_conv import StackSteps
 from keras_seqlab.layers.convolutional.causal_conv import check_channels
 from keras_seqlab.layers.convolutional.causal_conv import check_dilations
 from keras_seqlab.layers.convolutional.causal_conv import check_padding
@@ -16,8 +17,6 @@ from keras_seqlab.layers.convolutional.tcn import check_causal
 from keras_seqlab.layers.convolutional.tcn import check_flag
 from keras_seqlab.layers.convolutional.tcn import check_normalization
 from keras_seqlab.layers.convolutional.tcn import check_seed
-from keras_seqlab.layers.stepping import split_state
-from keras_seqlab.layers.stepping import where_real
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_rate
@@ -49,7 +48,7 @@ def check_filters(owner, nb_filters, dilations, use_skip_connections):
 
 
 @seqlab_export
-class TCN(ConvArguments):
+class TCN(StackSteps, ConvArguments):
     """A temporal convolutional network: keras-tcn's `TCN` on Keras 3.
 
     `nb_stacks` repetitions of one `TCNBlock` per entry of `dilations`
@@ -235,12 +234,11 @@ class TCN(ConvArguments):
         if self.go_backwards:
             h = ops.flip(h, 1)
             mask = None if mask is None else ops.flip(mask, 1)
-        total = None
+        skips = []
         for block in self.blocks:
             h, skip = block(h, mask=mask, training=training)
-            if self.use_skip_connections:
-                total = skip if total is None else total + skip
-        y = total if self.use_skip_connections else h
+            skips.append(skip)
+        y = self.combine(skips, h, mask)
         if self.return_sequences:
             return y
         if mask is None:
@@ -250,33 +248,13 @@ class TCN(ConvArguments):
         return ops.sum(y * ops.expand_dims(select(mask, y.dtype), -1), 1)
 
     def initial_step_state(self, batch_size, dtype):
-        """The step protocol (`layers.stepping`): the blocks' queues, and
-        with `return_sequences=False` the output at the last real step;
-        causal, forwards only."""
+        """The step protocol (`StackSteps`): causal, forwards only."""
         check_causal(self)
-        state = [
-            s
-            for block in self.blocks
-            for s in block.initial_step_state(batch_size, dtype)
-        ]
-        if not self.return_sequences:
-            state.append(ops.zeros((batch_size, self.filters), dtype))
-        return state
+        return super().initial_step_state(batch_size, dtype)
 
-    def step(self, x_t, state, mask=None):
-        """`call` at one step (at inference): each block's `step`."""
-        sizes = [block.queue_count for block in self.blocks]
-        h, total, new = x_t, None, []
-        for block, own in zip(self.blocks, split_state(state, sizes)):
-            (h, skip), own = block.step(h, own, mask=mask)
-            new += own
-            if self.use_skip_connections:
-                total = skip if total is None else total + skip
-        y = total if self.use_skip_connections else h
-        if self.return_sequences:
-            return y, new
-        last = where_real(mask, y, state[-1])
-        return last, new + [last]
+    def combine(self, skips, h, mask):
+        """Σ s_i with skip connections, else the last block's output."""
+        return sum(skips) if self.use_skip_connections else h
 
     def compute_output_shape(self, inputs_shape):
         check_channels(

@@ -194,7 +194,7 @@ class WaveNetBlock(ConvArguments):
         return (self.kernel_size - 1) * self.dilation_rate
 
     @property
-    def queue_count(self):
+    def step_state_count(self):
         """How many state tensors `step` keeps: one queue, if any."""
         return int(self.span > 0)
 

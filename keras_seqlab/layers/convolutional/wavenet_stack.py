@@ -5,6 +5,7 @@ from keras import activations
 from keras import ops
 
 from keras_seqlab.layers.convolutional.causal_conv import ConvArguments
+from keras_seqlab.layers.convolutional.causal_conv import StackSteps
 from keras_seqlab.layers.convolutional.causal_conv import check_channels
 from keras_seqlab.layers.convolutional.causal_conv import check_dilations
 from keras_seqlab.layers.convolutional.causal_conv import check_gated
@@ -15,8 +16,6 @@ from keras_seqlab.layers.convolutional.wavenet import CASE_SHAPE
 from keras_seqlab.layers.convolutional.wavenet import CASE_WIDE
 from keras_seqlab.layers.convolutional.wavenet import WaveNetBlock
 from keras_seqlab.layers.convolutional.wavenet import reference_case
-from keras_seqlab.layers.stepping import split_state
-from keras_seqlab.layers.stepping import where_real
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_units
@@ -24,7 +23,7 @@ from keras_seqlab.utils.validation import layer_owner
 
 
 @seqlab_export
-class WaveNet(ConvArguments):
+class WaveNet(StackSteps, ConvArguments):
     """A stack of `WaveNetBlock`s cycling through `dilations`.
 
     Block i has dilation `dilations[i]`; block 1 maps the C input channels
@@ -153,47 +152,21 @@ class WaveNet(ConvArguments):
         channels = self.blocks[0].input_channels
         check_channels(layer_owner(self), inputs.shape, channels)
         mask = check_mask(layer_owner(self), inputs, mask)
-        h, total = inputs, None
+        h, skips = inputs, []
         for block in self.blocks:
             h, skip = block(h, mask=mask)
-            total = skip if total is None else total + skip
-        y = self._output(total, h, mask)
+            skips.append(skip)
+        y = self.combine(skips, h, mask)
         if self.return_sequences:
             return y
         if mask is None:
             return y[:, -1, :]
         return ops.sum(y * ops.expand_dims(last_step(mask, y.dtype), -1), 1)
 
-    def _output(self, total, h, mask):
+    def combine(self, skips, h, mask):
         """act(Σ s_i) or act(h_n), zero at the masked steps."""
-        y = self.output_activation(total if self.gated else h)
+        y = self.output_activation(sum(skips) if self.gated else h)
         return y if mask is None else y * keep_mask(mask, y)
-
-    def initial_step_state(self, batch_size, dtype):
-        """The step protocol (`layers.stepping`): the blocks' queues, and
-        with `return_sequences=False` the output at the last real step."""
-        state = [
-            s
-            for block in self.blocks
-            for s in block.initial_step_state(batch_size, dtype)
-        ]
-        if not self.return_sequences:
-            state.append(ops.zeros((batch_size, self.filters), dtype))
-        return state
-
-    def step(self, x_t, state, mask=None):
-        """`call` at one step: each block's `step`."""
-        sizes = [block.queue_count for block in self.blocks]
-        h, total, new = x_t, None, []
-        for block, own in zip(self.blocks, split_state(state, sizes)):
-            (h, skip), own = block.step(h, own, mask=mask)
-            new += own
-            total = skip if total is None else total + skip
-        y = self._output(total, h, mask)
-        if self.return_sequences:
-            return y, new
-        last = where_real(mask, y, state[-1])
-        return last, new + [last]
 
     def compute_output_shape(self, inputs_shape):
         channels = self.blocks[0].input_channels
