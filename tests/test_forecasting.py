@@ -300,7 +300,7 @@ def test_compare_with_calibrated_quantiles_saves_the_interval(tmp_path):
     "flags, message",
     [
         (["--quantiles", "0.9,0.1"], "strictly increasing"),
-        (["--quantiles", "0,0.5"], "strictly between 0 and 1"),
+        (["--quantiles", "0,0.5"], "--quantiles item 1 must be in (0, 1)"),
         (["--quantiles", "0.5"], "at least two levels"),
         (["--calibrate"], "--calibrate needs --quantiles"),
     ],

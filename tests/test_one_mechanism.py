@@ -33,14 +33,7 @@ FRACTION = re.compile(
 
 # Copies still to go, in files other people are editing now, and what they
 # should call. This list only shrinks.
-PENDING = {
-    "cli/backtest.py": "setting_int or check_int(None, ...) for the flags",
-    "cli/forecast.py": "check_int(None, 'steps', ...) for --steps",
-    "streaming/stepper.py": "check_int(OWNER, 'max_length', ..., "
-    "optional=True)",
-    "layers/heads/quantiles.py": "check_fraction(owner, 'coverage', ..., "
-    "optional=True) and check_fraction per quantile",
-}
+PENDING = {}
 
 
 def _sources():

@@ -404,7 +404,7 @@ def test_keras_tcn_positional_arguments():
             ValueError,
             "`go_backwards` must be True or False",
         ),
-        ({"seed": 1.5}, ValueError, "`seed` must be an integer or None"),
+        ({"seed": 1.5}, ValueError, "`seed` must be None or an integer"),
         ({"activation": "nope"}, ValueError, "nope"),
     ],
 )

@@ -21,14 +21,11 @@ def _load(args):
     from keras_seqlab.forecasting.baselines import choose_baselines
     from keras_seqlab.forecasting.baselines import statsforecast_models
     from keras_seqlab.models import names
+    from keras_seqlab.utils.validation import check_int
 
-    for flag, value in (
-        ("--folds", args.folds),
-        ("--horizon", args.horizon),
-        ("--season", args.season),
-    ):
-        if value is not None and value <= 0:
-            raise Refused(f"{flag} must be a positive integer, got {value}.")
+    for name in ("folds", "horizon", "season"):  # the message names --NAME
+        if getattr(args, name) is not None:
+            check_int(None, name, getattr(args, name))
     # Before the model loads and anything trains.
     if choose_baselines(OWNER, args.baselines):
         statsforecast_models(OWNER)

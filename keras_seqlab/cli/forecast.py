@@ -43,9 +43,10 @@ def _load(args):
     from keras_seqlab.data.datasets import load_csv
     from keras_seqlab.forecasting import forecaster_spec
     from keras_seqlab.forecasting import load_forecaster
+    from keras_seqlab.utils.validation import check_int
 
-    if args.steps is not None and args.steps <= 0:
-        raise Refused(f"--steps must be a positive integer, got {args.steps}.")
+    if args.steps is not None:
+        check_int(None, "steps", args.steps)  # the message names --steps
     out = writable("--out", args.out, ".csv")
     plot = writable("--plot", args.plot, ".png")
     if plot is not None:

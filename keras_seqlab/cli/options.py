@@ -3,7 +3,7 @@
 import argparse
 import re
 
-_NAMED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+_NAMED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*(?:\[[0-9]+\])?)`")
 
 
 def flag(field):
@@ -44,10 +44,13 @@ def message(error, flags=None, owners=()):
         text = text.removeprefix(f"{owner}: ")
 
     def named(match):
-        name = match.group(1)
+        # An item of a list setting, `quantiles[0]`, is named by its flag
+        # and position: "--quantiles item 1".
+        name, _, index = match.group(1).partition("[")
+        item = f" item {int(index.rstrip(']')) + 1}" if index else ""
         if name in flags:
-            return flags[name]
-        return flag(name) if name in fields else match.group(0)
+            return flags[name] + item
+        return flag(name) + item if name in fields else match.group(0)
 
     return _NAMED.sub(named, text)
 

@@ -1,7 +1,5 @@
 """`stream(model)`: a causal sequence model as a stepper."""
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
@@ -10,6 +8,7 @@ from keras_seqlab.streaming.graph import Graph
 from keras_seqlab.streaming.rules import OWNER
 from keras_seqlab.streaming.rules import Value
 from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_int
 from keras_seqlab.utils.validation import check_units
 
 
@@ -39,18 +38,7 @@ def _step_shape(features):
 
 
 def _check_max_length(max_length):
-    if max_length is None:
-        return None
-    if (
-        isinstance(max_length, bool)
-        or not isinstance(max_length, numbers.Integral)
-        or max_length < 1
-    ):
-        raise ValueError(
-            f"{OWNER}: `max_length` must be None or a positive integer, got "
-            f"{max_length!r}."
-        )
-    return int(max_length)
+    return check_int(OWNER, "max_length", max_length, optional=True)
 
 
 @seqlab_export

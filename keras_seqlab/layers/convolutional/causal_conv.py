@@ -11,6 +11,8 @@ from keras import regularizers
 
 from keras_seqlab.layers.stepping import split_state
 from keras_seqlab.layers.stepping import where_real
+from keras_seqlab.utils.validation import check_flag
+from keras_seqlab.utils.validation import check_positive_ints
 from keras_seqlab.utils.validation import check_sequence_shape
 from keras_seqlab.utils.validation import check_units
 
@@ -34,23 +36,7 @@ def masked_input(x, mask):
 
 def check_dilations(owner, dilations):
     """Returns `dilations` as a tuple of positive ints; raises otherwise."""
-    if isinstance(dilations, (str, bytes, numbers.Number)) or not hasattr(
-        dilations, "__iter__"
-    ):
-        raise ValueError(
-            f"{owner}: `dilations` must be a non-empty sequence of positive "
-            f"integers, got {dilations!r}."
-        )
-    dilations = tuple(dilations)
-    if not dilations:
-        raise ValueError(
-            f"{owner}: `dilations` must be a non-empty sequence of positive "
-            f"integers, got {dilations!r}."
-        )
-    return tuple(
-        check_units(owner, d, f"dilations[{i}]")
-        for i, d in enumerate(dilations)
-    )
+    return check_positive_ints(owner, "dilations", dilations)
 
 
 BLOCK_CONVOLUTIONS = {"wavenet": 1, "tcn": 2}
@@ -166,11 +152,7 @@ def causal_conv_step(window, kernel, dilation):
 
 
 def check_gated(owner, gated):
-    if gated is not True and gated is not False:
-        raise ValueError(
-            f"{owner}: `gated` must be True or False, got {gated!r}."
-        )
-    return gated
+    return check_flag(owner, "gated", gated)
 
 
 def check_channels(owner, shape, channels):

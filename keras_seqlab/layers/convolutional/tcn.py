@@ -1,8 +1,6 @@
 """The TCN residual block (Bai, Kolter & Koltun 2018, as keras-tcn builds
 it); the stack of them is `keras_seqlab.layers.tcn_stack.TCN`."""
 
-import numbers
-
 import keras
 from keras import activations
 from keras import ops
@@ -20,6 +18,8 @@ from keras_seqlab.layers.stepping import queue_state
 from keras_seqlab.layers.stepping import split_state
 from keras_seqlab.layers.stepping import step_mask
 from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_flag
+from keras_seqlab.utils.validation import check_int
 from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_units
@@ -28,14 +28,6 @@ from keras_seqlab.utils.validation import layer_owner
 # tf.nn.l2_normalize's floor on the squared norm (TensorFlow Addons'
 # WeightNormalization divides by it): a zero kernel stays zero, not NaN.
 NORM_FLOOR = 1e-12
-
-
-def check_flag(owner, name, value):
-    if value is not True and value is not False:
-        raise ValueError(
-            f"{owner}: `{name}` must be True or False, got {value!r}."
-        )
-    return value
 
 
 def check_normalization(owner, batch, layer, weight):
@@ -69,13 +61,8 @@ def check_causal(layer):
 
 
 def check_seed(owner, seed):
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-    ):
-        raise ValueError(
-            f"{owner}: `seed` must be an integer or None, got {seed!r}."
-        )
-    return None if seed is None else int(seed)
+    """The dropout seed: None or any integer."""
+    return check_int(owner, "seed", seed, minimum=None, optional=True)
 
 
 @seqlab_export

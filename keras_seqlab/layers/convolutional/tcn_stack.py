@@ -14,10 +14,10 @@ from keras_seqlab.layers.convolutional.causal_conv import middle_step
 from keras_seqlab.layers.convolutional.causal_conv import receptive_field
 from keras_seqlab.layers.convolutional.tcn import TCNBlock
 from keras_seqlab.layers.convolutional.tcn import check_causal
-from keras_seqlab.layers.convolutional.tcn import check_flag
 from keras_seqlab.layers.convolutional.tcn import check_normalization
 from keras_seqlab.layers.convolutional.tcn import check_seed
 from keras_seqlab.utils.export import seqlab_export
+from keras_seqlab.utils.validation import check_flag
 from keras_seqlab.utils.validation import check_mask
 from keras_seqlab.utils.validation import check_rate
 from keras_seqlab.utils.validation import check_units

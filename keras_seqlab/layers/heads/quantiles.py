@@ -9,8 +9,6 @@ that `import keras_seqlab` registers them and a saved quantile model loads
 with `safe_mode=True`.
 """
 
-import numbers
-
 import numpy as np
 from keras import layers
 from keras import ops
@@ -18,6 +16,7 @@ from keras import ops
 from keras_seqlab.layers.stepping import PointwiseStep
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_finite_float
+from keras_seqlab.utils.validation import check_fraction
 from keras_seqlab.utils.validation import layer_owner
 
 
@@ -40,17 +39,9 @@ def check_quantiles(owner, quantiles):
             f"{owner}: `quantiles` must be a non-empty sequence of numbers "
             f"in (0, 1), got {quantiles!r}."
         )
-    for q in items:
-        if (
-            isinstance(q, bool)
-            or not isinstance(q, numbers.Real)
-            or not 0.0 < float(q) < 1.0
-        ):
-            raise ValueError(
-                f"{owner}: every quantile must be a number strictly between "
-                f"0 and 1, got {q!r} in {quantiles!r}."
-            )
-    values = tuple(float(q) for q in items)
+    values = tuple(
+        check_fraction(owner, f"quantiles[{i}]", q) for i, q in enumerate(items)
+    )
     for a, b in zip(values, values[1:]):
         if not a < b:
             what = "repeated" if a == b else "unsorted"
@@ -198,18 +189,9 @@ class ConformalInterval(PointwiseStep, layers.Layer):
         super().__init__(**kwargs)
         owner = self.__class__.__name__
         self.margin = check_margin(owner, margin)
-        if coverage is not None:
-            if (
-                isinstance(coverage, bool)
-                or not isinstance(coverage, numbers.Real)
-                or not 0.0 < float(coverage) < 1.0
-            ):
-                raise ValueError(
-                    f"{owner}: `coverage` must be None or a number in "
-                    f"(0, 1), got {coverage!r}."
-                )
-            coverage = float(coverage)
-        self.coverage = coverage
+        self.coverage = check_fraction(
+            owner, "coverage", coverage, optional=True
+        )
 
     def build(self, inputs_shape):
         _check_last_axis(self, inputs_shape, minimum=2)
