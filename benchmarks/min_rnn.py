@@ -48,8 +48,8 @@ from _timing import measure
 from _timing import progress
 from _timing import ratio
 
-from keras_seqlab.layers.min_rnn import MinGRU
-from keras_seqlab.layers.min_rnn import MinLSTM
+from keras_seqlab.layers.recurrent.min_rnn import MinGRU
+from keras_seqlab.layers.recurrent.min_rnn import MinLSTM
 
 BATCH = 64
 FEATURES = 16

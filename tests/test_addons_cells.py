@@ -7,8 +7,8 @@ dicts of what Addons' `get_config` wrote (same sources, the cells'
 `get_config`, and Keras 2.13+'s initializer serialization). The forward
 values and gradients of every form against the pure-Python reference are
 in tests/test_against_reference.py (the `REFERENCE_CASES` of
-`keras_seqlab/layers/ln_lstm.py`, `nas.py`, `esn.py`); NAS's projection,
-whose two states have two widths, is compared here.
+`keras_seqlab/layers/recurrent/ln_lstm.py`, `nas.py`, `esn.py`); NAS's
+projection, whose two states have two widths, is compared here.
 """
 
 import keras

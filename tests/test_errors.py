@@ -6,7 +6,7 @@ import pytest
 from seqlab_testing import random_sequences
 
 import keras_seqlab
-from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.layers.recurrent.rnn import SeqlabRNN
 
 LAYERS = [
     keras_seqlab.PeepholeLSTM,

@@ -30,7 +30,7 @@ from keras_seqlab import PeepholeLSTM
 from keras_seqlab import PositionalEncoding
 from keras_seqlab import WaveNet
 from keras_seqlab import WaveNetBlock
-from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.layers.recurrent.rnn import SeqlabRNN
 
 # Every recurrent layer and every loop: Keras's (TensorFlow, JAX), the
 # PyTorch loop of SeqlabRNN, the parallel scan of the min layers, and

@@ -13,7 +13,7 @@ from seqlab_testing import to_numpy
 
 import keras_seqlab
 from keras_seqlab import reference
-from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.layers.recurrent.rnn import SeqlabRNN
 from keras_seqlab.testing import reference_check as check
 
 TOL = 1e-5
@@ -406,7 +406,7 @@ def test_mixed_precision_trains(policy, family):
 
 def _spy_loop(monkeypatch):
     calls = []
-    from keras_seqlab.layers import loop
+    from keras_seqlab.layers.recurrent import _loop as loop
 
     original = loop.torch_loop
 
@@ -453,7 +453,7 @@ def test_torch_chunked_projection_changes_nothing(
     monkeypatch, family, go_backwards, chunk_steps
 ):
     """x W + b projected in chunks of time: same outputs and gradients."""
-    from keras_seqlab.layers import loop
+    from keras_seqlab.layers.recurrent import _loop as loop
 
     layer_cls, _, kwargs, _ = family
     x = random_sequences(batch=3, timesteps=7, features=2)
@@ -485,7 +485,7 @@ def test_torch_backward_flushes_subnormals_and_restores(
     """FTZ is on during the loop's backward pass, then as it was before."""
     import torch
 
-    from keras_seqlab.layers import torch_denormal
+    from keras_seqlab.layers.recurrent import _torch_denormal as torch_denormal
 
     calls = []
     original = torch.set_flush_denormal
@@ -523,7 +523,7 @@ def test_torch_backward_flushes_subnormals_and_restores(
 def test_torch_failed_backward_does_not_leave_flush_to_zero_on():
     import torch
 
-    from keras_seqlab.layers import torch_denormal
+    from keras_seqlab.layers.recurrent import _torch_denormal as torch_denormal
 
     try:
         torch_denormal._switch_on()  # as if a backward pass had raised

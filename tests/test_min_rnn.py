@@ -16,13 +16,13 @@ from seqlab_testing import check_seeded_dropout_step
 from seqlab_testing import random_sequences
 from seqlab_testing import to_numpy
 
-from keras_seqlab.layers import min_rnn
-from keras_seqlab.layers import scan
-from keras_seqlab.layers.min_rnn import MinGRU
-from keras_seqlab.layers.min_rnn import MinGRUCell
-from keras_seqlab.layers.min_rnn import MinLSTM
-from keras_seqlab.layers.min_rnn import MinLSTMCell
-from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.layers.recurrent import _scan as scan
+from keras_seqlab.layers.recurrent import min_rnn
+from keras_seqlab.layers.recurrent.min_rnn import MinGRU
+from keras_seqlab.layers.recurrent.min_rnn import MinGRUCell
+from keras_seqlab.layers.recurrent.min_rnn import MinLSTM
+from keras_seqlab.layers.recurrent.min_rnn import MinLSTMCell
+from keras_seqlab.layers.recurrent.rnn import SeqlabRNN
 from keras_seqlab.reference import min_rnn as ref
 from keras_seqlab.reference.sequence import run_sequence
 from keras_seqlab.testing import reference_check as check
@@ -55,7 +55,7 @@ def _pair(layer_cls, units=4, x=None, **kwargs):
 
 # -- against the reference -----------------------------------------------------
 # The comparison is keras_seqlab.testing.reference_check's, its cases declared
-# in keras_seqlab/layers/min_rnn.py (REFERENCE_CASES), and
+# in keras_seqlab/layers/recurrent/min_rnn.py (REFERENCE_CASES), and
 # tests/test_against_reference.py runs every one of them: both modes of both
 # layers, forward with masks, initial states and go_backwards, and gradients
 # with respect to x, h0 and every weight.

@@ -18,11 +18,6 @@ from keras_seqlab.layers.convolutional.tcn import TCNBlock
 from keras_seqlab.layers.convolutional.tcn_stack import TCN
 from keras_seqlab.layers.convolutional.wavenet import WaveNetBlock
 from keras_seqlab.layers.convolutional.wavenet_stack import WaveNet
-from keras_seqlab.layers.esn import ESN
-from keras_seqlab.layers.esn import ESNCell
-from keras_seqlab.layers.gru_variants import VARIANTS as GRU_VARIANTS
-from keras_seqlab.layers.gru_variants import GRUVariant
-from keras_seqlab.layers.gru_variants import GRUVariantCell
 from keras_seqlab.layers.heads.forecast import ForecastSpec
 from keras_seqlab.layers.heads.forecast import Rescale
 from keras_seqlab.layers.heads.forecast import Unstandardize
@@ -33,22 +28,27 @@ from keras_seqlab.layers.heads.quantiles import QuantileHead
 from keras_seqlab.layers.heads.quantiles import RepeatQuantiles
 from keras_seqlab.layers.heads.quantiles import model_quantiles
 from keras_seqlab.layers.heads.window import FixedWindow
-from keras_seqlab.layers.ln_lstm import LayerNormLSTM
-from keras_seqlab.layers.ln_lstm import LayerNormLSTMCell
-from keras_seqlab.layers.ln_simple_rnn import LayerNormSimpleRNNCell
-from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
-from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNNCell
-from keras_seqlab.layers.min_rnn import MinGRU
-from keras_seqlab.layers.min_rnn import MinGRUCell
-from keras_seqlab.layers.min_rnn import MinLSTM
-from keras_seqlab.layers.min_rnn import MinLSTMCell
-from keras_seqlab.layers.nas import NAS
-from keras_seqlab.layers.nas import NASCell
-from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
-from keras_seqlab.layers.peephole_lstm import PeepholeLSTMCell
-from keras_seqlab.layers.recurrent import CellRNN
-from keras_seqlab.layers.recurrent import RecurrentCell
-from keras_seqlab.layers.recurrent import SeqlabRNN
+from keras_seqlab.layers.recurrent.base import RecurrentCell
+from keras_seqlab.layers.recurrent.esn import ESN
+from keras_seqlab.layers.recurrent.esn import ESNCell
+from keras_seqlab.layers.recurrent.gru_variants import VARIANTS as GRU_VARIANTS
+from keras_seqlab.layers.recurrent.gru_variants import GRUVariant
+from keras_seqlab.layers.recurrent.gru_variants import GRUVariantCell
+from keras_seqlab.layers.recurrent.ln_lstm import LayerNormLSTM
+from keras_seqlab.layers.recurrent.ln_lstm import LayerNormLSTMCell
+from keras_seqlab.layers.recurrent.ln_simple_rnn import LayerNormSimpleRNNCell
+from keras_seqlab.layers.recurrent.ln_simple_rnn import LNSimpleRNN
+from keras_seqlab.layers.recurrent.ln_simple_rnn import LNSimpleRNNCell
+from keras_seqlab.layers.recurrent.min_rnn import MinGRU
+from keras_seqlab.layers.recurrent.min_rnn import MinGRUCell
+from keras_seqlab.layers.recurrent.min_rnn import MinLSTM
+from keras_seqlab.layers.recurrent.min_rnn import MinLSTMCell
+from keras_seqlab.layers.recurrent.nas import NAS
+from keras_seqlab.layers.recurrent.nas import NASCell
+from keras_seqlab.layers.recurrent.peephole_lstm import PeepholeLSTM
+from keras_seqlab.layers.recurrent.peephole_lstm import PeepholeLSTMCell
+from keras_seqlab.layers.recurrent.rnn import CellRNN
+from keras_seqlab.layers.recurrent.rnn import SeqlabRNN
 from keras_seqlab.utils.export import exported
 
 # The classes registered with `seqlab_export` in the modules imported above

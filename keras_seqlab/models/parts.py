@@ -3,16 +3,16 @@
 import keras
 from keras import layers
 
-from keras_seqlab.layers.esn import ESN
-from keras_seqlab.layers.gru_variants import GRUVariant
 from keras_seqlab.layers.heads.quantiles import QuantileHead
 from keras_seqlab.layers.heads.window import FixedWindow
-from keras_seqlab.layers.ln_lstm import LayerNormLSTM
-from keras_seqlab.layers.ln_simple_rnn import LNSimpleRNN
-from keras_seqlab.layers.min_rnn import MinGRU
-from keras_seqlab.layers.min_rnn import MinLSTM
-from keras_seqlab.layers.nas import NAS
-from keras_seqlab.layers.peephole_lstm import PeepholeLSTM
+from keras_seqlab.layers.recurrent.esn import ESN
+from keras_seqlab.layers.recurrent.gru_variants import GRUVariant
+from keras_seqlab.layers.recurrent.ln_lstm import LayerNormLSTM
+from keras_seqlab.layers.recurrent.ln_simple_rnn import LNSimpleRNN
+from keras_seqlab.layers.recurrent.min_rnn import MinGRU
+from keras_seqlab.layers.recurrent.min_rnn import MinLSTM
+from keras_seqlab.layers.recurrent.nas import NAS
+from keras_seqlab.layers.recurrent.peephole_lstm import PeepholeLSTM
 from keras_seqlab.utils.validation import check_choice
 
 # The recurrent layer of each cell name: Keras's three, then this

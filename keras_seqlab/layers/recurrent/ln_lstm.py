@@ -9,9 +9,9 @@ from keras import activations
 from keras import initializers
 from keras import ops
 
-from keras_seqlab.layers.peephole_lstm import pop_legacy_arguments
-from keras_seqlab.layers.recurrent import CellRNN
-from keras_seqlab.layers.recurrent import RecurrentCell
+from keras_seqlab.layers.recurrent.base import RecurrentCell
+from keras_seqlab.layers.recurrent.peephole_lstm import pop_legacy_arguments
+from keras_seqlab.layers.recurrent.rnn import CellRNN
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_positive_float

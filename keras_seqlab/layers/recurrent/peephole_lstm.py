@@ -6,8 +6,8 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
-from keras_seqlab.layers.recurrent import CellRNN
-from keras_seqlab.layers.recurrent import RecurrentCell
+from keras_seqlab.layers.recurrent.base import RecurrentCell
+from keras_seqlab.layers.recurrent.rnn import CellRNN
 from keras_seqlab.utils.export import seqlab_export
 
 

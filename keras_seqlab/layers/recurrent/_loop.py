@@ -83,8 +83,10 @@ def torch_loop(layer, sequences, initial_state, mask, training):
     if layer.go_backwards:
         order = reversed(order)
     # Subnormal gradients slow the backward pass down many times; see
-    # keras_seqlab/layers/torch_denormal.py.
-    from keras_seqlab.layers import torch_denormal  # backend-guarded: torch
+    # keras_seqlab/layers/recurrent/_torch_denormal.py.
+    from keras_seqlab.layers.recurrent import (
+        _torch_denormal as torch_denormal,  # backend-guarded: torch
+    )
 
     torch_denormal.reset_if_left_on()
     flush_denormals = torch_denormal.applies(projections)

@@ -14,10 +14,10 @@ included.
 import keras
 from keras import ops
 
-from keras_seqlab.layers.recurrent import CellRNN
-from keras_seqlab.layers.recurrent import RecurrentCell
-from keras_seqlab.layers.scan import accelerator_present
-from keras_seqlab.layers.scan import linear_scan
+from keras_seqlab.layers.recurrent._scan import accelerator_present
+from keras_seqlab.layers.recurrent._scan import linear_scan
+from keras_seqlab.layers.recurrent.base import RecurrentCell
+from keras_seqlab.layers.recurrent.rnn import CellRNN
 from keras_seqlab.utils.export import seqlab_export
 from keras_seqlab.utils.validation import check_choice
 from keras_seqlab.utils.validation import check_rate
