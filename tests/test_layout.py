@@ -36,7 +36,7 @@ ALLOWED = {
     "layers": {"utils"},
     "models": {"layers", "utils"},
     "testing": {"layers", "reference", "utils"},
-    "streaming": {"models", "layers", "utils"},
+    "streaming": {"layers", "utils"},
     "forecasting": {"streaming", "models", "layers", "data", "utils"},
     "experiments": {
         "forecasting",
