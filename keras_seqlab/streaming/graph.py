@@ -215,9 +215,11 @@ def _layer_refs(refs):
 def _node_offset(config, entry):
     """1 where the config numbers a layer's calls from 1, else 0.
 
-    A nested model's first node is the one made when it was built; Keras
-    leaves it out of `inbound_nodes` but keeps the numbering (its
-    `_should_skip_first_node`), so references to its calls start at 1.
+    A nested Functional model's first node is the one made when it was
+    built: its config leaves that node out of `inbound_nodes` but the
+    references keep counting it, so its calls are numbered from 1. Read
+    from the references themselves: one at or past the number of listed
+    calls means the numbering starts at 1.
     """
     name, count = entry["name"], len(entry["inbound_nodes"])
     refs = [_tensor_key(t) for e in config["layers"] for t in _tensors(e)]
