@@ -17,6 +17,10 @@ way of ending one status and one line on stderr, `PROG: ...`:
          `KeyboardInterrupt`, so every cleanup of Ctrl-C runs (folder
          locks released, partial files removed) before the process ends
 
+What the library did to the data on the way (rows put in date order: a
+`data.order.RowsSorted` warning) is one `PROG: note: ...` line, once,
+shown when `prepare` succeeds (a refused command says its refusal only).
+
 The library's messages name settings in backticks; `options.message`
 turns each into the command's flag, read from its parser.
 """
@@ -25,10 +29,12 @@ import contextlib
 import signal
 import sys
 import threading
+import warnings
 
 from keras_seqlab.cli.options import message
 from keras_seqlab.cli.options import parser_flags
 from keras_seqlab.cli.options import write_failure
+from keras_seqlab.data.order import RowsSorted
 from keras_seqlab.utils.files import FolderError
 
 BAD_SETTINGS = 2
@@ -109,11 +115,37 @@ class Command:
         self.owners = tuple(owners)
 
     def __call__(self, args):
-        with sigterm_interrupts():
+        with sigterm_interrupts(), self._notes():
             return self._run(args)
 
     def _say(self, text):
         print(f"{self.prog}: {text}", file=sys.stderr, flush=True)
+
+    @contextlib.contextmanager
+    def _notes(self):
+        """`RowsSorted` warnings as `PROG: note: ...` lines, each text once;
+        other warnings go where they went. Those of `prepare` wait for it
+        to succeed: a refused command says one line, its refusal."""
+        self._held = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", RowsSorted)
+            shown = warnings.showwarning
+
+            def show(message, category, *where, **more):
+                if not issubclass(category, RowsSorted):
+                    shown(message, category, *where, **more)
+                elif self._held is not None:
+                    self._held.append(message.note)
+                else:
+                    self._say(f"note: {message.note}")
+
+            warnings.showwarning = show
+            yield
+
+    def _release_notes(self):
+        held, self._held = self._held, None
+        for note in held:
+            self._say(f"note: {note}")
 
     def _refuse(self, error):
         text = message(
@@ -135,6 +167,7 @@ class Command:
                 where = f"{error.filename}: " if error.filename else ""
                 self._say(f"{where}{error.strerror or error}")
                 return FAILED
+            self._release_notes()
             try:
                 return self.work(args, prepared)
             except self.refused_in_work as error:

@@ -10,6 +10,7 @@ from keras_seqlab.data.datasets import SeriesData
 from keras_seqlab.data.datasets import load_csv
 from keras_seqlab.data.datasets import load_weather
 from keras_seqlab.data.datasets import weather_cities
+from keras_seqlab.data.order import RowsSorted
 from keras_seqlab.data.panel import Panel
 from keras_seqlab.data.panel import load_panel
 from keras_seqlab.data.panel import panel_from_frame
@@ -23,6 +24,7 @@ from keras_seqlab.data.windows import window_count
 
 __all__ = [
     "Panel",
+    "RowsSorted",
     "Scaler",
     "SeriesData",
     "WindowedSeries",

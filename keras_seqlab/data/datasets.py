@@ -29,6 +29,7 @@ import numpy as np
 from keras_seqlab.data.csvfile import Selection
 from keras_seqlab.data.csvfile import open_text
 from keras_seqlab.data.csvfile import read_columns
+from keras_seqlab.data.order import date_order
 from keras_seqlab.data.panel import load_panel
 from keras_seqlab.data.panel_checks import require_pandas
 
@@ -195,14 +196,18 @@ def _series_data(owner, path, columns, target, date_column, dtype):
     dtype = _check_dtype(owner, dtype)
     choose = _chooser(owner, str(path), columns, targets, date_column)
     found = read_columns(owner, path, choose, dtype)
+    values, dates = found.values, found.dates
+    order = date_order(owner, dates, found.source)
+    if order is not None:
+        values, dates = values[order], dates[order]
     names = found.selection.names
     index = tuple(names.index(name) for name in targets)
     if isinstance(target, str):
         index = index[0]
     return SeriesData(
-        values=found.values,
+        values=values,
         columns=names,
-        dates=found.dates,
+        dates=dates,
         targets=index if targets else None,
         source=found.source,
     )
@@ -238,7 +243,10 @@ def load_csv(
         columns: the column names to load, in this order; None for every
             column but `date_column`.
         date_column: the name of a date column (yyyy-mm-dd or yyyymmdd),
-            parsed to `datetime64[D]` into `SeriesData.dates`.
+            parsed to `datetime64[D]` into `SeriesData.dates`. Rows are
+            put in date order (a `keras_seqlab.data.order.RowsSorted`
+            warning says so when they were not, e.g. newest-first); a
+            repeated date is an error.
         dtype: the dtype of `values`, a float, int, uint or bool dtype
             that holds every value of the file (float16 overflows past
             65504, int8 past 127; an integer dtype needs whole numbers).
@@ -253,7 +261,8 @@ def load_csv(
             date, a value `dtype` cannot hold: each names the file, the
             line, the data row and the column. Also a directory for
             `path`, or a `target`, `columns` or `date_column` that is not
-            a name (or list of names).
+            a name (or list of names). A date that appears twice (the
+            message names it and its two data rows).
         TypeError: a `path` that is not a path, a non-numeric `dtype`.
         FileNotFoundError: no file at `path`.
 

@@ -19,7 +19,9 @@ The columns by role (the names neuralforecast and darts use in brackets):
 - static inputs (`stat_exog`, static covariates): `static_columns`, one
   value per series.
 
-Nothing is filled or dropped silently: a duplicate (id, date), a gap in a
+Nothing is filled or dropped silently: the rows of a series whose dates
+do not increase are sorted with a `RowsSorted` warning (the rule of one
+series, `keras_seqlab.data.order`), and a duplicate (id, date), a gap in a
 series' dates, an empty or missing id, a missing value, a static column
 that varies within a series are each an error that names the place.
 """
@@ -31,6 +33,8 @@ import numpy as np
 from keras_seqlab.data.calendar import calendar_columns
 from keras_seqlab.data.calendar import calendar_values
 from keras_seqlab.data.calendar import check_calendar
+from keras_seqlab.data.order import how_sorted
+from keras_seqlab.data.order import warn_sorted
 from keras_seqlab.data.panel_checks import check_columns
 from keras_seqlab.data.panel_checks import column_names
 from keras_seqlab.data.panel_checks import day_text
@@ -130,7 +134,9 @@ def panel_from_frame(
     """A checked `Panel` from a long pandas DataFrame.
 
     Args:
-        frame: one row per (series, date), in any order.
+        frame: one row per (series, date), in any order (a
+            `RowsSorted` warning says when a series' own rows were not in
+            date order: newest-first, say).
         id_column: the series id column (read as text).
         target: the column to forecast.
         date_column: the date column (parsed with `pandas.to_datetime`);
@@ -194,7 +200,9 @@ def panel_from_frame(
         frame[date_column] = parse_dates(
             owner, pd, frame[date_column], date_column
         )
-    frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    frame = frame.reset_index(drop=True).sort_values(keys, kind="stable")
+    position = frame.index.to_numpy()  # each row's place in the table
+    frame = frame.reset_index(drop=True)
     ids = frame[id_column].to_numpy(dtype=object)
     if date_column is not None:
         dup = frame.duplicated(keys).to_numpy()
@@ -230,6 +238,9 @@ def panel_from_frame(
             parts.append(calendar_values(dates, calendar))
         known = np.concatenate(parts, axis=1)
         known_columns = future + calendar_columns(calendar)
+    static_rows = static_values(owner, frame, static, offsets, ids)
+    if date_column is not None:  # the table is accepted: say what moved
+        _note_sorted(owner, ids, position)
     return Panel(
         ids=series_ids,
         offsets=offsets,
@@ -237,7 +248,7 @@ def panel_from_frame(
         columns=(target, *past),
         known=known,
         known_columns=known_columns,
-        static=static_values(owner, frame, static, offsets, ids),
+        static=static_rows,
         static_columns=static,
         dates=dates,
         freqs=freqs,
@@ -245,6 +256,24 @@ def panel_from_frame(
         date_column=date_column,
         future_columns=future,
         calendar=calendar,
+    )
+
+
+def _note_sorted(owner, ids, position):
+    """A `RowsSorted` warning if some series' rows were not in date order
+    in the table (`position`: each sorted row's place in it)."""
+    inside = ids[1:] == ids[:-1]
+    steps = np.diff(position)
+    back = inside & (steps < 0)
+    if not back.any():
+        return
+    series = len(set(ids[1:][back]))
+    total = len(set(ids))
+    newest_first = not (inside & (steps > 0)).any()
+    warn_sorted(
+        owner,
+        f"rows of {series} of {total} series sorted by date "
+        f"({how_sorted(newest_first)})",
     )
 
 

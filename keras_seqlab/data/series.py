@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 
 from keras_seqlab.data.datasets import SeriesData
+from keras_seqlab.data.order import date_order
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,11 +235,13 @@ def select(owner, data, columns, date_column=None):
     `data` is a `SeriesData`, a DataFrame or Series, or an array whose
     columns are `columns` already (a 1-D array for one column). `dates`
     (`datetime64[D]`) come from a `SeriesData`, a DataFrame's
-    `date_column` or its datetime index; None otherwise.
+    `date_column` or its datetime index; None otherwise. Rows with dates
+    are put in date order (`data.order.date_order`: a `RowsSorted`
+    warning when they were not; a repeated date is an error).
 
     Raises:
-        ValueError: naming `owner`: missing columns, or an array of
-            another width.
+        ValueError: naming `owner`: missing columns, an array of another
+            width, a repeated or empty date.
     """
     columns = list(columns)
     found = named(owner, data)
@@ -260,7 +263,14 @@ def select(owner, data, columns, date_column=None):
         )
     index = [found.columns.index(c) for c in columns]
     values = np.asarray(found.values, dtype="float64")[:, index]
-    return values, _dates(data, date_column)
+    dates = _dates(data, date_column)
+    # Checked at the dates' own resolution (hourly rows are distinct).
+    order = date_order(owner, dates, "the data")
+    if order is not None:
+        values, dates = values[order], dates[order]
+    if dates is not None:
+        dates = dates.astype("datetime64[D]")
+    return values, dates
 
 
 def _dates(data, date_column):
@@ -269,7 +279,7 @@ def _dates(data, date_column):
     if pandas_kind(data) != "DataFrame":
         return None
     if date_column is not None and date_column in data.columns:
-        return data[date_column].to_numpy().astype("datetime64[D]")
+        return np.asarray(data[date_column].to_numpy(), dtype="datetime64")
     if "datetime" in str(getattr(data.index, "dtype", "")):
-        return data.index.to_numpy().astype("datetime64[D]")
+        return np.asarray(data.index.to_numpy(), dtype="datetime64")
     return None
