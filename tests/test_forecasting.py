@@ -223,7 +223,7 @@ def test_forecast_returns_a_dated_frame_for_a_frame(compared):
     [
         (["{model}", "--csv", "{csv}", "--steps", "0"], "--steps must be"),
         (["{plain}", "--csv", "{csv}"], "is not a keras_seqlab forecaster"),
-        (["{text}", "--csv", "{csv}"], "does not load as a Keras model"),
+        (["{text}", "--csv", "{csv}"], "is not a readable .keras file"),
         (["{csv}", "--csv", "{csv}"], "is not a .keras model file"),
         (["{model}", "--csv", "{short}"], "needs a window of 6 rows"),
         (["{model}", "--csv", "{other}"], "'load'"),

@@ -241,5 +241,5 @@ def add(commands):
         _backtest,
         run,
         refused=(ValueError, ImportError),
-        owners=(OWNER,),
+        owners=(OWNER, "load_forecaster"),
     )

@@ -218,4 +218,9 @@ def add(commands):
         metavar="FILE.png",
         help="draw history, forecast and interval (needs matplotlib)",
     )
-    command(parser, _forecasts, run, owners=("forecast", "forecast_panel"))
+    command(
+        parser,
+        _forecasts,
+        run,
+        owners=("forecast", "forecast_panel", "load_forecaster"),
+    )

@@ -8,6 +8,7 @@ safe_mode=True)` after `import keras_seqlab`).
 """
 
 import pathlib
+import zipfile
 
 import keras
 
@@ -16,6 +17,9 @@ from keras_seqlab.layers.heads.forecast import Rescale
 from keras_seqlab.layers.heads.quantiles import model_quantiles
 
 SPEC_LAYER = "forecast_spec"
+OWNER = "load_forecaster"
+ZIP_START = b"PK\x03\x04"  # a zip archive's first local file header
+CONFIG_MEMBER = "config.json"  # what every .keras archive holds
 
 
 def forecaster(
@@ -130,24 +134,65 @@ def load_forecaster(path):
     """Loads a forecaster saved as `.keras` (safe mode) and checks it.
 
     Raises:
-        ValueError: the file is missing, not a `.keras` model, or not a
+        ValueError: naming `load_forecaster` and the file: it is missing,
+            not named `.keras`, not a readable `.keras` file (empty,
+            truncated, not a zip archive, a damaged member, no
+            `config.json`), does not load as a Keras model, or is not a
             keras_seqlab forecaster.
+        OSError: the file cannot be read (permissions).
     """
     path = pathlib.Path(path)
     if not path.is_file():
-        raise ValueError(f"no model file at {str(path)!r}.")
+        raise ValueError(f"{OWNER}: no model file at {str(path)!r}.")
     if path.suffix != ".keras":
         raise ValueError(
-            f"{str(path)!r} is not a .keras model file (a keras_seqlab "
-            "forecaster is saved as NAME.keras)."
+            f"{OWNER}: {str(path)!r} is not a .keras model file (a "
+            "keras_seqlab forecaster is saved as NAME.keras)."
+        )
+    damage = archive_damage(path)
+    if damage is not None:
+        raise ValueError(
+            f"{OWNER}: {str(path)!r} is not a readable .keras file: {damage}."
         )
     try:
         model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # a damaged or foreign file
+    except Exception as error:  # a foreign or damaged model inside
         first = str(error).strip().splitlines()[0] if str(error) else ""
         raise ValueError(
-            f"{str(path)!r} does not load as a Keras model: "
+            f"{OWNER}: {str(path)!r} does not load as a Keras model: "
             f"{type(error).__name__}: {first}"
         ) from None
     forecaster_spec(model)
     return model
+
+
+def archive_damage(path):
+    """What makes `path` no `.keras` archive (a zip file holding
+    `config.json`), in words; None when it is one. Keras itself says "File
+    not found" of a file that is there but damaged."""
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if not zipfile.is_zipfile(path):
+        if start == ZIP_START:
+            return (
+                f"it begins as a zip archive but its end is missing ({size} "
+                "bytes): a truncated copy or download"
+            )
+        return f"it is not a zip archive (it begins with {start!r})"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if CONFIG_MEMBER not in names:
+                return (
+                    f"the archive holds no {CONFIG_MEMBER} (it holds "
+                    f"{', '.join(names) or 'nothing'})"
+                )
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+        return f"the zip archive is damaged ({error})"
+    if bad is not None:
+        return f"its member {bad} is damaged (a checksum does not match)"
+    return None
