@@ -132,6 +132,12 @@ LAYERS = [
         (3, 6, 3),
         {"training": False},
     ),
+    (
+        keras_seqlab.layers.FixedWindow,
+        {"window": 6, "model_name": "m"},
+        SEQ,
+        {"training": False},
+    ),
 ]
 
 
@@ -175,7 +181,10 @@ def test_every_registered_layer_class_is_covered():
     }
     cells = {c for c in public if c.__name__.endswith("Cell")}
     abstract = {keras_seqlab.RecurrentCell, keras_seqlab.layers.CellRNN}
-    assert public - cells - abstract - covered == set()
+    # Three inputs, which the one-input harness cannot feed: its
+    # config and its numbers are checked in tests/test_panel_models.py.
+    three_inputs = {keras_seqlab.layers.Unstandardize}
+    assert public - cells - abstract - three_inputs - covered == set()
 
 
 class _Forgetful(keras.layers.Layer):
