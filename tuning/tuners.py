@@ -104,8 +104,7 @@ class _SaveBestEpoch(keras.callbacks.Callback):
                 return
             best.best_value = value
         try:
-            with files.replacing(best.filepath) as partial:
-                self.model.save_weights(str(partial))
+            files.save_weights(self.model, best.filepath)
         except Exception as error:
             raise write_failure(error, best.filepath) from error
 

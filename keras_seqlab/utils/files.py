@@ -1,8 +1,18 @@
 """Files written whole or not at all, and output folders one run owns.
 
-`replacing`, `write_text`, `write_json` and `save_model` write to a
-temporary file beside the target and rename it: a crash or a full disk
-leaves the old file (or none), never a half-written one.
+`replacing`, `write_text`, `write_json`, `save_model` and `save_weights`
+write to a temporary file beside the target and rename it: a crash or a
+full disk leaves the old file (or none), never a half-written one, and
+the failure is an `OSError` naming the target.
+
+Keras writes a model's weights with h5py, and HDF5 does not survive a
+full disk: its failed writes leave objects whose release fails again
+("Can't decrement id ref count") until the process dies of a segmentation
+fault. So HDF5 writes into memory only: `save_model` lets Keras put the
+weights of a `.keras` archive in memory (Python's `zipfile` writes the
+file), and `save_weights` takes them from such an archive, written to a
+`scratch` file in memory; only plain file writes meet the disk, and their
+failure is an ordinary `OSError`.
 
 `check_folder` proves that a run can write its output folder before it
 trains anything; `folder_lock` keeps a second run out of a folder in use
@@ -15,9 +25,13 @@ import contextlib
 import json
 import os
 import pathlib
+import shutil
 import tempfile
+import zipfile
 
 LOCK_FILE = ".seqlab.lock"
+# A .keras archive's weights: the file `model.save_weights` writes.
+WEIGHTS_MEMBER = "model.weights.h5"
 
 try:  # backend-guarded: POSIX locks, else Windows ones
     import fcntl
@@ -60,10 +74,15 @@ def replacing(path):
     path = pathlib.Path(path)
     partial = partial_path(path)
     try:
-        yield partial
-        os.replace(partial, path)
+        try:
+            yield partial
+            os.replace(partial, path)
+        except OSError as error:
+            if error.filename is None:  # a write or flush says no file
+                raise OSError(error.errno, error.strerror, str(path)) from None
+            raise
     finally:
-        if partial.exists():
+        if partial.exists() or partial.is_symlink():
             partial.unlink()
 
 
@@ -82,9 +101,71 @@ def write_json(path, obj, indent=None):
 
 
 def save_model(model, path):
-    """`model.save(path)` atomically: a crash leaves no half-written file."""
+    """`model.save(path)` (a `.keras` file) atomically. Python's `zipfile`
+    writes the archive; Keras writes the weights into memory first (on
+    disk only for a model too large for the free memory)."""
     with replacing(path) as partial:
         model.save(partial)
+
+
+def save_weights(model, path):
+    """`model.save_weights(path)` (a `.weights.h5` file) atomically, and
+    with HDF5 writing into memory only.
+
+    Keras writes the archive of `model.save` with the weights in memory;
+    that archive is written to a `scratch` file, and its weights member,
+    the file `save_weights` writes (the same groups and values, loaded by
+    `model.load_weights`), is copied to `path` by plain file writes.
+
+    Raises:
+        OSError: naming `path`, for any file that could not be written.
+    """
+    path = pathlib.Path(path)
+    try:
+        with scratch("weights.keras") as archive_path:
+            model.save(archive_path)
+            with zipfile.ZipFile(archive_path) as archive:
+                with archive.open(WEIGHTS_MEMBER) as source:
+                    with replacing(path) as partial:
+                        with open(partial, "wb") as file:
+                            shutil.copyfileobj(source, file, 1 << 20)
+                            file.flush()
+                            os.fsync(file.fileno())
+    except OSError as error:
+        if error.filename == str(path):
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from None
+
+
+@contextlib.contextmanager
+def scratch(name):
+    """Yields a path named `name` (str) whose content lives in memory.
+
+    For a library that writes a file by name only: on Linux the path is a
+    link, in a private temporary folder, to an anonymous memory file
+    (`os.memfd_create`), so nothing written there can meet a full disk.
+    Elsewhere (or without /proc) it is a plain file in that folder.
+    Everything is removed after. (HDF5 cannot write through the link: it
+    resolves it to a real path; Python's `open` can.)
+    """
+    folder = tempfile.mkdtemp(prefix="seqlab-")
+    path = os.path.join(folder, name)
+    memory = None
+    try:
+        if hasattr(os, "memfd_create"):
+            with contextlib.suppress(OSError):
+                memory = os.memfd_create(name, os.MFD_CLOEXEC)
+        if memory is not None:
+            os.symlink(f"/proc/self/fd/{memory}", path)
+            if not os.path.exists(path):  # no /proc: a plain file instead
+                os.unlink(path)
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        if memory is not None:
+            os.close(memory)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_folder(owner, path, field="out"):
