@@ -23,7 +23,7 @@ if BACKEND == "jax":
     # compiles them in about half the time (benchmarks/README.md). Set
     # before JAX's first computation, when XLA reads XLA_FLAGS;
     # subprocesses inherit them.
-    from keras_seqlab.testing.reference_check import jax_compile_settings
+    from keras_seqlab.utils.compile_settings import jax_compile_settings
 
     jax_compile_settings(None)
 DATA_DIR = (

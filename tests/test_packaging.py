@@ -13,6 +13,7 @@ import pytest
 
 import keras_seqlab
 from keras_seqlab.testing import reference_check as check
+from keras_seqlab.utils import compile_settings
 
 REQUIRE_INSTALLED = os.environ.get("SEQLAB_REQUIRE_INSTALLED") == "1"
 
@@ -109,7 +110,7 @@ def test_seqlab_check_prints_a_passing_table_and_caches_it(tmp_path):
         # first, and the answers are kept.
         record = cache / f"xla-flags-{jaxlib.__version__}.json"
         answers = json.loads(record.read_text())
-        assert set(answers) == set(check.FAST_COMPILE_FLAGS[1:])
+        assert set(answers) == set(compile_settings.FAST_COMPILE_FLAGS[1:])
         assert all(isinstance(known, bool) for known in answers.values())
     else:
         assert "compilation cache" not in done.stdout
@@ -124,8 +125,12 @@ def test_xla_accepts_tries_a_flag_in_a_child_and_keeps_the_answer(tmp_path):
     if keras.backend.backend() != "jax":
         pytest.skip("XLA_FLAGS are JAX's; other backends ignore them")
     # XLA aborts a process on an unknown flag: the child's exit tells.
-    assert not check.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
-    assert check.xla_accepts("--xla_backend_optimization_level=0", tmp_path)
+    assert not compile_settings.xla_accepts(
+        "--xla_no_such_seqlab_flag=1", tmp_path
+    )
+    assert compile_settings.xla_accepts(
+        "--xla_backend_optimization_level=0", tmp_path
+    )
     (record,) = tmp_path.iterdir()
     answers = json.loads(record.read_text())
     assert answers == {
@@ -135,11 +140,13 @@ def test_xla_accepts_tries_a_flag_in_a_child_and_keeps_the_answer(tmp_path):
     # A later call reads the kept answer instead of starting a child.
     answers["--xla_no_such_seqlab_flag=1"] = True
     record.write_text(json.dumps(answers))
-    assert check.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
-    assert not check.xla_accepts("--xla_no_such_seqlab_flag=1", None)
+    assert compile_settings.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
+    assert not compile_settings.xla_accepts("--xla_no_such_seqlab_flag=1", None)
     # A record that is not a {flag: answer} table is tried anew, replaced.
     record.write_text("[1, 2]")
-    assert not check.xla_accepts("--xla_no_such_seqlab_flag=1", tmp_path)
+    assert not compile_settings.xla_accepts(
+        "--xla_no_such_seqlab_flag=1", tmp_path
+    )
     assert json.loads(record.read_text()) == {
         "--xla_no_such_seqlab_flag=1": False
     }

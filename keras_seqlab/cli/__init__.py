@@ -115,10 +115,10 @@ def _check_cache(args):
     not JAX); `Refused` for a `--cache-dir` it cannot write."""
     import keras
 
-    from keras_seqlab.testing import reference_check as check
+    from keras_seqlab.utils import compile_settings
 
     if keras.backend.backend() != "jax" or args.no_cache:
-        check.jax_compile_settings(None)
+        compile_settings.jax_compile_settings(None)
         return None
     folder = args.cache_dir
     if folder is None:
@@ -138,7 +138,7 @@ def _check_cache(args):
             )
         # The default place is a convenience: without it, compile anew.
         folder = None
-    return check.jax_compile_settings(folder)
+    return compile_settings.jax_compile_settings(folder)
 
 
 # The default run answers in minutes: at most

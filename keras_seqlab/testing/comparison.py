@@ -169,8 +169,8 @@ def _jax_gradients(fn, arrays, layer):
     The gradient is compiled (`jax.jit`), even inside `jax.disable_jit`:
     eagerly, JAX linearizes and transposes every primitive in Python,
     which costs more than XLA compiling the whole gradient once (with
-    `jax_compile_settings`; JAX's persistent cache, where set, skips even
-    that; figures: benchmarks/README.md).
+    `utils.compile_settings.jax_compile_settings`; JAX's persistent cache,
+    where set, skips even that; figures: benchmarks/README.md).
     """
     import jax  # backend-guarded
 
