@@ -38,6 +38,15 @@ ALLOWED = {
     "testing": {"layers", "reference", "utils"},
     "streaming": {"layers", "utils"},
     "forecasting": {"streaming", "models", "layers", "data", "utils"},
+    # Exports (SavedModel, ONNX, LiteRT); the CLI's `seqlab export` uses it.
+    "deploy": {
+        "forecasting",
+        "streaming",
+        "models",
+        "layers",
+        "data",
+        "utils",
+    },
     "experiments": {
         "forecasting",
         "streaming",
