@@ -169,7 +169,7 @@ class AttentionBlock(layers.Layer):
         )
 
     def _layer_norm(self, name):
-        return layers.LayerNormalization(
+        return _LayerNorm(
             epsilon=self.epsilon, name=name, dtype=self.dtype_policy
         )
 
@@ -389,3 +389,25 @@ REFERENCE_CASES = (
     _block_case("AttentionBlock causal grads", 6, True, gradient=("left",)),
     _block_case("AttentionBlock no ff grads", None, False, gradient=("right",)),
 )
+
+
+class _LayerNorm(layers.LayerNormalization):
+    """`keras.layers.LayerNormalization` (last axis), computed from the
+    mean and variance on every backend, as Keras does on TensorFlow and
+    JAX. On PyTorch Keras calls `F.layer_norm` with the feature size read
+    from the traced input, which torch.onnx cannot export with a dynamic
+    batch size ("... because it is not constant"). Same weights and
+    config; Keras's own numbers on TensorFlow and JAX, on PyTorch those of
+    its fused kernel up to float rounding."""
+
+    def call(self, inputs):
+        dtype = keras.backend.result_type(inputs.dtype, "float32")
+        x = ops.cast(inputs, dtype)
+        mean, variance = ops.moments(x, axes=[-1], keepdims=True)
+        inv = ops.rsqrt(variance + self.epsilon)
+        if self.scale:
+            inv = inv * ops.cast(self.gamma, dtype)
+        shift = -mean * inv
+        if self.center:
+            shift = shift + ops.cast(self.beta, dtype)
+        return ops.cast(x * inv + shift, self.compute_dtype)

@@ -65,7 +65,10 @@ class PositionalEncoding(layers.Layer):
 
     def call(self, inputs, mask=None):
         check_sequence_call(self, inputs, mask, self._features)
-        positions = ops.cast(ops.arange(ops.shape(inputs)[1]), "float32")
+        # start, stop and step all given: jax2onnx's arange (ONNX export
+        # on JAX) takes no None for them.
+        steps = ops.arange(0, ops.shape(inputs)[1], 1)
+        positions = ops.cast(steps, "float32")
         return self._added(inputs, positions[None])
 
     def initial_step_state(self, batch_size, dtype):

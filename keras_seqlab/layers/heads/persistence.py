@@ -100,7 +100,13 @@ class Persistence(PointwiseStep, layers.Layer):
 
     def call(self, inputs):
         indices, single = self._check(inputs.shape)
-        values = ops.take(inputs, list(indices), axis=-1)  # (b, T, n)
+        # Static slices, not `ops.take`: PyTorch's take flattens its indices
+        # with `ravel`, which torch.onnx cannot export.
+        columns = [inputs[..., i : i + 1] for i in indices]
+        values = (
+            ops.concatenate(columns, -1) if len(columns) > 1 else columns[0]
+        )
+        # values: (b, T, n)
         if not self.return_sequences:
             values = values[:, -1:, :]
         values = ops.repeat(ops.expand_dims(values, -2), self.horizon, -2)
