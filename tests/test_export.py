@@ -1,0 +1,234 @@
+"""Every builder exported in every format Keras offers on this backend, and
+run in a process where keras_seqlab cannot be imported.
+
+One module fixture per format exports every model
+(`keras_seqlab.build(name, (24, 3), units=8)`) and runs one child process
+(`export_runner.py`) that loads and runs every artifact at batch sizes 1
+and 7; each cell (format x builder) is then a test comparing the
+artifact's numbers with `model.predict`'s. A cell the format cannot
+express must be refused at export, naming the layer (`REFUSED`).
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+import types
+
+import keras
+import numpy as np
+import pytest
+
+import keras_seqlab
+from keras_seqlab import deploy
+from keras_seqlab.deploy import formats
+
+BACKEND = keras.backend.backend()
+BUILDERS = keras_seqlab.models.names()
+# Every builder, and a forecaster (raw values in, original units out: its
+# ForecastSpec, input scaling, quantile head and output rescaling).
+NAMES = (*BUILDERS, "forecaster")
+COLUMNS = ("a", "b", "c")
+OFFERED = formats.offered(BACKEND)
+RUNNER = pathlib.Path(__file__).with_name("export_runner.py")
+SHAPE = (24, 3)
+TOLERANCE = {"onnx": 1e-5, "tf_saved_model": 1e-5, "litert": 1e-4}
+
+# One worker exports and runs every artifact of a format (--dist loadgroup).
+pytestmark = [
+    pytest.mark.xdist_group("export"),
+    # torch.onnx's tracer on Keras's shape arithmetic (the shapes are fixed
+    # but the batch size, which the export keeps dynamic).
+    pytest.mark.filterwarnings("ignore:.*might cause the trace to be incorr"),
+    pytest.mark.filterwarnings("ignore:.*might not generalize to other inp"),
+    pytest.mark.filterwarnings("ignore:Constant folding"),
+]
+
+# Cells refused at export, each with why: (backend, format) -> builders.
+_LOOPS = {
+    "simple_rnn",
+    "stacked_rnn",
+    "lstm",
+    "stacked_lstm",
+    "gru",
+    "stacked_gru",
+    "ln_simple_rnn",
+    "peephole_lstm",
+    "ln_lstm",
+    "nas",
+    "esn",
+    "gru_variant",
+    "min_gru",
+    "min_lstm",
+    "conv_gru",
+    "bidirectional",
+}
+REFUSED = {
+    # The converter keeps the time loop as TensorFlow ops (TensorList,
+    # While), which the pip LiteRT interpreter cannot run (no Flex).
+    ("tensorflow", "litert"): _LOOPS,
+}
+
+
+def _needs(format):
+    """The packages this format lacks here: its converter and runtime."""
+    modules = [
+        *formats.CONVERTERS[(BACKEND, format)],
+        formats.RUNTIMES[format],
+    ]
+    return formats.missing(list(dict.fromkeys(modules)))
+
+
+def _path(folder, name, format):
+    return folder / f"{name}{formats.SUFFIXES[format]}"
+
+
+def make_model(name):
+    """The model of cell `name`: `build(name, (24, 3), units=8)`, or a
+    forecaster around a quantile TCN with a fitted scaler."""
+    if name != "forecaster":
+        return keras_seqlab.build(name, SHAPE, units=8)
+    inner = keras_seqlab.build(
+        "tcn",
+        SHAPE,
+        units=8,
+        head="seq_to_vector",
+        horizon=3,
+        quantiles=(0.1, 0.5, 0.9),
+    )
+    train = np.random.default_rng(5).normal(5.0, 2.0, size=(100, 3))
+    return keras_seqlab.forecaster(
+        inner,
+        COLUMNS,
+        "b",
+        "seq_to_vector",
+        3,
+        scaler=keras_seqlab.Scaler().fit(train),
+        freq=1,
+    )
+
+
+def _data(model, seed):
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for size in (1, 7):
+        x = rng.normal(3.0, 2.0, size=(size, *SHAPE)).astype("float32")
+        arrays[f"x{size}"] = x
+        arrays[f"y{size}"] = np.asarray(model.predict(x, verbose=0))
+    return arrays
+
+
+def blocked(format):
+    """What the child cannot import: keras_seqlab, and Keras too but where
+    the runtime is TensorFlow (which looks for Keras on import)."""
+    if formats.RUNTIMES[format] == "tensorflow":
+        return ["keras_seqlab"]
+    return ["keras_seqlab", "keras"]
+
+
+def run_child(folder, entries, block):
+    """Runs `export_runner.py` on `entries` where the packages `block`
+    cannot be imported; its JSON output."""
+    manifest = folder / "manifest.json"
+    manifest.write_text(json.dumps(entries), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(RUNNER), str(manifest), ",".join(block)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """`(models, folder)`: every cell's model, built once for all formats,
+    and beside it in `folder` its inputs and `predict`'s outputs."""
+    folder = tmp_path_factory.mktemp("export_cases")
+    keras.utils.set_random_seed(0)
+    models = {}
+    for i, name in enumerate(NAMES):
+        models[name] = make_model(name)
+        np.savez(folder / f"{name}.npz", **_data(models[name], i))
+    return models, folder
+
+
+@pytest.fixture(scope="module", params=OFFERED)
+def exported(request, cases, tmp_path_factory):
+    """One format's cells: every model exported (`models`, the export
+    errors `errors`, in `folder`) and run in one child process (its
+    `blocked` modules and `results`)."""
+    format = request.param
+    absent = _needs(format)
+    if absent:
+        names = ", ".join(formats.DISTRIBUTIONS.get(m, m) for m in absent)
+        pytest.skip(f"{format} on {BACKEND} needs {names} (not installed)")
+    models, data = cases
+    folder = tmp_path_factory.mktemp(f"export_{format}")
+    errors, entries = {}, []
+    for name, model in models.items():
+        path = _path(folder, name, format)
+        try:
+            deploy.export_model(model, path, format)
+        except deploy.ExportError as error:
+            errors[name] = str(error)
+            continue
+        entry = {"name": name, "format": format, "path": str(path)}
+        entries.append({**entry, "data": str(data / f"{name}.npz")})
+    output = run_child(folder, entries, blocked(format))
+    return types.SimpleNamespace(
+        format=format, folder=folder, models=models, errors=errors, **output
+    )
+
+
+def test_the_child_cannot_import_keras_seqlab(exported):
+    assert exported.blocked == blocked(exported.format)
+    assert "keras_seqlab" in exported.blocked
+
+
+def _loops(model):
+    return [
+        layer.name
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_runs_without_keras_seqlab(exported, name):
+    format, errors = exported.format, exported.errors
+    if name in REFUSED.get((BACKEND, format), ()):
+        message = errors.get(name)
+        assert message is not None, f"{name} exported; drop it from REFUSED"
+        loops = _loops(exported.models[name])
+        assert loops and all(f"'{n}'" in message for n in loops), message
+        return
+    assert name not in errors, errors.get(name)
+    result = exported.results[name]
+    assert "error" not in result, result["error"]
+    for size in ("1", "7"):
+        assert result[size] <= TOLERANCE[format], (name, size, result)
+
+
+def test_the_metadata_says_how_to_feed_it(exported):
+    path = _path(exported.folder, "forecaster", exported.format)
+    info = deploy.read_metadata(path)
+    assert info["model"] == exported.models["forecaster"].name
+    assert (info["format"], info["backend"]) == (exported.format, BACKEND)
+    spec = info["forecaster"]
+    assert spec["columns"] == list(COLUMNS) and spec["target"] == "b"
+    assert (spec["window"], spec["horizon"], spec["freq"]) == (24, 3, 1)
+    assert spec["quantiles"] == [0.1, 0.5, 0.9]
+    ((given,),) = [info["inputs"]]
+    assert given["shape"] == [None, *SHAPE] and given["dtype"] == "float32"
+    assert [o["shape"] for o in info["outputs"]] == [[None, 3, 3]]
+    if exported.format == "onnx":
+        import onnx
+
+        graph = onnx.load(str(path)).graph
+        assert given["name"] == graph.input[0].name
+        assert info["outputs"][0]["name"] == graph.output[0].name
+    plain = deploy.read_metadata(_path(exported.folder, "tcn", exported.format))
+    assert plain["forecaster"] is None and plain["step"] is None
