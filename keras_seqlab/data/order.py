@@ -10,6 +10,7 @@ and `backtest` read a DataFrame or a `SeriesData` with) and
 warning as a `note:` line on stderr.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -37,8 +38,14 @@ def how_sorted(newest_first):
 
 
 def warn_sorted(owner, note):
-    """Issues `RowsSorted(owner, note)`, pointing at the caller's caller."""
-    warnings.warn(RowsSorted(owner, note), stacklevel=3)
+    """Issues `RowsSorted(owner, note)`, pointing at the first caller
+    outside keras_seqlab (the user's `load_csv(...)` line, say)."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        "keras_seqlab."
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(RowsSorted(owner, note), stacklevel=level)
 
 
 def date_order(owner, dates, where):
