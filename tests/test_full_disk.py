@@ -201,3 +201,26 @@ def test_tune_on_a_small_tmpfs_is_one_line_and_resumes(tmp_path, size):
     summary = json.loads((kept / "dense" / "summary.json").read_text())
     assert summary["completed"] == 3
     check_nothing_half_written(kept)
+
+
+@pytest.mark.slow
+def test_compare_on_a_small_tmpfs_names_the_file_it_could_not_write(
+    tmp_path,
+):
+    """Its forecasters (`.keras`) and tables: one line naming the file
+    (before: "cannot write: No space left on device", no file)."""
+    out = tmp_path / "out"
+    compare = shlex.join(
+        [sys.executable, "-m", "keras_seqlab.cli", "compare"]
+        + ["--models", "linear,gru", "--epochs", "1", "--window", "5"]
+    )
+    script = (
+        f"{compare} --out {out}/c 2> {tmp_path}/err; echo $? > {tmp_path}/rc"
+    )
+    _in_a_tmpfs(out, "30k", script)
+    err = (tmp_path / "err").read_text()
+    assert (tmp_path / "rc").read_text().strip() == "1", err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"seqlab compare: cannot write {out}/c/"), err
+    assert last.endswith(os.strerror(errno.ENOSPC)), err
+    assert "Traceback" not in err and err.count("cannot write") == 1
