@@ -243,6 +243,46 @@ def test_tune_resumes_after_ctrl_c_and_kill(tmp_path):
     )
 
 
+@pytest.mark.slow
+@pytest.mark.backend_free
+def test_tune_resumes_after_sigterm(tmp_path):
+    """SIGTERM (schedulers, containers, `timeout`) is Ctrl-C: exit 143, one
+    line, no stale lock; the same command resumes."""
+    epochs = 3
+    argv = command(
+        "dense",
+        *QUICK,
+        "--epochs",
+        str(epochs),
+        "--patience",
+        str(epochs),
+        "--max-trials",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
+    project = tmp_path / "dense"
+    status, text = _run_until(
+        argv, "1", epochs, signal.SIGTERM, tmp_path / "first.log"
+    )
+    assert status == 143, text
+    assert "Traceback" not in text
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("seqlab tune: terminated; the finished trials are")
+    assert text.count("terminated") == 1, text
+    assert list(tmp_path.rglob(".seqlab-*.lock")) == []
+    assert trial_files(project)["trial_0"]["status"] == "COMPLETED"
+
+    done = subprocess.run(
+        argv, env=env(), capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert done.returncode == 0, done.stderr
+    assert "resuming" in done.stderr and "1 trial(s) done" in done.stderr
+    assert "trial 0/2:" not in done.stderr
+    check_recorded_once(project, 2)
+    assert list(tmp_path.rglob(".seqlab-*.lock")) == []
+
+
 # -- bad input -----------------------------------------------------------------
 
 
