@@ -10,10 +10,10 @@ runtime has it installed, though the artifact does not use it).
 
 The manifest is a list of entries `{"name", "format", "path", "data"}`:
 `data` is an `.npz` file of inputs `x1`, `x7` and `predict`'s outputs
-`y1`, `y7`; an entry with `"step": true` also holds a sequence `x`
-(batch, T, features), the initial state `state_0`, ... and the
-full-sequence outputs `y` (batch, T, ...), and its artifact (an ONNX step
-model) is stepped T times. It prints one JSON object: `blocked` (the
+`y1`, `y7`; for an entry with `"step": true` (an ONNX step model) it
+holds a sequence `x` (batch, T, features) and the full-sequence outputs
+`y` (batch, T, ...): the model is stepped T times from the first state
+its own metadata gives. It prints one JSON object: `blocked` (the
 modules whose import failed here, as it must) and `results`, per entry
 name the largest error per batch size (absolute, or relative to the
 outputs' largest magnitude where that is over 1) (`{"1": e, "7": e}`, or
@@ -112,22 +112,43 @@ def _error(got, want):
     return float(np.max(np.abs(got - want))) / size
 
 
-def _steps(run, data):
+def _first_state(session, batch):
+    """The step model's first state for `batch` samples, read from the
+    metadata inside the ONNX file (as a serving program would)."""
+    meta = session.get_modelmeta().custom_metadata_map["keras_seqlab"]
+    state = []
+    for entry in json.loads(meta)["step"]["initial_state"]:
+        shape = (batch, *entry["shape"])
+        if entry.get("zeros"):
+            state.append(np.zeros(shape, entry["dtype"]))
+        else:
+            value = np.asarray(entry["value"], entry["dtype"])
+            state.append(np.broadcast_to(value, shape).copy())
+    return state
+
+
+def _steps(path, data):
+    """An ONNX step model stepped over `x`, one time point a call."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(
+        path, providers=["CPUExecutionProvider"]
+    )
+    names = [i.name for i in session.get_inputs()]
     x = data["x"]
-    n_state = len([k for k in data.files if k.startswith("state_")])
-    state = [data[f"state_{i}"] for i in range(n_state)]
+    state = _first_state(session, x.shape[0])
     outputs = []
     for t in range(x.shape[1]):
-        y, *state = run(x[:, t], *state)
+        y, *state = session.run(None, dict(zip(names, [x[:, t], *state])))
         outputs.append(y)
     return {"steps": _error(np.stack(outputs, axis=1), data["y"])}
 
 
 def _one(entry):
-    run = RUNTIMES[entry["format"]](entry["path"])
     data = np.load(entry["data"])
     if entry.get("step"):
-        return _steps(run, data)
+        return _steps(entry["path"], data)
+    run = RUNTIMES[entry["format"]](entry["path"])
     return {
         size: _error(run(data[f"x{size}"])[0], data[f"y{size}"])
         for size in ("1", "7")

@@ -22,6 +22,7 @@ import pytest
 import keras_seqlab
 from keras_seqlab import deploy
 from keras_seqlab.deploy import formats
+from keras_seqlab.deploy.artifact import check_path
 
 BACKEND = keras.backend.backend()
 BUILDERS = keras_seqlab.models.names()
@@ -232,3 +233,146 @@ def test_the_metadata_says_how_to_feed_it(exported):
         assert info["outputs"][0]["name"] == graph.output[0].name
     plain = deploy.read_metadata(_path(exported.folder, "tcn", exported.format))
     assert plain["forecaster"] is None and plain["step"] is None
+
+
+# One streaming builder of each kind: Keras's LSTM, a cell of ours, a
+# stack, the parallel scan, a conv before a GRU, WaveNet's buffers and
+# attention's growing key/value cache.
+STEPPED = (
+    "lstm",
+    "peephole_lstm",
+    "stacked_gru",
+    "min_gru",
+    "conv_gru",
+    "wavenet",
+    "attention",
+)
+
+
+@pytest.fixture(scope="module")
+def stepped(tmp_path_factory):
+    """Every `STEPPED` seq-to-seq model's ONNX step model, stepped over a
+    sequence in one child process: `(models, paths, results)`."""
+    if "onnx" not in OFFERED or _needs("onnx"):
+        pytest.skip(f"ONNX on {BACKEND} needs {_needs('onnx') or 'Keras'}")
+    folder = tmp_path_factory.mktemp("export_steps")
+    keras.utils.set_random_seed(1)
+    models, paths, entries = {}, {}, []
+    for i, name in enumerate(STEPPED):
+        model = keras_seqlab.build(
+            name, (None, 3), units=8, head="seq_to_seq", horizon=2
+        )
+        x = np.random.default_rng(i).normal(size=(3, 10, 3)).astype("float32")
+        data = folder / f"{name}.npz"
+        np.savez(data, x=x, y=np.asarray(model.predict(x, verbose=0)))
+        path = deploy.export_model(model, folder / f"{name}.onnx", step=True)
+        models[name], paths[name] = model, path
+        entry = {"name": name, "format": "onnx", "path": str(path)}
+        entries.append({**entry, "data": str(data), "step": True})
+    output = run_child(folder, entries, blocked("onnx"))
+    return models, paths, output["results"]
+
+
+@pytest.mark.parametrize("name", STEPPED)
+def test_the_onnx_step_model_steps_like_the_model(stepped, name):
+    # Stepped 10 times in onnxruntime from the state its metadata gives,
+    # it forecasts what the whole model forecasts at every step.
+    models, paths, results = stepped
+    assert "error" not in results[name], results[name]["error"]
+    assert results[name]["steps"] <= 1e-5, results[name]
+    import onnx
+
+    graph = onnx.load(str(paths[name])).graph
+    info = deploy.read_metadata(paths[name])
+    n_state = len(info["step"]["initial_state"])
+    assert n_state > 0
+    states = [f"state_in_{i}" for i in range(n_state)]
+    assert [v.name for v in graph.input] == ["x_t", *states]
+    outputs = ["y_t", *(f"state_out_{i}" for i in range(n_state))]
+    assert [v.name for v in graph.output] == outputs
+    assert info["step"]["state_inputs"] == states
+
+
+def test_a_format_keras_does_not_offer_is_named():
+    with pytest.raises(ValueError) as raised:
+        formats.check_format("tf_saved_model", backend="torch")
+    message = str(raised.value)
+    assert "'tf_saved_model'" in message and "torch" in message
+    assert "offers onnx, litert" in message
+    with pytest.raises(ValueError, match="one of tf_saved_model, onnx, lite"):
+        formats.check_format("pickle", backend="jax")
+
+
+def test_a_missing_converter_is_named(monkeypatch):
+    format = OFFERED[0]
+    monkeypatch.setitem(
+        formats.CONVERTERS, (BACKEND, format), ("no_such_converter",)
+    )
+    model = keras_seqlab.build("gru", SHAPE, units=4)
+    with pytest.raises(ImportError, match="needs no_such_converter") as got:
+        deploy.export_model(model, "unused.onnx", format)
+    assert "pip install no_such_converter" in str(got.value)
+    hint = formats.install_hint(["jax2onnx", "onnx", "litert_torch"])
+    assert hint == (
+        'pip install "keras-seqlab[export,export-jax]" and pip install '
+        "litert-torch"
+    )
+
+
+def _exportable():
+    for format in OFFERED:
+        if not formats.missing(formats.CONVERTERS[(BACKEND, format)]):
+            return format
+    pytest.skip(f"no converter installed for {', '.join(OFFERED)}")
+
+
+def test_bad_paths_are_refused_and_nothing_is_touched(tmp_path):
+    model = keras_seqlab.build("dense", SHAPE, units=4)
+    with pytest.raises(ValueError, match=r"must end with \.onnx"):
+        deploy.export_model(model, tmp_path / "m.txt", "onnx")
+    with pytest.raises(ValueError, match="does not exist"):
+        deploy.export_model(model, tmp_path / "no" / "m.onnx", "onnx")
+    keep = tmp_path / "notes"
+    keep.mkdir()
+    (keep / "a.txt").write_text("mine")
+    with pytest.raises(ValueError, match="holds no SavedModel"):
+        check_path(keep, "tf_saved_model")
+    assert [p.name for p in keep.iterdir()] == ["a.txt"]
+    with pytest.raises(ValueError, match="is a file; a SavedModel"):
+        check_path(keep / "a.txt", "tf_saved_model")
+
+
+class Boom(keras.layers.Layer):
+    """Raises when `armed`: a layer a converter cannot express."""
+
+    armed = False
+
+    def call(self, x):
+        if Boom.armed:
+            raise TypeError("cannot express this")
+        return x
+
+
+def test_a_failed_export_names_the_layer_and_keeps_the_old_file(
+    tmp_path, monkeypatch
+):
+    format = _exportable()
+    inputs = keras.Input(SHAPE)
+    x = keras.layers.Dense(4, name="first")(inputs)
+    model = keras.Model(inputs, Boom(name="boom")(x), name="fails")
+    path = tmp_path / f"m{formats.SUFFIXES[format] or ''}"
+    if format == "tf_saved_model":
+        path.mkdir()
+        (path / "saved_model.pb").write_bytes(b"old")
+        old = path / "saved_model.pb"
+    else:
+        path.write_bytes(b"old")
+        old = path
+    monkeypatch.setattr(Boom, "armed", True)
+    with pytest.raises(deploy.ExportError) as raised:
+        deploy.export_model(model, path, format)
+    message = str(raised.value)
+    assert "'fails'" in message and format in message and BACKEND in message
+    assert "layer 'boom' (Boom)" in message and "cannot express" in message
+    assert old.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]

@@ -14,6 +14,7 @@ from keras_seqlab.deploy.formats import OWNER
 from keras_seqlab.deploy.formats import SUFFIXES
 from keras_seqlab.deploy.formats import check_format
 from keras_seqlab.deploy.metadata import describe
+from keras_seqlab.deploy.metadata import initial_state
 from keras_seqlab.deploy.metadata import metadata_path
 from keras_seqlab.streaming import stream
 from keras_seqlab.utils.files import partial_path
@@ -85,15 +86,19 @@ def step_names(model, exported):
 
 
 def step_model(model):
-    """`(step model, (input names, output names))`: `stream(model)`'s step
-    model with its inputs named as `step_names` says."""
-    inner = stream(model).step_model()
+    """`(step model, (input names, output names, initial state))`:
+    `stream(model)`'s step model with its inputs named as `step_names`
+    says, and its first state (`metadata.initial_state`)."""
+    stepper = stream(model)
+    inner = stepper.step_model()
     names = step_names(model, inner)
     inputs = [
         keras.Input(tuple(t.shape[1:]), dtype=t.dtype, name=name)
         for t, name in zip(inner.inputs, names[0])
     ]
-    return keras.Model(inputs, inner(inputs), name=inner.name), names
+    first = initial_state(stepper.initial_state(1))
+    exported = keras.Model(inputs, inner(inputs), name=inner.name)
+    return exported, (*names, first)
 
 
 def _remove(path):
@@ -280,7 +285,7 @@ def export_model(model, path, format="onnx", step=False, flex=False):
         if format == "litert" and not flex:
             check_builtin_ops(partial, model)
         if format == "onnx":
-            inputs, outputs = names or (None, None)
+            inputs, outputs = names[:2] if names else (None, None)
             onnx_graph.finish(partial, info, inputs, outputs)
         _replace(partial, path)
     finally:

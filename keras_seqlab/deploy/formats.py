@@ -55,9 +55,16 @@ DISTRIBUTIONS = {
     "tensorflow": "tensorflow-cpu",
 }
 
-# The extra that installs a backend's converters (jax2onnx needs JAX, so
-# it has an extra of its own).
-EXTRAS = {"jax": "export-jax"}
+# The extra of keras-seqlab that installs a module (jax2onnx needs JAX,
+# so it has an extra of its own; litert-torch is in none).
+EXTRAS = {
+    "tf2onnx": "export",
+    "onnx": "export",
+    "onnxruntime": "export",
+    "ai_edge_litert": "export",
+    "jax2onnx": "export-jax",
+    "tensorflow": "tensorflow",
+}
 
 SUFFIXES = {"onnx": ".onnx", "litert": ".tflite", "tf_saved_model": ""}
 
@@ -80,9 +87,16 @@ def missing(modules):
 
 
 def install_hint(modules):
-    """`pip install ...` for `modules`, by their distribution names."""
-    names = " ".join(DISTRIBUTIONS.get(m, m) for m in modules)
-    return f"pip install {names}"
+    """How to install `modules`: keras-seqlab's extras where one has them,
+    else their own distributions."""
+    extras = sorted({EXTRAS[m] for m in modules if m in EXTRAS})
+    others = [DISTRIBUTIONS.get(m, m) for m in modules if m not in EXTRAS]
+    hints = (
+        [f'pip install "keras-seqlab[{",".join(extras)}]"'] if extras else []
+    )
+    if others:
+        hints.append(f"pip install {' '.join(others)}")
+    return " and ".join(hints)
 
 
 def check_format(format, backend=None):
@@ -112,11 +126,9 @@ def check_format(format, backend=None):
         )
     absent = missing(CONVERTERS[(backend, format)])
     if absent:
-        extra = EXTRAS.get(backend, "export")
         raise ImportError(
             f"{OWNER}: format {format!r} on the {backend} backend needs "
             f"{', '.join(DISTRIBUTIONS.get(m, m) for m in absent)}, not "
-            f'installed here: pip install "keras-seqlab[{extra}]" (or '
-            f"{install_hint(absent)})."
+            f"installed here: {install_hint(absent)}."
         )
     return backend

@@ -50,6 +50,26 @@ def _tensors(tensors, names=None):
     return found
 
 
+def initial_state(state):
+    """The step model's first state as JSON: per state its shape without
+    the batch axis, dtype, and `"zeros": true` or its `"value"` (one
+    sample's; the same for every sample). `state`: the stepper's initial
+    state for a batch of 1."""
+    found = []
+    for tensor in state:
+        value = keras.ops.convert_to_numpy(tensor)[0]
+        entry = {
+            "shape": list(value.shape),
+            "dtype": keras.backend.standardize_dtype(str(value.dtype)),
+        }
+        if value.size and value.any():
+            entry["value"] = value.tolist()
+        else:
+            entry["zeros"] = True
+        found.append(entry)
+    return found
+
+
 def _spec(model):
     """The forecaster's spec, None for a model that is not a forecaster."""
     try:
@@ -68,7 +88,8 @@ def describe(model, exported, format, backend, step=None):
             step model).
         format: the artifact's format.
         backend: the Keras backend that wrote it.
-        step: None, or `(input names, output names)` of a step model.
+        step: None, or `(input names, output names, initial state)` of
+            a step model (`initial_state`).
 
     Returns:
         A JSON-ready dict.
@@ -94,8 +115,10 @@ def describe(model, exported, format, backend, step=None):
             "state_inputs": [t["name"] for t in inputs[n_x:]],
             "outputs": [t["name"] for t in outputs[:n_y]],
             "state_outputs": [t["name"] for t in outputs[n_y:]],
-            "rule": "feed state_out_i back as state_in_i at the next step; "
-            "start from zeros",
+            "initial_state": step[2],
+            "rule": "start from initial_state (each sample's state, "
+            "repeated over the batch); feed state_out_i back as "
+            "state_in_i at the next step",
         }
     return info
 

@@ -61,6 +61,38 @@ def _rename_outputs(graph, names):
         value.name = name
 
 
+def _restore_inputs(graph, names, entries):
+    """Puts back, as graph inputs that nothing reads, the named inputs a
+    converter dropped because the graph does not use them (a state the
+    step never reads, such as the previous output kept for masks), so
+    that every step model takes every state; the inputs in `names`'
+    order. `entries`: the inputs' metadata (shape with None, dtype)."""
+    import numpy as np
+    from onnx import helper
+
+    present = {value.name: value for value in _inputs(graph)}
+    unknown = sorted(set(present) - set(names))
+    if unknown:
+        raise ValueError(
+            f"{OWNER}: the ONNX graph has inputs {', '.join(unknown)}; "
+            f"expected those of {', '.join(names)}."
+        )
+    ordered = []
+    for name, entry in zip(names, entries):
+        if name in present:
+            ordered.append(present[name])
+            continue
+        shape = [
+            ("batch" if i == 0 else f"{name}_{i}") if d is None else d
+            for i, d in enumerate(entry["shape"])
+        ]
+        dtype = helper.np_dtype_to_tensor_dtype(np.dtype(entry["dtype"]))
+        ordered.append(helper.make_tensor_value_info(name, dtype, shape))
+    weights = [value for value in graph.input if value.name not in present]
+    del graph.input[:]
+    graph.input.extend(ordered + weights)
+
+
 def _shape(value):
     dims = value.type.tensor_type.shape.dim
     return [d.dim_value if d.HasField("dim_value") else None for d in dims]
@@ -68,8 +100,9 @@ def _shape(value):
 
 def finish(path, info, inputs=None, outputs=None):
     """Renames the inputs and outputs of the ONNX file at `path` (None:
-    keeps them), records them in `info` and writes `info` as JSON into
-    its `metadata_props["keras_seqlab"]`. Returns `info`.
+    keeps them; inputs the converter dropped as unused are put back),
+    records them in `info` and writes `info` as JSON into its
+    `metadata_props["keras_seqlab"]`. Returns `info`.
 
     Raises:
         ValueError: the file's inputs or outputs are not as many as the
@@ -79,6 +112,8 @@ def finish(path, info, inputs=None, outputs=None):
 
     model = onnx.load(str(path))
     graph = model.graph
+    if inputs is not None and len(_inputs(graph)) < len(inputs):
+        _restore_inputs(graph, inputs, info["inputs"])
     for kind, values, names in (
         ("inputs", _inputs(graph), inputs),
         ("outputs", graph.output, outputs),
