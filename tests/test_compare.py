@@ -1,5 +1,6 @@
 """`seqlab compare`: end to end in quick mode, the Python API, bad input."""
 
+import datetime
 import importlib.util
 import json
 import os
@@ -196,8 +197,9 @@ def test_api_csv_with_a_horizon(tmp_path):
     rng = np.random.default_rng(0)
     values = np.cumsum(rng.normal(size=(200, 2)), axis=0)
     path = tmp_path / "series.csv"
+    start_day = datetime.date(2020, 1, 1)
     lines = ["day,load,temp"] + [
-        f"2020-01-{1 + i % 28:02d},{a:.4f},{b:.4f}"
+        f"{start_day + datetime.timedelta(days=i)},{a:.4f},{b:.4f}"
         for i, (a, b) in enumerate(values)
     ]
     path.write_text("\n".join(lines) + "\n")
