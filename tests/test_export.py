@@ -42,7 +42,10 @@ pytestmark = [
     # but the batch size, which the export keeps dynamic).
     pytest.mark.filterwarnings("ignore:.*might cause the trace to be incorr"),
     pytest.mark.filterwarnings("ignore:.*might not generalize to other inp"),
+    pytest.mark.filterwarnings("ignore:.*registered as constants in the tr"),
     pytest.mark.filterwarnings("ignore:Constant folding"),
+    pytest.mark.filterwarnings("ignore:You are using the legacy TorchScript"),
+    pytest.mark.filterwarnings("ignore:The feature will be removed"),
 ]
 
 # Cells refused at export, each with why: (backend, format) -> builders.

@@ -41,7 +41,7 @@ def check_path(path, format):
     suffix = SUFFIXES[format]
     if suffix and path.suffix.lower() != suffix:
         raise ValueError(
-            f"{OWNER}: `path` of a {format} artifact must end with "
+            f"{OWNER}: `path` of the {format} artifact must end with "
             f"{suffix}; got {str(path)!r}."
         )
     if not path.parent.is_dir():
@@ -99,6 +99,16 @@ def step_model(model):
     first = initial_state(stepper.initial_state(1))
     exported = keras.Model(inputs, inner(inputs), name=inner.name)
     return exported, (*names, first)
+
+
+def output_names(model):
+    """Names for `model`'s outputs in an ONNX file: its output layers'
+    names (`model.output_names`) where they are distinct, else
+    `output_0`, ... (converters name them by number or op)."""
+    names = list(getattr(model, "output_names", None) or ())
+    if len(names) != len(model.outputs) or len(set(names)) != len(names):
+        names = [f"output_{i}" for i in range(len(model.outputs))]
+    return names
 
 
 def _remove(path):
@@ -191,6 +201,8 @@ def _export(exported, model, partial, format, backend):
                 verbose=False,
                 input_signature=input_signature(exported),
             )
+    except OSError:
+        raise  # writing failed: not a model the format cannot express
     except Exception as error:
         layer = _layer_in_traceback(error, exported)
         where = f" in layer {layer}" if layer else ""
@@ -285,7 +297,9 @@ def export_model(model, path, format="onnx", step=False, flex=False):
         if format == "litert" and not flex:
             check_builtin_ops(partial, model)
         if format == "onnx":
-            inputs, outputs = names[:2] if names else (None, None)
+            inputs, outputs = (
+                names[:2] if names else (None, output_names(model))
+            )
             onnx_graph.finish(partial, info, inputs, outputs)
         _replace(partial, path)
     finally:

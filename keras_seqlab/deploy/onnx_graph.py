@@ -45,14 +45,28 @@ def _rename_inputs(graph, names):
             value.name = mapping[value.name]
 
 
+def _taken(graph):
+    """Every tensor name of `graph` (not of its subgraphs)."""
+    names = {value.name for value in graph.input}
+    names |= {tensor.name for tensor in graph.initializer}
+    for node in graph.node:
+        names.update(node.output)
+    return names
+
+
 def _rename_outputs(graph, names):
     """Gives the graph's outputs `names`, through Identity nodes (one
-    tensor may be two outputs: a step's output and its new state)."""
+    tensor may be two outputs: a step's output and its new state); a name
+    a tensor of the graph has already gets `_out` appended."""
     from onnx import helper
 
+    taken = _taken(graph)
     for value, name in zip(graph.output, names):
         if value.name == name:
             continue
+        while name in taken:
+            name = f"{name}_out"
+        taken.add(name)
         graph.node.append(
             helper.make_node(
                 "Identity", [value.name], [name], name=f"name_{name}"
