@@ -318,7 +318,7 @@ def test_unknown_columns_and_double_roles_are_refused():
     _error(small_panel(), "'nope' is not a column", future_columns=["nope"])
     _error(
         small_panel(),
-        "given as future column and as static",
+        "given as `future_columns` and as `static_columns`",
         static_columns=["promo"],
     )
     _error(small_panel(), "unknown|distinct features", calendar=["fortnight"])

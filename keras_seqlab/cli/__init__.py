@@ -11,8 +11,6 @@
                 [--epochs N] [--set NAME=VALUE] [--out DIR] [--overwrite]
                 [--chief | --worker ID] [--oracle HOST:PORT] [--lease S]
                 [--token TOKEN] [--tls-cert PEM] [--tls-key PEM]
-    seqlab export MODEL --format onnx|tf_saved_model|litert [--out PATH]
-                  [--step]
 
 `check` runs every cell against the pure-Python reference on the current
 Keras backend (set KERAS_BACKEND) and prints one row per cell: the largest
@@ -34,10 +32,6 @@ values (`keras_seqlab.experiments.reproduce`).
 best model and `summary.json`, and scores the best model and the untuned
 builder on the test split. Run again, it resumes; `--chief` and
 `--worker ID` split it over processes or machines.
-
-`export` writes a saved model (or its streaming step model) as an ONNX
-file, a TensorFlow SavedModel or a LiteRT file that runs without
-keras_seqlab (`keras_seqlab.deploy`).
 """
 
 import argparse
@@ -47,10 +41,11 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
 
 from keras_seqlab.cli import backtest
-from keras_seqlab.cli import export
 from keras_seqlab.cli import forecast
 from keras_seqlab.cli import reproduce
 from keras_seqlab.cli import tune
+from keras_seqlab.cli.options import BadArguments
+from keras_seqlab.cli.options import Parser
 from keras_seqlab.cli.options import add_baselines
 from keras_seqlab.cli.options import data_parser
 from keras_seqlab.cli.options import floats
@@ -354,7 +349,7 @@ class _Version(argparse.Action):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="seqlab",
         description="keras_seqlab: sequence-model layers for Keras 3.",
         epilog="The backend: --backend, else KERAS_BACKEND, else Keras's "
@@ -407,7 +402,6 @@ def build_parser():
     forecast.add(commands)
     backtest.add(commands)
     reproduce.add(commands)
-    export.add(commands)
     return parser
 
 
@@ -449,7 +443,11 @@ def _use_backend(name, argv):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BadArguments as error:
+        print(error, file=sys.stderr)
+        return 2
     status = _use_backend(args.backend, argv)
     if status is not None:
         return status

@@ -112,7 +112,13 @@ def _forecast_panel(args, model, spec, data, future):
     from keras_seqlab.forecasting.output import plot_panel
     from keras_seqlab.forecasting.panel_forecast import forecast_panel
 
-    frame = forecast_panel(model, data, steps=args.steps, future=future)
+    try:
+        frame = forecast_panel(model, data, steps=args.steps, future=future)
+    except ValueError as error:
+        # The id column is the model's, no flag of this command.
+        raise Refused(
+            str(error).replace("`id_column`", "the id column")
+        ) from None
     skipped = frame.attrs.get("skipped", [])
     note = None
     if skipped:

@@ -6,6 +6,20 @@ import re
 _NAMED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*(?:\[[0-9]+\])?)`")
 
 
+class BadArguments(Exception):
+    """What argparse refuses (an unknown flag, `--season x`): one line,
+    `PROG: MESSAGE`, exit status 2, raised instead of argparse's usage
+    and `SystemExit` so `cli.main([...])` returns like any refusal."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose refusals are `BadArguments` (its
+    subcommands' parsers are of its class too)."""
+
+    def error(self, message):
+        raise BadArguments(f"{self.prog}: {message}")
+
+
 def flag(field):
     """The flag of a setting no parser names: `val_size` is --val-size."""
     return "--" + field.replace("_", "-")

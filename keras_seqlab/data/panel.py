@@ -182,7 +182,7 @@ def panel_from_frame(
     roles = [("id_column", [id_column]), ("target", [target])]
     if date_column is not None:
         roles.append(("date_column", [date_column]))
-    roles += [("future column", future), ("static column", static)]
+    roles += [("future_columns", future), ("static_columns", static)]
     check_columns(owner, frame, roles)
     taken = {id_column, target, date_column, *future, *static}
     if past_columns is None:

@@ -38,22 +38,32 @@ def column_names(owner, role, value):
 
 
 def check_columns(owner, frame, roles):
-    """Every named column exists, and none has two roles."""
+    """Every named column exists, and none has two roles. A role is the
+    setting that names the column (`id_column`, `future_columns`: each
+    named in backticks, which the CLI turns into its flag) or words
+    ("past column")."""
     have = [str(c) for c in frame.columns]
     seen = {}
     for role, names in roles:
         for name in names:
             if name not in have:
                 raise ValueError(
-                    f"{owner}: {role} {name!r} is not a column of the table; "
+                    f"{owner}: {_role(role)} {name!r} is not a column of the "
+                    "table; "
                     f"its columns are {', '.join(map(repr, have))}."
                 )
             if name in seen:
                 raise ValueError(
-                    f"{owner}: column {name!r} is given as {seen[name]} and "
-                    f"as {role}; a column has one role."
+                    f"{owner}: column {name!r} is given as "
+                    f"{_role(seen[name])} and as {_role(role)}; a column "
+                    "has one role."
                 )
             seen[name] = role
+
+
+def _role(role):
+    """A setting's name in backticks; words as they are."""
+    return role if " " in role else f"`{role}`"
 
 
 def id_strings(owner, pd, column, name):
@@ -64,7 +74,7 @@ def id_strings(owner, pd, column, name):
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         raise ValueError(
-            f"{owner}: id column {name!r} has {int(empty.sum())} empty or "
+            f"{owner}: `id_column` {name!r} has {int(empty.sum())} empty or "
             f"missing id(s), the first in data row {row + 1}; every row "
             "needs its series id."
         )
@@ -75,18 +85,32 @@ def parse_dates(owner, pd, column, name):
     try:
         dates = pd.to_datetime(column)
     except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"{owner}: date column {name!r} does not parse as dates: "
-            f"{str(error).splitlines()[0]}"
-        ) from None
+        raise ValueError(_unparsed(owner, pd, column, name, error)) from None
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise ValueError(
-            f"{owner}: date column {name!r} is empty in data row {row + 1}."
+            f"{owner}: `date_column` {name!r} is empty in data row {row + 1}."
         )
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_localize(None)
     return dates.to_numpy(dtype="datetime64[ns]")
+
+
+def _unparsed(owner, pd, column, name, error):
+    """The message of a date column pandas cannot parse: the first value
+    that is no date and its row, else pandas' first sentence."""
+    start = f"{owner}: `date_column` {name!r} does not parse as dates: "
+    for row, value in enumerate(column.tolist()):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        try:
+            pd.to_datetime([value])
+        except (ValueError, TypeError, OverflowError):
+            return f"{start}{str(value)!r} in data row {row + 1}."
+    # pandas ends some messages with advice on more lines ("You might
+    # want to try: ..."): its first sentence is the error.
+    text = str(error).splitlines()[0].split(". You might want to try")[0]
+    return f"{start}{text.rstrip('.: ')}."
 
 
 def numeric_columns(owner, pd, frame, names, ids, dates, role):
