@@ -11,6 +11,8 @@
                 [--epochs N] [--set NAME=VALUE] [--out DIR] [--overwrite]
                 [--chief | --worker ID] [--oracle HOST:PORT] [--lease S]
                 [--token TOKEN] [--tls-cert PEM] [--tls-key PEM]
+    seqlab export MODEL --format onnx|tf_saved_model|litert [--out PATH]
+                  [--step]
 
 `check` runs every cell against the pure-Python reference on the current
 Keras backend (set KERAS_BACKEND) and prints one row per cell: the largest
@@ -32,6 +34,10 @@ values (`keras_seqlab.experiments.reproduce`).
 best model and `summary.json`, and scores the best model and the untuned
 builder on the test split. Run again, it resumes; `--chief` and
 `--worker ID` split it over processes or machines.
+
+`export` writes a saved model (or its streaming step model) as an ONNX
+file, a TensorFlow SavedModel or a LiteRT file that runs without
+keras_seqlab (`keras_seqlab.deploy`).
 """
 
 import argparse
@@ -41,6 +47,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
 
 from keras_seqlab.cli import backtest
+from keras_seqlab.cli import export
 from keras_seqlab.cli import forecast
 from keras_seqlab.cli import reproduce
 from keras_seqlab.cli import tune
@@ -402,6 +409,7 @@ def build_parser():
     forecast.add(commands)
     backtest.add(commands)
     reproduce.add(commands)
+    export.add(commands)
     return parser
 
 
