@@ -5,8 +5,8 @@ One module fixture per format exports every model
 (`keras_seqlab.build(name, (24, 3), units=8)`) and runs one child process
 (`export_runner.py`) that loads and runs every artifact at batch sizes 1
 and 7; each cell (format x builder) is then a test comparing the
-artifact's numbers with `model.predict`'s. A cell the format cannot
-express must be refused at export, naming the layer (`REFUSED`).
+artifact's numbers with `model.predict`'s. Every cell runs: LiteRT's
+recurrent models too, their loops unrolled for the fixed window.
 """
 
 import json
@@ -47,31 +47,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:You are using the legacy TorchScript"),
     pytest.mark.filterwarnings("ignore:The feature will be removed"),
 ]
-
-# Cells refused at export, each with why: (backend, format) -> builders.
-_LOOPS = {
-    "simple_rnn",
-    "stacked_rnn",
-    "lstm",
-    "stacked_lstm",
-    "gru",
-    "stacked_gru",
-    "ln_simple_rnn",
-    "peephole_lstm",
-    "ln_lstm",
-    "nas",
-    "esn",
-    "gru_variant",
-    "min_gru",
-    "min_lstm",
-    "conv_gru",
-    "bidirectional",
-}
-REFUSED = {
-    # The converter keeps the time loop as TensorFlow ops (TensorList,
-    # While), which the pip LiteRT interpreter cannot run (no Flex).
-    ("tensorflow", "litert"): _LOOPS,
-}
 
 
 def _needs(format):
@@ -192,23 +167,9 @@ def test_the_child_cannot_import_keras_seqlab(exported):
     assert "keras_seqlab" in exported.blocked
 
 
-def _loops(model):
-    return [
-        layer.name
-        for layer in model.layers
-        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
-    ]
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_runs_without_keras_seqlab(exported, name):
     format, errors = exported.format, exported.errors
-    if name in REFUSED.get((BACKEND, format), ()):
-        message = errors.get(name)
-        assert message is not None, f"{name} exported; drop it from REFUSED"
-        loops = _loops(exported.models[name])
-        assert loops and all(f"'{n}'" in message for n in loops), message
-        return
     assert name not in errors, errors.get(name)
     result = exported.results[name]
     assert "error" not in result, result["error"]
@@ -343,6 +304,22 @@ def test_bad_paths_are_refused_and_nothing_is_touched(tmp_path):
     assert [p.name for p in keep.iterdir()] == ["a.txt"]
     with pytest.raises(ValueError, match="is a file; a SavedModel"):
         check_path(keep / "a.txt", "tf_saved_model")
+
+
+def test_litert_refuses_a_loop_it_cannot_unroll(tmp_path):
+    # A fixed window's loops are unrolled into builtin ops (every cell
+    # above); a window of any length keeps TensorFlow's loop ops, which
+    # the LiteRT interpreter cannot run: refused, naming the layers.
+    if BACKEND != "tensorflow" or _needs("litert"):
+        pytest.skip("LiteRT's Flex ops come from TensorFlow's converter")
+    model = keras_seqlab.build("stacked_gru", (None, 3), units=4)
+    with pytest.raises(deploy.ExportError) as raised:
+        deploy.export_model(model, tmp_path / "m.tflite", "litert")
+    message = str(raised.value)
+    loops = [layer.name for layer in model.layers if "gru" in layer.name]
+    assert len(loops) == 2 and all(f"'{n}' (" in message for n in loops)
+    assert "FlexTensorList" in message and "no fixed length" in message
+    assert list(tmp_path.iterdir()) == []
 
 
 class Boom(keras.layers.Layer):

@@ -131,21 +131,10 @@ def _replace(partial, path):
     _remove(old)
 
 
-def _layers(model):
-    """Every layer of `model`, nested models and wrapped layers included."""
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _layers(layer)
-        inner = getattr(layer, "layer", None)
-        if isinstance(inner, keras.layers.Layer):
-            yield inner
-
-
 def _layer_in_traceback(error, model):
     """The innermost layer of `model` whose call was running when `error`
     was raised, as `'name' (Class)`; None if none was."""
-    ours = {id(layer) for layer in _layers(model)}
+    ours = {id(layer) for layer in converters.layers_of(model)}
     found = None
     trace = error.__traceback__
     while trace is not None:
@@ -216,33 +205,35 @@ def _export(exported, model, partial, format, backend):
 _FLEX = re.compile(rb"Flex[A-Z][A-Za-z0-9]+")
 
 
-def _loops(model):
-    """Names of `model`'s layers that run a loop over time."""
-    found = []
-    for layer in _layers(model):
-        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
-            found.append(f"{layer.name!r} ({type(layer).__name__})")
-    return found
-
-
 def check_builtin_ops(path, model):
     """Refuses a LiteRT file that needs TensorFlow (Flex) ops.
 
     Raises:
-        ExportError: the file holds Flex ops (named, with `model`'s
-            layers that loop over time, which is where they come from).
+        ExportError: the file holds Flex ops (named, with `model`'s loop
+            layers, which is where they come from, and why they were not
+            unrolled).
     """
     ops = sorted({m.decode() for m in _FLEX.findall(path.read_bytes())})
     if not ops:
         return
-    loops = _loops(model)
-    where = f" from its loops over time ({', '.join(loops)})" if loops else ""
+    loops = [
+        f"{layer.name!r} ({type(layer).__name__})"
+        for layer in converters.loops(model)
+    ]
+    where, why = "", ""
+    if loops:
+        where = f" in its loops over time ({', '.join(loops)})"
+        if not converters.fixed_window(model):
+            why = (
+                " Its window has no fixed length, so they cannot be "
+                "unrolled: build it with input_shape=(T, features)."
+            )
     raise ExportError(
         f"{OWNER}: model {model.name!r} exported to litert needs TensorFlow "
-        f"ops{where}: {', '.join(ops)}. The LiteRT interpreter "
-        "(ai-edge-litert) has no Flex delegate to run them; export to "
-        "tf_saved_model or onnx, or pass flex=True for a runtime that "
-        "has it (TensorFlow's tf.lite.Interpreter)."
+        f"ops{where}: {', '.join(ops)}, which the LiteRT interpreter "
+        f"(ai-edge-litert) cannot run (it has no Flex delegate).{why} "
+        "Export to tf_saved_model or onnx, or pass flex=True for a "
+        "runtime that has it (TensorFlow's tf.lite.Interpreter)."
     )
 
 
@@ -269,7 +260,9 @@ def export_model(model, path, format="onnx", step=False, flex=False):
             inputs `[x_t, *state]`, outputs `[y_t, *new_state]` (ONNX
             names `x_t`, `state_in_0`, ..., `y_t`, `state_out_0`, ...).
         flex: LiteRT only: keep TensorFlow (Flex) ops, which run only in
-            an interpreter with the Flex delegate (default: refuse them).
+            an interpreter with the Flex delegate. By default the
+            recurrent layers of a fixed window are unrolled (builtin ops
+            only) and a file still holding Flex ops is refused.
 
     Returns:
         `path` as a `pathlib.Path`.
@@ -289,6 +282,8 @@ def export_model(model, path, format="onnx", step=False, flex=False):
     exported, names = model, None
     if step:
         exported, names = step_model(model)
+    elif format == "litert" and not flex:
+        exported = converters.unrolled(model)
     info = describe(model, exported, format, backend, names)
     partial = partial_path(path)
     _remove(partial)

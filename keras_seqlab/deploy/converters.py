@@ -1,5 +1,12 @@
 """What a converter needs around Keras's `Model.export` on one backend.
 
+LiteRT: Keras's TensorFlow converter keeps a recurrent layer's time loop as
+TensorFlow ops (`While`, `TensorList`: Flex ops), which the pip LiteRT
+interpreter cannot run. For a fixed window `unrolled` rebuilds the model
+with every recurrent layer's `unroll=True` (the same weights): the loop
+becomes one copy of the step per time point, builtin TFLite ops only, the
+same arithmetic.
+
 JAX's ONNX converter (jax2onnx) converts forward `lax.scan`s only ("Reverse
 scan is not supported"), and Keras's JAX recurrent loop scans in reverse
 for `go_backwards` (the backward half of every `Bidirectional`).
@@ -10,6 +17,64 @@ outputs flipped back).
 """
 
 import contextlib
+
+import keras
+
+WRAPPED = ("layer", "forward_layer", "backward_layer")
+
+
+def layers_of(model):
+    """Every layer of `model`: nested models' and wrapped layers (a
+    `Bidirectional`'s two directions) included."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from layers_of(layer)
+        for attribute in WRAPPED:
+            inner = getattr(layer, attribute, None)
+            if isinstance(inner, keras.layers.Layer):
+                yield inner
+
+
+def loops(model):
+    """`model`'s recurrent layers (a time loop each)."""
+    return [
+        layer
+        for layer in layers_of(model)
+        if isinstance(layer, keras.layers.RNN)
+    ]
+
+
+def fixed_window(model):
+    """Whether every input of `model` has a known number of time steps."""
+    return all(len(t.shape) < 2 or t.shape[1] is not None for t in model.inputs)
+
+
+def _set_unroll(config, names):
+    """Sets `unroll` in the config of every layer named in `names`."""
+    if isinstance(config, dict):
+        inner = config.get("config")
+        if isinstance(inner, dict) and inner.get("name") in names:
+            if "unroll" in inner:
+                inner["unroll"] = True
+        for value in config.values():
+            _set_unroll(value, names)
+    elif isinstance(config, list):
+        for value in config:
+            _set_unroll(value, names)
+
+
+def unrolled(model):
+    """`model` rebuilt with its recurrent layers unrolled, its weights
+    copied; `model` itself when it has no loop or no fixed window."""
+    found = {layer.name for layer in loops(model)}
+    if not found or not fixed_window(model):
+        return model
+    config = model.get_config()
+    _set_unroll(config, found)
+    clone = model.__class__.from_config(config)
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 def _forward_scan(scan):
