@@ -189,6 +189,8 @@ def test_the_metadata_says_how_to_feed_it(exported):
     ((given,),) = [info["inputs"]]
     assert given["shape"] == [None, *SHAPE] and given["dtype"] == "float32"
     assert [o["shape"] for o in info["outputs"]] == [[None, 3, 3]]
+    # Named after the output layer (a converter numbers them).
+    assert info["outputs"][0]["name"] == "unscale_outputs"
     if exported.format == "onnx":
         import onnx
 

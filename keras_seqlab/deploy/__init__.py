@@ -6,9 +6,11 @@ LiteRT `.tflite` file through Keras's `Model.export`, checked first
 (`formats.check_format`: a format Keras does not offer on this backend,
 or a converter that is not installed, is one clear error), written whole
 or not at all, with its metadata (`metadata.describe`) inside (ONNX) or
-beside it (a JSON file). What a format cannot express is an
-`ExportError` at export that names the layer, never wrong numbers where
-the artifact runs.
+beside it (a JSON file). For LiteRT the recurrent layers of a fixed
+window are unrolled (`converters.unrolled`), so the file needs builtin
+ops only and runs in the pip LiteRT interpreter. What a format cannot
+express is an `ExportError` at export that names the layer, never wrong
+numbers where the artifact runs.
 """
 
 from keras_seqlab.deploy.artifact import ExportError

@@ -16,6 +16,7 @@ from keras_seqlab.deploy.formats import check_format
 from keras_seqlab.deploy.metadata import describe
 from keras_seqlab.deploy.metadata import initial_state
 from keras_seqlab.deploy.metadata import metadata_path
+from keras_seqlab.deploy.metadata import output_names
 from keras_seqlab.streaming import stream
 from keras_seqlab.utils.files import partial_path
 from keras_seqlab.utils.files import write_json
@@ -99,16 +100,6 @@ def step_model(model):
     first = initial_state(stepper.initial_state(1))
     exported = keras.Model(inputs, inner(inputs), name=inner.name)
     return exported, (*names, first)
-
-
-def output_names(model):
-    """Names for `model`'s outputs in an ONNX file: its output layers'
-    names (`model.output_names`) where they are distinct, else
-    `output_0`, ... (converters name them by number or op)."""
-    names = list(getattr(model, "output_names", None) or ())
-    if len(names) != len(model.outputs) or len(set(names)) != len(names):
-        names = [f"output_{i}" for i in range(len(model.outputs))]
-    return names
 
 
 def _remove(path):

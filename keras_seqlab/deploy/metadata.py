@@ -37,6 +37,17 @@ def metadata_path(path):
     return path.with_name(path.name + ".json")
 
 
+def output_names(model):
+    """Names for `model`'s outputs (in the metadata, and in an ONNX file):
+    its output layers' names (`model.output_names`) where they are
+    distinct, else `output_0`, ... (converters name them by number or op;
+    a SavedModel's signature `output_0`, ...: the same order)."""
+    names = list(getattr(model, "output_names", None) or ())
+    if len(names) != len(model.outputs) or len(set(names)) != len(names):
+        names = [f"output_{i}" for i in range(len(model.outputs))]
+    return names
+
+
 def _tensors(tensors, names=None):
     found = []
     for i, tensor in enumerate(tensors):
@@ -95,7 +106,9 @@ def describe(model, exported, format, backend, step=None):
         A JSON-ready dict.
     """
     inputs = _tensors(exported.inputs, step[0] if step else None)
-    outputs = _tensors(exported.outputs, step[1] if step else None)
+    outputs = _tensors(
+        exported.outputs, step[1] if step else output_names(exported)
+    )
     info = {
         "model": model.name,
         "format": format,
