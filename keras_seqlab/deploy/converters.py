@@ -79,7 +79,7 @@ def unrolled(model):
 
 def _forward_scan(scan):
     """`scan` (JAX's `lax.scan`) that runs a reverse scan forward."""
-    import jax
+    import jax  # backend-guarded: JAX to ONNX only (`prepared`)
 
     def flip(tree):
         return jax.tree_util.tree_map(lambda a: jax.numpy.flip(a, 0), tree)
@@ -100,7 +100,7 @@ def prepared(format, backend):
     if (backend, format) != ("jax", "onnx"):
         yield
         return
-    import jax
+    import jax  # backend-guarded: the JAX backend, ONNX format only
 
     scan = jax.lax.scan
     jax.lax.scan = _forward_scan(scan)
